@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+// Helpers shared by the per-op shape inference functions.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "core/status.h"
+#include "ir/graph.h"
+
+namespace qf {
+
+// Input i's type; fails naming the node when the input is absent or its shape is unknown.
+Result<const TensorType*> input_type(const Node& node, size_t i);
+// Sets output i's type (no-op when the output slot is absent).
+void set_output_type(Node& node, size_t i, DType dtype, Shape shape);
+// Normalizes a possibly negative axis against `rank`; fails naming the node when out of range.
+Result<int64_t> normalize_axis(const Node& node, int64_t axis, int64_t rank);
+// Constant input i as integers; nullopt when the input is absent. Fails if present but not constant.
+Result<std::optional<std::vector<int64_t>>> constant_ints(const Node& node, size_t i);
+Result<std::optional<std::vector<float>>> constant_floats(const Node& node, size_t i);
+// Numpy-style multidirectional broadcasting of two shapes (unknown dims stay unknown).
+Result<Shape> broadcast_shapes(const Node& node, const Shape& a, const Shape& b);
+
+}  // namespace qf

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+// Kernel and Backend: how the executor runs one node. A backend either creates a kernel for a node
+// (building any primitive once, here) or declines with a reason; declining is not failing.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "ir/graph.h"
+
+namespace qf {
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // Inputs are nullptr for absent optional inputs. Outputs are allocated by the executor with the
+  // inferred dtype and shape, in the layouts output_layout() asked for.
+  virtual Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) = 0;
+  // The layout the kernel needs input i in; the executor converts when the producer differs.
+  virtual Layout input_layout(size_t /*i*/) const { return Layout::kPlain; }
+  virtual Layout output_layout(size_t /*i*/) const { return Layout::kPlain; }
+  // Which implementation runs (perf reports, --log_level debug): "reference", "onednn:brgconv:avx512_core".
+  virtual std::string impl_name() const = 0;
+};
+
+struct KernelConfig {
+  // Layouts the producers of each input will deliver (kPlain for constants and graph inputs).
+  std::vector<Layout> input_layouts;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+  // A kernel for `node`, or nullptr with `why` filled when this backend does not handle it.
+  // Errors are for real failures (a primitive that should exist could not be built).
+  virtual Result<std::unique_ptr<Kernel>> create_kernel(const Node& node, const KernelConfig& config,
+                                                        std::string* why) = 0;
+};
+
+std::unique_ptr<Backend> make_reference_backend();
+std::unique_ptr<Backend> make_onednn_backend(int threads);
+
+}  // namespace qf

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+// The reference backend: every op, plain layout, naive loops.
+#include "runtime/kernel.h"
+#include "runtime/reference/reference_kernels.h"
+
+namespace qf {
+
+ReferenceKernelFn reference_kernel(OpKind kind) {
+  switch (kind) {
+#define QF_OP(kind, onnx_name, quant_rule) \
+  case OpKind::k##kind:                    \
+    return &ref_##kind;
+#include "ir/ops.def"
+  }
+  return nullptr;
+}
+
+namespace {
+
+class ReferenceKernel final : public Kernel {
+ public:
+  ReferenceKernel(const Node& node, ReferenceKernelFn fn) : node_(node), fn_(fn) {}
+  Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
+    return fn_(node_, inputs, outputs);
+  }
+  std::string impl_name() const override { return "reference"; }
+
+ private:
+  const Node& node_;
+  ReferenceKernelFn fn_;
+};
+
+class ReferenceBackend final : public Backend {
+ public:
+  std::string_view name() const override { return "reference"; }
+  Result<std::unique_ptr<Kernel>> create_kernel(const Node& node, const KernelConfig&, std::string*) override {
+    return std::unique_ptr<Kernel>(std::make_unique<ReferenceKernel>(node, reference_kernel(node.kind)));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_reference_backend() { return std::make_unique<ReferenceBackend>(); }
+
+}  // namespace qf

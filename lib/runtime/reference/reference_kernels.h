@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reference kernels: naive loops over plain (ONNX-order) tensors, written to be obviously right.
+// They are the oracle for every other backend and for constant folding. One function per op,
+// declared from ops.def; outputs arrive allocated with the inferred dtype and shape.
+#pragma once
+
+#include <span>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "ir/graph.h"
+
+namespace qf {
+
+using ReferenceKernelFn = Status (*)(const Node& node, std::span<const Tensor* const> inputs,
+                                     std::span<Tensor* const> outputs);
+
+#define QF_OP(kind, onnx_name, quant_rule) \
+  Status ref_##kind(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs);
+#include "ir/ops.def"
+
+ReferenceKernelFn reference_kernel(OpKind kind);
+
+}  // namespace qf
