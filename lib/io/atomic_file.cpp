@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "io/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace qf {
+
+namespace fs = std::filesystem;
+
+Status write_file_atomic(const std::string& path, const void* data, size_t size) {
+  static std::atomic<unsigned> counter{0};
+  const fs::path target(path);
+  const fs::path tmp = target.parent_path() /
+                       fmt::format(".{}.tmp.{}.{}", target.filename().string(), getpid(), counter++);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return bad_input("cannot write '{}': {}", path, std::strerror(errno));
+  const char* p = static_cast<const char*>(data);
+  size_t left = size;
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return bad_input("cannot write '{}': {}", path, std::strerror(err));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return bad_input("cannot write '{}': {}", path, std::strerror(err));
+  }
+  if (std::rename(tmp.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return bad_input("cannot write '{}': {}", path, std::strerror(err));
+  }
+  return Status::ok();
+}
+
+Status make_directories(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec || !fs::is_directory(path)) return bad_input("cannot create folder '{}': {}", path, ec ? ec.message() : "not a folder");
+  return Status::ok();
+}
+
+}  // namespace qf

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "io/input_list.h"
+
+#include <fmt/ranges.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "io/atomic_file.h"
+
+namespace qf {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kNameSeparator = ":=";
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+std::vector<std::string> split_ws(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream ss(line);
+  std::string tok;
+  while (ss >> tok) out.push_back(tok);
+  return out;
+}
+
+Tensor convert_from_float(const Tensor& f, DType to) {
+  if (to == DType::kF32) return f;
+  Tensor out(to, f.shape());
+  const float* src = f.data<float>();
+  for (int64_t i = 0; i < f.numel(); ++i) {
+    switch (to) {
+      case DType::kF64: out.data<double>()[i] = src[i]; break;
+      case DType::kS64: out.data<int64_t>()[i] = static_cast<int64_t>(src[i]); break;
+      case DType::kS32: out.data<int32_t>()[i] = static_cast<int32_t>(src[i]); break;
+      case DType::kS8: out.data<int8_t>()[i] = static_cast<int8_t>(src[i]); break;
+      case DType::kU8: out.data<uint8_t>()[i] = static_cast<uint8_t>(src[i]); break;
+      case DType::kBool: out.data<uint8_t>()[i] = src[i] != 0.f; break;
+      case DType::kF16: out.data<uint16_t>()[i] = float_to_half(src[i]); break;
+      case DType::kF32: break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<InputList> read_input_list(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return bad_input("input list '{}' does not exist", path);
+  std::ifstream in(path);
+  if (!in) return bad_input("cannot open input list '{}'", path);
+  InputList list;
+  list.path = path;
+  const fs::path base = fs::path(path).parent_path();
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    size_t start = 0;
+    while (start < line.size() && is_space(line[start])) ++start;
+    if (start == line.size()) continue;
+    if (line[start] == '#' || line[start] == '%') {
+      std::string names = line.substr(start + 1);
+      for (char& c : names)
+        if (c == ',') c = ' ';
+      for (auto& name : split_ws(names)) list.requested_tensors.push_back(name);
+      continue;
+    }
+    std::vector<InputEntry> entries;
+    for (const std::string& tok : split_ws(line)) {
+      InputEntry e;
+      std::string p = tok;
+      if (auto sep = tok.find(kNameSeparator); sep != std::string::npos) {
+        e.name = tok.substr(0, sep);
+        p = tok.substr(sep + kNameSeparator.size());
+        if (e.name.empty() || p.empty())
+          return bad_input("{}:{}: malformed entry '{}' (expected name:=path)", path, number, tok);
+      }
+      e.path = fs::path(p).is_absolute() ? p : (base / p).string();
+      entries.push_back(std::move(e));
+    }
+    list.inferences.push_back(std::move(entries));
+    list.line_numbers.push_back(number);
+  }
+  if (list.inferences.empty()) return bad_input("input list '{}' has no inputs", path);
+  return list;
+}
+
+Result<Tensor> read_raw_float(const std::string& path, const Shape& shape, const std::string& tensor_name) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return bad_input("raw file '{}' for input '{}' does not exist", path, tensor_name);
+  const auto actual = fs::file_size(path, ec);
+  Tensor t(DType::kF32, shape);
+  if (ec || actual != t.nbytes())
+    return bad_input("raw file '{}' has {} bytes; input '{}' {} float32 needs {}", path, ec ? 0 : actual, tensor_name,
+                     shape_to_string(shape), t.nbytes());
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(reinterpret_cast<char*>(t.bytes()), static_cast<std::streamsize>(t.nbytes())))
+    return bad_input("cannot read raw file '{}'", path);
+  return t;
+}
+
+Status write_raw_float(const std::string& path, const Tensor& t) {
+  if (t.dtype() == DType::kF32) return write_file_atomic(path, t.bytes(), t.nbytes());
+  std::vector<float> f = t.to_float_vector();
+  return write_file_atomic(path, f.data(), f.size() * sizeof(float));
+}
+
+Result<std::vector<Tensor>> load_inference_inputs(const InputList& list, size_t index, const Graph& graph) {
+  const auto& entries = list.inferences.at(index);
+  const int line = list.line_numbers.at(index);
+  const auto& inputs = graph.inputs();
+  std::vector<const InputEntry*> by_input(inputs.size(), nullptr);
+  const bool named = !entries.empty() && !entries[0].name.empty();
+  if (named) {
+    for (const auto& e : entries) {
+      if (e.name.empty())
+        return bad_input("{}:{}: mixes named (name:=path) and positional entries", list.path, line);
+      size_t k = 0;
+      while (k < inputs.size() && inputs[k]->name != e.name) ++k;
+      if (k == inputs.size()) {
+        std::vector<std::string> names;
+        for (const Value* v : inputs) names.push_back(v->name);
+        return bad_input("{}:{}: the model has no input '{}' (its inputs: {})", list.path, line, e.name,
+                         fmt::join(names, ", "));
+      }
+      by_input[k] = &e;
+    }
+    for (size_t k = 0; k < inputs.size(); ++k)
+      if (!by_input[k]) return bad_input("{}:{}: no file for input '{}'", list.path, line, inputs[k]->name);
+  } else {
+    if (entries.size() != inputs.size())
+      return bad_input("{}:{}: {} paths given, the model has {} inputs", list.path, line, entries.size(), inputs.size());
+    for (size_t k = 0; k < inputs.size(); ++k) by_input[k] = &entries[k];
+  }
+  std::vector<Tensor> tensors;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    QF_ASSIGN_OR_RETURN(Tensor f, read_raw_float(by_input[k]->path, inputs[k]->type.shape, inputs[k]->name));
+    tensors.push_back(convert_from_float(f, inputs[k]->type.dtype));
+  }
+  return tensors;
+}
+
+std::string tensor_file_name(const std::string& tensor_name) {
+  std::string out;
+  for (unsigned char c : tensor_name) {
+    if (c == '%' || c == '/' || c == ':' || c == '\\' || c < 0x20) {
+      out += fmt::format("%{:02X}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (out.empty() || out == "." || out == "..") out = fmt::format("%2E{}", out.substr(std::min<size_t>(1, out.size())));
+  return out;
+}
+
+std::string tensor_name_from_file(const std::string& file_stem) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < file_stem.size(); ++i) {
+    if (file_stem[i] == '%' && i + 2 < file_stem.size() && hex(file_stem[i + 1]) >= 0 && hex(file_stem[i + 2]) >= 0) {
+      out += static_cast<char>(hex(file_stem[i + 1]) * 16 + hex(file_stem[i + 2]));
+      i += 2;
+    } else {
+      out += file_stem[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace qf

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// QNN input lists: one inference per line, space-separated `name:=path` entries or positional
+// paths; lines starting with '#' or '%' name extra tensors to write; blank lines are ignored.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "ir/graph.h"
+
+namespace qf {
+
+struct InputEntry {
+  std::string name;  // empty for a positional entry
+  std::string path;  // resolved against the list file's folder
+};
+
+struct InputList {
+  std::string path;
+  std::vector<std::vector<InputEntry>> inferences;
+  std::vector<int> line_numbers;               // 1-based source line of each inference
+  std::vector<std::string> requested_tensors;  // from '#' / '%' lines
+};
+
+Result<InputList> read_input_list(const std::string& path);
+
+// The tensors of inference `index`, in graph.inputs() order, read from float32 raw files and
+// converted to each input's dtype. A file of the wrong size is an error naming both sizes.
+Result<std::vector<Tensor>> load_inference_inputs(const InputList& list, size_t index, const Graph& graph);
+
+// Headerless float32 little-endian, ONNX layout.
+Result<Tensor> read_raw_float(const std::string& path, const Shape& shape, const std::string& tensor_name);
+Status write_raw_float(const std::string& path, const Tensor& t);
+
+// Tensor names become file names: '%' '/' ':' '\\' and control characters are percent-encoded
+// ("conv1/out:0" -> "conv1%2Fout%3A0"), which is reversible and keeps one file per tensor.
+std::string tensor_file_name(const std::string& tensor_name);
+std::string tensor_name_from_file(const std::string& file_stem);
+
+}  // namespace qf

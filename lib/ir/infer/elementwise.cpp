@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shape inference for elementwise ops: activations, broadcasting arithmetic, Clip, PRelu and Cast.
+#include "ir/infer.h"
+#include "ir/infer/infer_util.h"
+
+namespace qf {
+namespace {
+
+Status same_as_input(Node& node) {
+  QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
+  set_output_type(node, 0, x->dtype, x->shape);
+  return Status::ok();
+}
+
+// Multidirectional broadcasting; the output takes input 0's dtype (Pow's exponent may differ).
+Status broadcast_binary(Node& node, bool same_dtype) {
+  QF_ASSIGN_OR_RETURN(const TensorType* a, input_type(node, 0));
+  QF_ASSIGN_OR_RETURN(const TensorType* b, input_type(node, 1));
+  if (same_dtype && a->dtype != b->dtype)
+    return bad_input("{}: inputs have different dtypes ({} and {})", node.describe(), dtype_name(a->dtype),
+                     dtype_name(b->dtype));
+  QF_ASSIGN_OR_RETURN(Shape out, broadcast_shapes(node, a->shape, b->shape));
+  set_output_type(node, 0, a->dtype, std::move(out));
+  return Status::ok();
+}
+
+}  // namespace
+
+Status infer_Relu(Node& node) { return same_as_input(node); }
+Status infer_LeakyRelu(Node& node) { return same_as_input(node); }
+Status infer_Sigmoid(Node& node) { return same_as_input(node); }
+Status infer_HardSigmoid(Node& node) { return same_as_input(node); }
+Status infer_HardSwish(Node& node) { return same_as_input(node); }
+Status infer_Tanh(Node& node) { return same_as_input(node); }
+Status infer_Erf(Node& node) { return same_as_input(node); }
+Status infer_Exp(Node& node) { return same_as_input(node); }
+Status infer_Sqrt(Node& node) { return same_as_input(node); }
+
+Status infer_Clip(Node& node) {
+  QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
+  for (size_t i = 1; i <= 2; ++i) {
+    const Value* bound = node.input(i);
+    if (!bound) continue;
+    if (bound->type.dtype != x->dtype)
+      return bad_input("{}: {} has dtype {}, the input {}", node.describe(), i == 1 ? "min" : "max",
+                       dtype_name(bound->type.dtype), dtype_name(x->dtype));
+    if (bound->type.has_shape && shape_numel(bound->type.shape) > 1)
+      return bad_input("{}: {} must be a scalar", node.describe(), i == 1 ? "min" : "max");
+  }
+  set_output_type(node, 0, x->dtype, x->shape);
+  return Status::ok();
+}
+
+Status infer_Add(Node& node) { return broadcast_binary(node, true); }
+Status infer_Sub(Node& node) { return broadcast_binary(node, true); }
+Status infer_Mul(Node& node) { return broadcast_binary(node, true); }
+Status infer_Div(Node& node) { return broadcast_binary(node, true); }
+Status infer_Pow(Node& node) { return broadcast_binary(node, false); }
+
+Status infer_PRelu(Node& node) {
+  QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
+  QF_ASSIGN_OR_RETURN(const TensorType* slope, input_type(node, 1));
+  if (slope->dtype != x->dtype)
+    return bad_input("{}: slope has dtype {}, the input {}", node.describe(), dtype_name(slope->dtype),
+                     dtype_name(x->dtype));
+  // The slope broadcasts to X (unidirectionally): X's shape must survive broadcasting unchanged.
+  QF_ASSIGN_OR_RETURN(Shape out, broadcast_shapes(node, x->shape, slope->shape));
+  bool ok = out.size() == x->shape.size();
+  for (size_t i = 0; ok && i < out.size(); ++i) ok = x->shape[i] < 0 || out[i] < 0 || out[i] == x->shape[i];
+  if (!ok)
+    return bad_input("{}: slope {} does not broadcast to input {}", node.describe(),
+                     shape_to_string(slope->shape), shape_to_string(x->shape));
+  set_output_type(node, 0, x->dtype, x->shape);
+  return Status::ok();
+}
+
+Status infer_Cast(Node& node) {
+  QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
+  if (!node.has_attr("to")) return bad_input("{}: attribute 'to' is missing", node.describe());
+  const int64_t to = node.attr_int("to", 0);
+  const std::optional<DType> dtype = dtype_from_onnx(static_cast<int>(to));
+  if (!dtype) return unsupported("{}: casting to ONNX data type {} is not supported", node.describe(), to);
+  set_output_type(node, 0, *dtype, x->shape);
+  return Status::ok();
+}
+
+}  // namespace qf

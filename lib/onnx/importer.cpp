@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: Apache-2.0
+// ONNX ModelProto -> Graph: tensors, value types, nodes and attributes, then canonicalization,
+// shape propagation with constant folding, and the verifier.
+#include "onnx/importer.h"
+
+#include <fmt/ranges.h>
+#include <onnx/onnx_pb.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/log.h"
+#include "ir/verify.h"
+#include "onnx/canonicalize.h"
+#include "passes/propagate_shapes.h"
+
+namespace qf {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Guards against shapes that would ask for absurd allocations before anything is allocated.
+constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
+
+Result<std::string> read_file(const std::string& path, const char* what) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return bad_input("{} '{}' does not exist", what, path);
+  if (fs::is_directory(path, ec)) return bad_input("{} '{}' is a directory", what, path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return bad_input("cannot open {} '{}'", what, path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<Shape> checked_dims(const google::protobuf::RepeatedField<int64_t>& dims, const std::string& where) {
+  Shape shape(dims.begin(), dims.end());
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) return bad_input("{}: negative dimension in shape {}", where, shape_to_string(shape));
+    if (d != 0 && n > kMaxTensorElements / d)
+      return bad_input("{}: shape {} is too large", where, shape_to_string(shape));
+    n *= d;
+  }
+  return shape;
+}
+
+Result<std::string> external_bytes(const onnx::TensorProto& t, const fs::path& base_dir, const std::string& where) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto& kv : t.external_data()) {
+    if (kv.key() == "location") location = kv.value();
+    if (kv.key() == "offset") offset = std::stoll(kv.value());
+    if (kv.key() == "length") length = std::stoll(kv.value());
+  }
+  if (location.empty()) return bad_input("{}: external data without a location", where);
+  const fs::path file = base_dir / location;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return bad_input("{}: external data file '{}' is missing", where, file.string());
+  in.seekg(0, std::ios::end);
+  const int64_t size = in.tellg();
+  if (length < 0) length = size - offset;
+  if (offset < 0 || offset + length > size)
+    return bad_input("{}: external data file '{}' has {} bytes, needs {}", where, file.string(), size, offset + length);
+  std::string bytes(static_cast<size_t>(length), '\0');
+  in.seekg(offset);
+  in.read(bytes.data(), length);
+  return bytes;
+}
+
+template <typename Src, typename Dst>
+Status copy_typed(const Src& field, Dst* dst, int64_t numel, const std::string& where) {
+  if (static_cast<int64_t>(field.size()) != numel)
+    return bad_input("{}: has {} values, its shape needs {}", where, field.size(), numel);
+  for (int64_t i = 0; i < numel; ++i) dst[i] = static_cast<Dst>(field.Get(static_cast<int>(i)));
+  return Status::ok();
+}
+
+Result<Tensor> tensor_from_proto(const onnx::TensorProto& t, const fs::path& base_dir, const std::string& where) {
+  auto dtype = dtype_from_onnx(t.data_type());
+  if (!dtype) return unsupported("{}: ONNX data type {} is not supported", where, t.data_type());
+  QF_ASSIGN_OR_RETURN(Shape shape, checked_dims(t.dims(), where));
+  const int64_t numel = shape_numel(shape);
+
+  std::string external;
+  const std::string* raw = nullptr;
+  if (t.data_location() == onnx::TensorProto_DataLocation_EXTERNAL) {
+    QF_ASSIGN_OR_RETURN(external, external_bytes(t, base_dir, where));
+    raw = &external;
+  } else if (t.has_raw_data()) {
+    raw = &t.raw_data();
+  }
+
+  Tensor out(*dtype, shape);
+  if (raw) {
+    if (raw->size() != out.nbytes())
+      return bad_input("{}: holds {} bytes, its shape {} of {} needs {}", where, raw->size(), shape_to_string(shape),
+                       dtype_name(*dtype), out.nbytes());
+    if (!raw->empty()) std::memcpy(out.bytes(), raw->data(), raw->size());
+  } else {
+    switch (*dtype) {
+      case DType::kF32: QF_RETURN_IF_ERROR(copy_typed(t.float_data(), out.data<float>(), numel, where)); break;
+      case DType::kF64: QF_RETURN_IF_ERROR(copy_typed(t.double_data(), out.data<double>(), numel, where)); break;
+      case DType::kS64: QF_RETURN_IF_ERROR(copy_typed(t.int64_data(), out.data<int64_t>(), numel, where)); break;
+      case DType::kS32: QF_RETURN_IF_ERROR(copy_typed(t.int32_data(), out.data<int32_t>(), numel, where)); break;
+      case DType::kS8: QF_RETURN_IF_ERROR(copy_typed(t.int32_data(), out.data<int8_t>(), numel, where)); break;
+      case DType::kU8:
+      case DType::kBool: QF_RETURN_IF_ERROR(copy_typed(t.int32_data(), out.data<uint8_t>(), numel, where)); break;
+      case DType::kF16: QF_RETURN_IF_ERROR(copy_typed(t.int32_data(), out.data<uint16_t>(), numel, where)); break;
+    }
+  }
+  return out;
+}
+
+// Weights are computed in float32; float16 weights are widened once here.
+Tensor widen_half(Tensor t) {
+  if (t.dtype() != DType::kF16) return t;
+  Tensor wide(DType::kF32, t.shape());
+  for (int64_t i = 0; i < t.numel(); ++i) wide.data<float>()[i] = half_to_float(t.data<uint16_t>()[i]);
+  return wide;
+}
+
+Result<AttrValue> convert_attribute(const onnx::AttributeProto& a, const fs::path& base_dir, const std::string& where) {
+  switch (a.type()) {
+    case onnx::AttributeProto::FLOAT: return AttrValue{a.f()};
+    case onnx::AttributeProto::INT: return AttrValue{static_cast<int64_t>(a.i())};
+    case onnx::AttributeProto::STRING: return AttrValue{a.s()};
+    case onnx::AttributeProto::FLOATS: return AttrValue{std::vector<float>(a.floats().begin(), a.floats().end())};
+    case onnx::AttributeProto::INTS: return AttrValue{std::vector<int64_t>(a.ints().begin(), a.ints().end())};
+    case onnx::AttributeProto::STRINGS:
+      return AttrValue{std::vector<std::string>(a.strings().begin(), a.strings().end())};
+    case onnx::AttributeProto::TENSOR: {
+      QF_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(a.t(), base_dir, where + " attribute '" + a.name() + "'"));
+      return AttrValue{std::move(t)};
+    }
+    default:
+      return unsupported("{}: attribute '{}' has a type qforge does not support ({})", where, a.name(),
+                         static_cast<int>(a.type()));
+  }
+}
+
+Result<TensorType> type_from_proto(const onnx::ValueInfoProto& vi, const std::string& file) {
+  const auto& tp = vi.type();
+  if (!tp.has_tensor_type()) return unsupported("{}: input '{}' is not a tensor", file, vi.name());
+  auto dtype = dtype_from_onnx(tp.tensor_type().elem_type());
+  if (!dtype)
+    return unsupported("{}: input '{}' has ONNX data type {}, not supported", file, vi.name(),
+                       tp.tensor_type().elem_type());
+  TensorType type;
+  type.dtype = *dtype;
+  if (tp.tensor_type().has_shape()) {
+    type.has_shape = true;
+    for (const auto& d : tp.tensor_type().shape().dim()) type.shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+  }
+  return type;
+}
+
+class Importer {
+ public:
+  Importer(std::string path, const ImportOptions& options) : path_(std::move(path)), options_(options) {
+    base_dir_ = fs::path(path_).parent_path();
+  }
+
+  Result<std::unique_ptr<Graph>> run() {
+    QF_ASSIGN_OR_RETURN(std::string bytes, read_file(path_, "model"));
+    onnx::ModelProto model;
+    if (bytes.empty() || !model.ParseFromString(bytes) || !model.has_graph())
+      return bad_input("'{}' is not an ONNX model (protobuf parse failed; truncated or not ONNX?)", path_);
+    if (model.ir_version() < 3 || model.ir_version() > kMaxIrVersion)
+      return unsupported("{}: IR version {} is not supported (3..{})", path_, model.ir_version(), kMaxIrVersion);
+    graph_ = std::make_unique<Graph>();
+    graph_->ir_version = model.ir_version();
+    graph_->source_path = path_;
+    QF_RETURN_IF_ERROR(read_opset(model));
+    const auto& g = model.graph();
+    QF_RETURN_IF_ERROR(read_initializers(g));
+    QF_RETURN_IF_ERROR(read_inputs(g));
+    QF_RETURN_IF_ERROR(read_nodes(g));
+    QF_RETURN_IF_ERROR(read_outputs(g));
+    for (const auto& n : graph_->nodes()) QF_RETURN_IF_ERROR(canonicalize_node(*graph_, *n).with_context(path_));
+    QF_RETURN_IF_ERROR(propagate_shapes(*graph_).status().with_context(path_));
+    graph_->remove_dead_values();
+    QF_RETURN_IF_ERROR(verify_graph(*graph_).with_context(path_));
+    return std::move(graph_);
+  }
+
+ private:
+  Status read_opset(const onnx::ModelProto& model) {
+    for (const auto& op : model.opset_import()) {
+      if (op.domain().empty() || op.domain() == "ai.onnx") graph_->opset = op.version();
+    }
+    if (graph_->opset == 0) return bad_input("{}: the model imports no default-domain opset", path_);
+    if (graph_->opset < kMinOpset || graph_->opset > kMaxOpset)
+      return unsupported("{}: opset {} is not supported ({}..{})", path_, graph_->opset, kMinOpset, kMaxOpset);
+    return Status::ok();
+  }
+
+  Status read_initializers(const onnx::GraphProto& g) {
+    for (const auto& init : g.initializer()) {
+      const std::string where = fmt::format("{}: initializer '{}'", path_, init.name());
+      QF_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(init, base_dir_, where));
+      if (graph_->find_value(init.name())) return bad_input("{} is defined twice", where);
+      graph_->add_constant(init.name(), widen_half(std::move(t)));
+    }
+    return Status::ok();
+  }
+
+  Status read_inputs(const onnx::GraphProto& g) {
+    std::set<std::string> used_dims;
+    for (const auto& vi : g.input()) {
+      if (Value* existing = graph_->find_value(vi.name())) {
+        if (existing->is_constant()) continue;  // IR < 4 lists initializers as inputs too
+        return bad_input("{}: graph input '{}' is listed twice", path_, vi.name());
+      }
+      QF_ASSIGN_OR_RETURN(TensorType type, type_from_proto(vi, path_));
+      auto fixed = options_.input_dims.find(vi.name());
+      if (fixed != options_.input_dims.end()) {
+        if (type.has_shape && type.shape.size() != fixed->second.size())
+          return usage_error("--input_dim {}: rank {} given, the model's input has rank {}", vi.name(),
+                             fixed->second.size(), type.shape.size());
+        type.shape = fixed->second;
+        type.has_shape = true;
+        used_dims.insert(vi.name());
+      }
+      if (!type.has_shape) return unsupported("{}: input '{}' has no shape; give it with --input_dim", path_, vi.name());
+      for (int64_t& d : type.shape) {
+        if (d < 0) {
+          spdlog::warn("input '{}' has a free dimension; using 1 (fix it with --input_dim {} DIMS)", vi.name(),
+                       vi.name());
+          d = 1;
+        }
+      }
+      QF_ASSIGN_OR_RETURN(Value * v, graph_->add_value(vi.name()));
+      v->type = type;
+      graph_->inputs().push_back(v);
+    }
+    for (const auto& [name, dims] : options_.input_dims)
+      if (!used_dims.count(name)) return usage_error("--input_dim: the model has no input named '{}'", name);
+    return Status::ok();
+  }
+
+  Result<Value*> value_for_input(const std::string& name, const std::string& where) {
+    if (name.empty()) return static_cast<Value*>(nullptr);
+    Value* v = graph_->find_value(name);
+    if (!v) return bad_input("{}: reads tensor '{}', which nothing produces", where, name);
+    return v;
+  }
+
+  Status read_nodes(const onnx::GraphProto& g) {
+    // Every unsupported op is listed at once so that a user sees the whole gap in one run.
+    std::vector<std::string> unknown;
+    for (int i = 0; i < g.node_size(); ++i) {
+      const auto& n = g.node(i);
+      const bool default_domain = n.domain().empty() || n.domain() == "ai.onnx";
+      auto lookup = default_domain ? op_from_onnx(n.op_type()) : std::nullopt;
+      if (!lookup) {
+        std::string op = default_domain ? n.op_type() : n.domain() + "::" + n.op_type();
+        unknown.push_back(fmt::format("{} (node '{}')", op, n.name().empty() ? fmt::format("#{}", i) : n.name()));
+      }
+    }
+    if (!unknown.empty())
+      return unsupported("{}: {} unsupported op{}: {}", path_, unknown.size(), unknown.size() > 1 ? "s" : "",
+                         fmt::join(unknown, ", "));
+
+    // Values are created in node order; ONNX requires topological order but some exporters do not
+    // comply, so outputs are created for all nodes before inputs are resolved.
+    std::set<std::string> node_names;
+    std::vector<std::vector<Value*>> outputs(static_cast<size_t>(g.node_size()));
+    for (int i = 0; i < g.node_size(); ++i) {
+      for (const auto& out : g.node(i).output()) {
+        if (out.empty()) {
+          outputs[static_cast<size_t>(i)].push_back(nullptr);
+          continue;
+        }
+        if (Value* existing = graph_->find_value(out))
+          return bad_input("{}: tensor '{}' is produced twice (node '{}')", path_, existing->name, g.node(i).name());
+        QF_ASSIGN_OR_RETURN(Value * v, graph_->add_value(out));
+        outputs[static_cast<size_t>(i)].push_back(v);
+      }
+    }
+    for (int i = 0; i < g.node_size(); ++i) {
+      const auto& n = g.node(i);
+      const OpKind kind = op_from_onnx(n.op_type())->kind;
+      std::string name = n.name().empty() ? fmt::format("{}_{}", n.op_type(), i) : n.name();
+      while (node_names.count(name)) name += "_";
+      node_names.insert(name);
+      const std::string where = fmt::format("{}: {} node '{}'", path_, n.op_type(), name);
+      std::vector<Value*> inputs;
+      for (const auto& in : n.input()) {
+        QF_ASSIGN_OR_RETURN(Value * v, value_for_input(in, where));
+        inputs.push_back(v);
+      }
+      QF_ASSIGN_OR_RETURN(Node * node, graph_->add_node(kind, name, inputs, outputs[static_cast<size_t>(i)]));
+      node->attrs[kOnnxOpTypeAttr] = n.op_type();
+      for (const auto& a : n.attribute()) {
+        QF_ASSIGN_OR_RETURN(AttrValue v, convert_attribute(a, base_dir_, where));
+        node->attrs[a.name()] = std::move(v);
+      }
+    }
+    return Status::ok();
+  }
+
+  Status read_outputs(const onnx::GraphProto& g) {
+    for (const auto& vi : g.output()) {
+      Value* v = graph_->find_value(vi.name());
+      if (!v) return bad_input("{}: graph output '{}' is not produced by any node", path_, vi.name());
+      graph_->outputs().push_back(v);
+    }
+    if (graph_->outputs().empty()) return bad_input("{}: the graph has no outputs", path_);
+    return Status::ok();
+  }
+
+  std::string path_;
+  const ImportOptions& options_;
+  fs::path base_dir_;
+  std::unique_ptr<Graph> graph_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Graph>> import_onnx_file(const std::string& path, const ImportOptions& options) {
+  return Importer(path, options).run();
+}
+
+Result<Tensor> read_tensor_proto_file(const std::string& path) {
+  QF_ASSIGN_OR_RETURN(std::string bytes, read_file(path, "tensor file"));
+  onnx::TensorProto t;
+  if (!t.ParseFromString(bytes)) return bad_input("'{}' is not a serialized ONNX TensorProto", path);
+  return tensor_from_proto(t, fs::path(path).parent_path(), path);
+}
+
+}  // namespace qf
+
+namespace qf {
+
+Result<std::vector<std::string>> onnx_op_types(const std::string& path) {
+  QF_ASSIGN_OR_RETURN(std::string bytes, read_file(path, "model"));
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes)) return bad_input("'{}' is not an ONNX model", path);
+  std::vector<std::string> types;
+  for (const auto& n : model.graph().node()) {
+    const bool default_domain = n.domain().empty() || n.domain() == "ai.onnx";
+    types.push_back(default_domain ? n.op_type() : n.domain() + "::" + n.op_type());
+  }
+  return types;
+}
+
+}  // namespace qf

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+// ONNX -> ir::Graph. The only part of qforge that sees ONNX protobuf types.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "ir/graph.h"
+
+namespace qf {
+
+inline constexpr int64_t kMinOpset = 7;
+inline constexpr int64_t kMaxOpset = 21;
+inline constexpr int64_t kMaxIrVersion = 10;
+
+struct ImportOptions {
+  // --input_dim NAME DIMS: fixes an input's shape (free dims such as a dynamic batch).
+  std::map<std::string, Shape> input_dims;
+};
+
+// Reads, canonicalizes (every supported opset into one form per op), infers shapes, folds
+// constants and verifies. Errors are one line naming the file and the node or tensor.
+Result<std::unique_ptr<Graph>> import_onnx_file(const std::string& path, const ImportOptions& options = {});
+
+// A serialized TensorProto (the ONNX backend test data's input_N.pb / output_N.pb).
+Result<Tensor> read_tensor_proto_file(const std::string& path);
+
+}  // namespace qf
+
+namespace qf {
+
+// The op types a model uses (domain-qualified outside the default domain), without importing it.
+Result<std::vector<std::string>> onnx_op_types(const std::string& path);
+
+}  // namespace qf

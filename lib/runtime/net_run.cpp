@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "runtime/net_run.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "io/atomic_file.h"
+#include "io/input_list.h"
+#include "onnx/importer.h"
+#include "runtime/executor.h"
+
+namespace qf {
+
+namespace fs = std::filesystem;
+
+Result<Shape> parse_dims(const std::string& text) {
+  Shape dims;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string tok = text.substr(pos, comma - pos);
+    if (tok.empty() || tok.find_first_not_of("0123456789") != std::string::npos || tok.size() > 12)
+      return usage_error("--input_dim: '{}' is not a comma-separated list of positive dimensions", text);
+    const int64_t d = std::stoll(tok);
+    if (d <= 0) return usage_error("--input_dim: dimension {} in '{}' must be positive", d, text);
+    dims.push_back(d);
+    pos = comma + 1;
+  }
+  return dims;
+}
+
+namespace {
+
+// Tensors written per inference: graph outputs, those named in the list's '#'/'%' lines, and
+// with --debug every tensor a node computes.
+Result<std::vector<const Value*>> tensors_to_write(const Graph& graph, const InputList& list, bool debug) {
+  std::vector<const Value*> out(graph.outputs().begin(), graph.outputs().end());
+  auto add = [&](const Value* v) {
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  };
+  for (const std::string& name : list.requested_tensors) {
+    const Value* v = graph.find_value(name);
+    if (!v) return bad_input("{}: tensor '{}' requested for output does not exist in the model", list.path, name);
+    add(v);
+  }
+  if (debug) {
+    QF_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.topo_order());
+    for (const Node* n : order)
+      for (const Value* v : n->outputs)
+        if (v) add(v);
+  }
+  return out;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+Status write_perf_report(const NetRunOptions& options, const Executor& executor, const std::vector<double>& latencies) {
+  nlohmann::json report;
+  report["backend"] = options.backend;
+  report["threads"] = options.threads;
+  report["inferences"] = latencies.size();
+  double sum = 0;
+  for (double l : latencies) sum += l;
+  const double n = std::max<double>(1, static_cast<double>(latencies.size()));
+  report["latency_ms"] = {{"median", median(latencies)},
+                          {"mean", sum / n},
+                          {"min", latencies.empty() ? 0 : *std::min_element(latencies.begin(), latencies.end())},
+                          {"max", latencies.empty() ? 0 : *std::max_element(latencies.begin(), latencies.end())}};
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const StepProfile& p : executor.profile())
+    nodes.push_back({{"name", p.name}, {"op", p.op}, {"impl", p.impl}, {"mean_ms", p.total_ms / n}});
+  report["nodes"] = nodes;
+  nlohmann::json fallbacks = nlohmann::json::array();
+  for (const auto& [node, why] : executor.fallbacks()) fallbacks.push_back({{"node", node}, {"reason", why}});
+  report["reference_fallbacks"] = fallbacks;
+  return write_file_atomic(options.perf_report_path, report.dump(2) + "\n");
+}
+
+}  // namespace
+
+Status run_net(const NetRunOptions& options) {
+  ImportOptions import_options;
+  import_options.input_dims = options.input_dims;
+  QF_ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, import_onnx_file(options.model_path, import_options));
+  QF_ASSIGN_OR_RETURN(InputList list, read_input_list(options.input_list_path));
+  QF_ASSIGN_OR_RETURN(std::vector<const Value*> to_write, tensors_to_write(*graph, list, options.debug));
+  ExecutorOptions exec_options;
+  exec_options.backend = options.backend;
+  exec_options.threads = options.threads;
+  QF_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, Executor::create(*graph, exec_options));
+  for (const auto& [node, why] : executor->fallbacks())
+    spdlog::info("node '{}' runs on the reference backend: {}", node, why);
+  QF_RETURN_IF_ERROR(make_directories(options.output_dir));
+
+  const auto lines = static_cast<int64_t>(list.inferences.size());
+  const int64_t total = options.num_inferences >= 0 ? options.num_inferences : lines;
+  const int64_t keep = options.keep_num_outputs >= 0 ? std::min(options.keep_num_outputs, total) : total;
+  const bool profile = !options.perf_report_path.empty();
+  std::vector<double> latencies;
+  for (int64_t i = 0; i < total; ++i) {
+    QF_ASSIGN_OR_RETURN(std::vector<Tensor> inputs,
+                        load_inference_inputs(list, static_cast<size_t>(i % lines), *graph));
+    const auto start = std::chrono::steady_clock::now();
+    QF_RETURN_IF_ERROR(executor->run(inputs, profile));
+    latencies.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    if (i < keep) {
+      const std::string dir = (fs::path(options.output_dir) / fmt::format("Result_{}", i)).string();
+      QF_RETURN_IF_ERROR(make_directories(dir));
+      for (const Value* v : to_write) {
+        QF_ASSIGN_OR_RETURN(Tensor t, executor->fetch(v));
+        QF_RETURN_IF_ERROR(write_raw_float((fs::path(dir) / (tensor_file_name(v->name) + ".raw")).string(), t));
+      }
+    }
+    if (options.show_progress && (i + 1 == total || (i + 1) % 50 == 0))
+      std::fprintf(stderr, "\r  %lld/%lld inferences", static_cast<long long>(i + 1), static_cast<long long>(total));
+  }
+  if (options.show_progress && total > 0) std::fprintf(stderr, "\n");
+  spdlog::info("{} inferences, median {:.3f} ms", total, median(latencies));
+  if (profile) QF_RETURN_IF_ERROR(write_perf_report(options, *executor, latencies));
+  return Status::ok();
+}
+
+}  // namespace qf

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// What qforge-net-run does, as a library call: load a model, run it over an input list, write
+// Result_N folders and an optional performance report.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "core/status.h"
+#include "core/tensor.h"
+
+namespace qf {
+
+struct NetRunOptions {
+  std::string model_path;
+  std::string input_list_path;
+  std::string output_dir = "./output";
+  std::string backend = "onednn";
+  bool debug = false;               // write every intermediate tensor
+  int64_t num_inferences = -1;      // -1: one per input-list line; more cycles through the list
+  int64_t keep_num_outputs = -1;    // -1: keep all; K: write outputs of the first K inferences only
+  int threads = 0;
+  std::string perf_report_path;
+  std::map<std::string, Shape> input_dims;
+  bool show_progress = false;
+};
+
+Status run_net(const NetRunOptions& options);
+
+// "1,3,224,224" -> {1,3,224,224}; a usage error for anything else.
+Result<Shape> parse_dims(const std::string& text);
+
+}  // namespace qf

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+// Helpers for the spatial reference kernels: input access, dtype checks and the 3-D view that lets
+// one loop nest serve 1-D, 2-D and 3-D windows.
+#pragma once
+
+#include <algorithm>
+#include <span>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "ir/graph.h"
+#include "ir/infer/spatial_util.h"
+
+namespace qf::spatial {
+
+inline const Tensor* opt_input(std::span<const Tensor* const> inputs, size_t i) {
+  return i < inputs.size() ? inputs[i] : nullptr;
+}
+
+// Fails naming the node unless every given tensor is float32 (nullptr entries are skipped).
+inline Status require_f32(const Node& node, std::initializer_list<const Tensor*> tensors) {
+  for (const Tensor* t : tensors)
+    if (t && t->dtype() != DType::kF32)
+      return unsupported("{}: dtype {} is not supported", node.describe(), dtype_name(t->dtype()));
+  return Status::ok();
+}
+
+inline std::vector<int64_t> spatial_of(const Shape& s) { return {s.begin() + 2, s.end()}; }
+
+inline Status check_output_shape(const Node& node, const Tensor& out, const Shape& expected) {
+  if (out.shape() != expected)
+    return internal_error("{}: output allocated as {}, kernel computes {}", node.describe(),
+                          shape_to_string(out.shape()), shape_to_string(expected));
+  return Status::ok();
+}
+
+// A 1-D/2-D/3-D window padded to 3-D with unit axes in front (kernel 1, stride 1, no pads).
+struct Window3d {
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1}, s[3] = {1, 1, 1}, d[3] = {1, 1, 1};
+  int64_t pb[3] = {0, 0, 0}, pe[3] = {0, 0, 0};
+
+  int64_t in_volume() const { return in[0] * in[1] * in[2]; }
+  int64_t out_volume() const { return out[0] * out[1] * out[2]; }
+  int64_t k_volume() const { return k[0] * k[1] * k[2]; }
+};
+
+inline Result<Window3d> to_window3d(const Node& node, const std::vector<int64_t>& in_spatial,
+                                    const WindowGeometry& g) {
+  const size_t n = in_spatial.size();
+  if (n < 1 || n > 3) return unsupported("{}: {} spatial dims are not supported (1 to 3)", node.describe(), n);
+  Window3d w;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t j = 3 - n + i;
+    w.in[j] = in_spatial[i];
+    w.out[j] = g.out[i];
+    w.k[j] = g.kernel[i];
+    w.s[j] = g.strides[i];
+    w.d[j] = g.dilations[i];
+    w.pb[j] = g.pads_begin[i];
+    w.pe[j] = g.pads_end[i];
+  }
+  return w;
+}
+
+// Positions p in [0, count) whose mapped index p * stride + offset lies in [0, limit), as [lo, hi).
+inline void valid_range(int64_t limit, int64_t count, int64_t stride, int64_t offset, int64_t& lo, int64_t& hi) {
+  lo = std::max<int64_t>(0, ceil_div(-offset, stride));
+  hi = std::min<int64_t>(count, floor_div(limit - 1 - offset, stride) + 1);
+  if (hi < lo) hi = lo;
+}
+
+// acc[M,N] += A[M,K] * B[K,N] in double. Strides address A and B so transposes need no copy; the
+// loop order follows whichever of B's axes is contiguous.
+inline void matmul_accumulate(const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
+                              int64_t b_cs, int64_t m, int64_t n, int64_t k, double* acc) {
+  if (b_cs == 1) {
+    for (int64_t i = 0; i < m; ++i) {
+      double* row = acc + i * n;
+      for (int64_t p = 0; p < k; ++p) {
+        const double av = a[i * a_rs + p * a_cs];
+        const float* brow = b + p * b_rs;
+        for (int64_t j = 0; j < n; ++j) row[j] += av * brow[j];
+      }
+    }
+    return;
+  }
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (int64_t p = 0; p < k; ++p) sum += static_cast<double>(a[i * a_rs + p * a_cs]) * b[p * b_rs + j * b_cs];
+      acc[i * n + j] += sum;
+    }
+}
+
+}  // namespace qf::spatial

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// Input lists (QNN syntax), raw tensors and tensor file names.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "io/atomic_file.h"
+#include "io/input_list.h"
+
+using namespace qf;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path scratch_dir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("qforge_test_io_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write_text(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+void write_floats(const fs::path& p, const std::vector<float>& v) {
+  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+}
+
+}  // namespace
+
+TEST_CASE("input list: named, positional, comments and output requests", "[io]") {
+  fs::path dir = scratch_dir("list");
+  write_text(dir / "list.txt",
+             "#out1 out2\n"
+             "%conv1/out:0\n"
+             "\n"
+             "a:=x0.raw b:=/abs/y0.raw\n"
+             "   \n"
+             "x1.raw y1.raw\n");
+  auto list = read_input_list((dir / "list.txt").string());
+  REQUIRE(list.is_ok());
+  REQUIRE(list->inferences.size() == 2);
+  CHECK(list->line_numbers == std::vector<int>{4, 6});
+  CHECK(list->requested_tensors == std::vector<std::string>{"out1", "out2", "conv1/out:0"});
+  CHECK(list->inferences[0][0].name == "a");
+  CHECK(list->inferences[0][0].path == (dir / "x0.raw").string());
+  CHECK(list->inferences[0][1].path == "/abs/y0.raw");
+  CHECK(list->inferences[1][1].name.empty());
+  CHECK(list->inferences[1][1].path == (dir / "y1.raw").string());
+}
+
+TEST_CASE("input list errors name the file", "[io]") {
+  fs::path dir = scratch_dir("list_errors");
+  write_text(dir / "empty.txt", "# only a comment\n\n");
+  auto empty = read_input_list((dir / "empty.txt").string());
+  REQUIRE_FALSE(empty.is_ok());
+  CHECK(empty.status().message().find("empty.txt") != std::string::npos);
+  auto missing = read_input_list((dir / "nope.txt").string());
+  REQUIRE_FALSE(missing.is_ok());
+  CHECK(missing.status().code() == StatusCode::kBadInput);
+  write_text(dir / "bad.txt", "a:= b.raw\n");
+  auto bad = read_input_list((dir / "bad.txt").string());
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message().find("bad.txt:1") != std::string::npos);
+}
+
+TEST_CASE("raw files must match the input's size exactly", "[io]") {
+  fs::path dir = scratch_dir("raw");
+  write_floats(dir / "ok.raw", {1, 2, 3, 4, 5, 6});
+  write_floats(dir / "short.raw", {1, 2, 3});
+  auto ok = read_raw_float((dir / "ok.raw").string(), {2, 3}, "x");
+  REQUIRE(ok.is_ok());
+  CHECK(ok->data<float>()[5] == 6.f);
+  auto bad = read_raw_float((dir / "short.raw").string(), {2, 3}, "x");
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().code() == StatusCode::kBadInput);
+  CHECK(bad.status().message().find("12 bytes") != std::string::npos);
+  CHECK(bad.status().message().find("needs 24") != std::string::npos);
+  CHECK(bad.status().message().find("short.raw") != std::string::npos);
+}
+
+TEST_CASE("tensor file names are reversible and contain no path separators", "[io]") {
+  for (std::string name : {"conv1/out:0", "plain", "100%", "a\\b", ".", "..", "x%2Fy"}) {
+    const std::string file = tensor_file_name(name);
+    CHECK(file.find('/') == std::string::npos);
+    CHECK(file.find(':') == std::string::npos);
+    CHECK(file != ".");
+    CHECK(file != "..");
+    CHECK(tensor_name_from_file(file) == name);
+  }
+  CHECK(tensor_file_name("conv1/out:0") == "conv1%2Fout%3A0");
+}
+
+TEST_CASE("atomic writes leave only the final file", "[io]") {
+  fs::path dir = scratch_dir("atomic");
+  const std::string path = (dir / "out.bin").string();
+  REQUIRE(write_file_atomic(path, "hello").is_ok());
+  REQUIRE(write_file_atomic(path, "bye").is_ok());
+  std::ifstream in(path);
+  std::string content;
+  in >> content;
+  CHECK(content == "bye");
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+  CHECK_FALSE(write_file_atomic((dir / "no_such_dir" / "x").string(), "x").is_ok());
+}
