@@ -91,9 +91,10 @@ class [[nodiscard]] Result {
 #define QF_CONCAT_INNER(a, b) a##b
 #define QF_CONCAT(a, b) QF_CONCAT_INNER(a, b)
 
-#define QF_RETURN_IF_ERROR(expr)                 \
+// Variadic so that template arguments with commas need no extra parentheses.
+#define QF_RETURN_IF_ERROR(...)                  \
   do {                                           \
-    ::qf::Status qf_status_ = (expr);            \
+    ::qf::Status qf_status_ = (__VA_ARGS__);     \
     if (!qf_status_.is_ok()) return qf_status_;  \
   } while (0)
 
@@ -102,5 +103,5 @@ class [[nodiscard]] Result {
   if (!tmp.is_ok()) return tmp.status();         \
   lhs = std::move(tmp).value()
 
-#define QF_ASSIGN_OR_RETURN(lhs, expr) \
-  QF_ASSIGN_OR_RETURN_IMPL(QF_CONCAT(qf_result_, __LINE__), lhs, expr)
+#define QF_ASSIGN_OR_RETURN(lhs, ...) \
+  QF_ASSIGN_OR_RETURN_IMPL(QF_CONCAT(qf_result_, __LINE__), lhs, (__VA_ARGS__))

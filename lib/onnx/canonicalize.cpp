@@ -33,9 +33,13 @@ void float_attr_to_input(Graph& graph, Node& node, const std::string& attr, size
 }
 
 // Optional inputs given as empty tensors (Resize's scales/roi in opset 11-12) mean "absent".
+// The value may come from an initializer or from a Constant node that is not folded yet.
 void drop_empty_constant_input(Graph& graph, Node& node, size_t index) {
   Value* v = node.input(index);
-  if (v && v->is_constant() && v->constant->numel() == 0) graph.set_input(&node, index, nullptr);
+  if (!v) return;
+  const Tensor* payload = v->is_constant() ? &*v->constant : nullptr;
+  if (!payload && v->producer && v->producer->kind == OpKind::kConstant) payload = v->producer->attr_tensor("value");
+  if (payload && payload->numel() == 0) graph.set_input(&node, index, nullptr);
 }
 
 // Extra outputs that only training uses (BatchNormalization's running stats, MaxPool's indices)

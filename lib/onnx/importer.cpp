@@ -214,6 +214,11 @@ class Importer {
         if (existing->is_constant()) continue;  // IR < 4 lists initializers as inputs too
         return bad_input("{}: graph input '{}' is listed twice", path_, vi.name());
       }
+      if (auto frozen = options_.frozen_inputs.find(vi.name()); frozen != options_.frozen_inputs.end()) {
+        graph_->add_constant(vi.name(), frozen->second);
+        used_dims.insert(vi.name());
+        continue;
+      }
       QF_ASSIGN_OR_RETURN(TensorType type, type_from_proto(vi, path_));
       auto fixed = options_.input_dims.find(vi.name());
       if (fixed != options_.input_dims.end()) {
@@ -238,6 +243,8 @@ class Importer {
     }
     for (const auto& [name, dims] : options_.input_dims)
       if (!used_dims.count(name)) return usage_error("--input_dim: the model has no input named '{}'", name);
+    for (const auto& [name, value] : options_.frozen_inputs)
+      if (!used_dims.count(name)) return usage_error("the model has no input named '{}' to freeze", name);
     return Status::ok();
   }
 
@@ -345,6 +352,22 @@ Result<std::vector<std::string>> onnx_op_types(const std::string& path) {
     types.push_back(default_domain ? n.op_type() : n.domain() + "::" + n.op_type());
   }
   return types;
+}
+
+}  // namespace qf
+
+namespace qf {
+
+Result<std::vector<std::string>> onnx_input_names(const std::string& path) {
+  QF_ASSIGN_OR_RETURN(std::string bytes, read_file(path, "model"));
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes)) return bad_input("'{}' is not an ONNX model", path);
+  std::set<std::string> initializers;
+  for (const auto& t : model.graph().initializer()) initializers.insert(t.name());
+  std::vector<std::string> names;
+  for (const auto& vi : model.graph().input())
+    if (!initializers.count(vi.name())) names.push_back(vi.name());
+  return names;
 }
 
 }  // namespace qf

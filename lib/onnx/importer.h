@@ -19,6 +19,9 @@ inline constexpr int64_t kMaxIrVersion = 10;
 struct ImportOptions {
   // --input_dim NAME DIMS: fixes an input's shape (free dims such as a dynamic batch).
   std::map<std::string, Shape> input_dims;
+  // Inputs that become constants with these values (parameters such as a Resize's scales that a
+  // model feeds as inputs; qforge needs them known at load time).
+  std::map<std::string, Tensor> frozen_inputs;
 };
 
 // Reads, canonicalizes (every supported opset into one form per op), infers shapes, folds
@@ -34,5 +37,12 @@ namespace qf {
 
 // The op types a model uses (domain-qualified outside the default domain), without importing it.
 Result<std::vector<std::string>> onnx_op_types(const std::string& path);
+
+}  // namespace qf
+
+namespace qf {
+
+// The names of a model's graph inputs that are not initializers, in order.
+Result<std::vector<std::string>> onnx_input_names(const std::string& path);
 
 }  // namespace qf
