@@ -230,12 +230,15 @@ class Importer {
         used_dims.insert(vi.name());
       }
       if (!type.has_shape) return unsupported("{}: input '{}' has no shape; give it with --input_dim", path_, vi.name());
-      for (int64_t& d : type.shape) {
-        if (d < 0) {
-          spdlog::warn("input '{}' has a free dimension; using 1 (fix it with --input_dim {} DIMS)", vi.name(),
-                       vi.name());
-          d = 1;
-        }
+      // A free batch dimension defaults to 1, as QNN's converter does; any other free dimension
+      // would be a guess, so it must be given.
+      for (size_t k = 0; k < type.shape.size(); ++k) {
+        if (type.shape[k] >= 0) continue;
+        if (k != 0)
+          return usage_error("{}: input '{}' has free dimensions {}; give them with --input_dim {} DIMS", path_,
+                             vi.name(), shape_to_string(type.shape), vi.name());
+        type.shape[k] = 1;
+        spdlog::info("input '{}': free batch dimension set to 1 (change it with --input_dim)", vi.name());
       }
       QF_ASSIGN_OR_RETURN(Value * v, graph_->add_value(vi.name()));
       v->type = type;

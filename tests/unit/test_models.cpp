@@ -35,13 +35,22 @@ std::vector<uint8_t> read_bytes(const fs::path& p, size_t offset, size_t count) 
   return bytes;
 }
 
+std::string_view input_name(const fs::path& model) {
+  const std::string file = model.filename().string();
+  if (file == "mnist.onnx") return "Input3";
+  if (file == "ImageClassifier.onnx") return "modelInput";
+  return "x";
+}
+
 fs::path models_dir() {
   if (const char* env = std::getenv("QFORGE_SHARED_DIR")) return fs::path(env) / "models";
   return fs::path(QF_SHARED_DIR) / "models";
 }
 
 void compare_backends(const fs::path& model, const Tensor& input) {
-  auto graph = import_onnx_file(model.string());
+  ImportOptions options;
+  options.input_dims[std::string(input_name(model))] = input.shape();
+  auto graph = import_onnx_file(model.string(), options);
   REQUIRE(graph.is_ok());
   ExecutorOptions ref_options{"reference", 1};
   ExecutorOptions dnn_options{"onednn", 1};
