@@ -196,7 +196,7 @@ TEST_CASE("A missing external data file is named", "[importer]") {
   CHECK(g.status().message().find("weights_that_are_not_there.bin") != std::string::npos);
 }
 
-TEST_CASE("--input_dim fixes a free batch and rejects unknown names", "[importer]") {
+TEST_CASE("input_dim option fixes a free batch and rejects unknown names", "[importer]") {
   OnnxBuilder b(13);
   b.input("x", {-1, 3}).output("y");
   b.node("Relu", {"x"}, {"y"}, "relu");

@@ -23,7 +23,9 @@ int64_t known_product(const Shape& shape, size_t begin, size_t end) {
 
 // Normalizes and sorts a list of axes, refusing duplicates.
 Result<std::vector<int64_t>> normalize_axes(const Node& node, std::vector<int64_t> axes, int64_t rank) {
-  for (int64_t& a : axes) QF_ASSIGN_OR_RETURN(a, normalize_axis(node, a, rank));
+  for (int64_t& a : axes) {
+    QF_ASSIGN_OR_RETURN(a, normalize_axis(node, a, rank));
+  }
   std::sort(axes.begin(), axes.end());
   if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
     return bad_input("{}: axes contain duplicates", node.describe());
@@ -63,9 +65,8 @@ Status infer_Shape(Node& node) {
   const int64_t count = std::max<int64_t>(0, end - start);
   set_output_type(node, 0, DType::kS64, {count});
   const Shape dims(x->shape.begin() + start, x->shape.begin() + start + count);
-  if (!node.outputs.empty() && node.outputs[0] && std::all_of(dims.begin(), dims.end(), [](int64_t d) {
-        return d >= 0;
-      }))
+  if (!node.outputs.empty() && node.outputs[0] &&
+      std::all_of(dims.begin(), dims.end(), [](int64_t d) { return d >= 0; }))
     node.outputs[0]->constant = Tensor::from_vector<int64_t>({count}, dims);
   return Status::ok();
 }
@@ -85,7 +86,8 @@ Status infer_Concat(Node& node) {
       return bad_input("{}: input {} has dtype {}, input 0 {}", node.describe(), i, dtype_name(t->dtype),
                        dtype_name(first->dtype));
     if (static_cast<int64_t>(t->shape.size()) != rank)
-      return bad_input("{}: input {} has rank {}, input 0 rank {}", node.describe(), i, t->shape.size(), rank);
+      return bad_input("{}: input {} has rank {}, input 0 rank {}", node.describe(), i, t->shape.size(),
+                       rank);
     for (size_t d = 0; d < out.size(); ++d) {
       const int64_t dim = t->shape[d];
       if (static_cast<int64_t>(d) == axis) {
@@ -93,8 +95,8 @@ Status infer_Concat(Node& node) {
       } else if (out[d] < 0) {
         out[d] = dim;
       } else if (dim >= 0 && dim != out[d]) {
-        return bad_input("{}: input {} has shape {}, which does not match {} outside axis {}", node.describe(), i,
-                         shape_to_string(t->shape), shape_to_string(first->shape), axis);
+        return bad_input("{}: input {} has shape {}, which does not match {} outside axis {}",
+                         node.describe(), i, shape_to_string(t->shape), shape_to_string(first->shape), axis);
       }
     }
   }
@@ -115,7 +117,8 @@ Status infer_Split(Node& node) {
     if (split->size() != n)
       return bad_input("{}: 'split' has {} entries for {} outputs", node.describe(), split->size(), n);
     const int64_t total = std::accumulate(split->begin(), split->end(), int64_t{0});
-    if (std::any_of(split->begin(), split->end(), [](int64_t s) { return s < 0; }) || (dim >= 0 && total != dim))
+    if (std::any_of(split->begin(), split->end(), [](int64_t s) { return s < 0; }) ||
+        (dim >= 0 && total != dim))
       return bad_input("{}: 'split' sums to {} but the axis has {} elements", node.describe(), total, dim);
     sizes = *split;
   } else {
@@ -145,7 +148,8 @@ Status infer_Slice(Node& node) {
   QF_ASSIGN_OR_RETURN(std::optional<std::vector<int64_t>> axes, constant_ints(node, 3));
   QF_ASSIGN_OR_RETURN(std::optional<std::vector<int64_t>> steps, constant_ints(node, 4));
   if (!starts || !ends) return bad_input("{}: starts and ends are required", node.describe());
-  QF_ASSIGN_OR_RETURN(std::vector<SliceAxis> resolved, resolve_slice(node, x->shape, *starts, *ends, axes, steps));
+  QF_ASSIGN_OR_RETURN(std::vector<SliceAxis> resolved,
+                      resolve_slice(node, x->shape, *starts, *ends, axes, steps));
   Shape out(resolved.size());
   for (size_t d = 0; d < resolved.size(); ++d) out[d] = resolved[d].count;
   set_output_type(node, 0, x->dtype, std::move(out));
@@ -180,7 +184,8 @@ Status infer_Reshape(Node& node) {
   for (size_t i = 0; i < out.size(); ++i) {
     if (out[i] == 0 && !allow_zero) {
       if (i >= x->shape.size())
-        return bad_input("{}: shape entry {} is 0 but the input has rank {}", node.describe(), i, x->shape.size());
+        return bad_input("{}: shape entry {} is 0 but the input has rank {}", node.describe(), i,
+                         x->shape.size());
       out[i] = x->shape[i];
       copied[i] = true;
     } else if (out[i] == -1) {
@@ -288,7 +293,8 @@ Status infer_Gather(Node& node) {
   QF_ASSIGN_OR_RETURN(const TensorType* data, input_type(node, 0));
   QF_ASSIGN_OR_RETURN(const TensorType* indices, input_type(node, 1));
   if (indices->dtype != DType::kS64 && indices->dtype != DType::kS32)
-    return bad_input("{}: indices must be int32 or int64, not {}", node.describe(), dtype_name(indices->dtype));
+    return bad_input("{}: indices must be int32 or int64, not {}", node.describe(),
+                     dtype_name(indices->dtype));
   const auto rank = static_cast<int64_t>(data->shape.size());
   if (rank == 0) return bad_input("{}: data must not be a scalar", node.describe());
   QF_ASSIGN_OR_RETURN(const int64_t axis, normalize_axis(node, node.attr_int("axis", 0), rank));

@@ -12,7 +12,7 @@
 namespace qf {
 
 struct SliceAxis {
-  int64_t start = 0;   // first index read (meaningless when count == 0)
+  int64_t start = 0;  // first index read (meaningless when count == 0)
   int64_t step = 1;
   int64_t count = -1;  // how many indices are read; -1 when the dim is not known
 };

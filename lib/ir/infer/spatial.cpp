@@ -103,7 +103,8 @@ Status infer_ConvTranspose(Node& node) {
   if (known_and_differ(x->shape[1], w->shape[0]))
     return bad_input("{}: input has {} channels, weights have {}", node.describe(), x->shape[1], w->shape[0]);
   if (w->shape[0] >= 0 && w->shape[0] % group != 0)
-    return bad_input("{}: {} input channels are not divisible by {} groups", node.describe(), w->shape[0], group);
+    return bad_input("{}: {} input channels are not divisible by {} groups", node.describe(), w->shape[0],
+                     group);
   const int64_t m = w->shape[1] < 0 ? -1 : w->shape[1] * group;
   QF_RETURN_IF_ERROR(check_bias(node, 2, m));
   QF_ASSIGN_OR_RETURN(const WindowGeometry g,
@@ -123,8 +124,8 @@ Status infer_BatchNormalization(Node& node) {
   for (size_t i = 1; i <= 4; ++i) {
     QF_ASSIGN_OR_RETURN(const TensorType* p, input_type(node, i));
     if (p->shape.size() != 1 || known_and_differ(p->shape[0], x->shape[1]))
-      return bad_input("{}: input {} has shape {}, expected [{}]", node.describe(), i, shape_to_string(p->shape),
-                       x->shape[1]);
+      return bad_input("{}: input {} has shape {}, expected [{}]", node.describe(), i,
+                       shape_to_string(p->shape), x->shape[1]);
   }
   set_output_type(node, 0, x->dtype, x->shape);
   return Status::ok();
@@ -147,8 +148,7 @@ Status infer_Gemm(Node& node) {
   const bool ta = node.attr_int("transA", 0) != 0, tb = node.attr_int("transB", 0) != 0;
   const int64_t m = a->shape[ta ? 1 : 0], k = a->shape[ta ? 0 : 1];
   const int64_t kb = b->shape[tb ? 1 : 0], n = b->shape[tb ? 0 : 1];
-  if (known_and_differ(k, kb))
-    return bad_input("{}: inner dims differ ({} vs {})", node.describe(), k, kb);
+  if (known_and_differ(k, kb)) return bad_input("{}: inner dims differ ({} vs {})", node.describe(), k, kb);
   if (const Value* c = node.input(2); c && c->type.has_shape) {
     const Shape& cs = c->type.shape;
     const Shape target = {m, n};
@@ -176,7 +176,8 @@ Status infer_MatMul(Node& node) {
   if (known_and_differ(a.back(), b[b.size() - 2]))
     return bad_input("{}: inner dims differ ({} vs {})", node.describe(), shape_to_string(ta->shape),
                      shape_to_string(tb->shape));
-  QF_ASSIGN_OR_RETURN(Shape out, broadcast_shapes(node, Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2)));
+  QF_ASSIGN_OR_RETURN(Shape out,
+                      broadcast_shapes(node, Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2)));
   if (!a_vec) out.push_back(a[a.size() - 2]);
   if (!b_vec) out.push_back(b.back());
   set_output_type(node, 0, ta->dtype, out);

@@ -20,8 +20,8 @@ Result<AutoPad> parse_auto_pad(const Node& node) {
 }
 
 // An int-list attribute with one entry per spatial axis (or `fallback` for each when absent).
-Result<std::vector<int64_t>> per_axis_attr(const Node& node, const std::string& key, size_t n, int64_t fallback,
-                                           int64_t min_value) {
+Result<std::vector<int64_t>> per_axis_attr(const Node& node, const std::string& key, size_t n,
+                                           int64_t fallback, int64_t min_value) {
   std::vector<int64_t> v = node.attr_ints(key, std::vector<int64_t>(n, fallback));
   if (v.size() != n)
     return bad_input("{}: attribute {} has {} values, expected {}", node.describe(), key, v.size(), n);
@@ -35,7 +35,8 @@ Status read_window_basics(const Node& node, size_t n, const std::vector<int64_t>
   if (node.has_attr("kernel_shape")) {
     g.kernel = node.attr_ints("kernel_shape");
     if (g.kernel.size() != n)
-      return bad_input("{}: kernel_shape has {} values for {} spatial axes", node.describe(), g.kernel.size(), n);
+      return bad_input("{}: kernel_shape has {} values for {} spatial axes", node.describe(), g.kernel.size(),
+                       n);
     for (size_t i = 0; i < n && i < kernel.size(); ++i)
       if (kernel[i] >= 0 && kernel[i] != g.kernel[i])
         return bad_input("{}: kernel_shape {} does not match the weights' spatial dims {}", node.describe(),
@@ -46,8 +47,9 @@ Status read_window_basics(const Node& node, size_t n, const std::vector<int64_t>
     return bad_input("{}: kernel_shape is required", node.describe());
   }
   for (int64_t k : g.kernel)
-    if (k < 1) return unsupported("{}: kernel shape {} must be known and positive", node.describe(),
-                                  shape_to_string(g.kernel));
+    if (k < 1)
+      return unsupported("{}: kernel shape {} must be known and positive", node.describe(),
+                         shape_to_string(g.kernel));
   QF_ASSIGN_OR_RETURN(g.strides, per_axis_attr(node, "strides", n, 1, 1));
   QF_ASSIGN_OR_RETURN(g.dilations, per_axis_attr(node, "dilations", n, 1, 1));
   return Status::ok();
@@ -83,8 +85,8 @@ Result<WindowGeometry> window_geometry(const Node& node, const std::vector<int64
         if (in < 0) break;
         const int64_t room = in + g.pads_begin[i] + g.pads_end[i] - span;
         if (room < 0)
-          return bad_input("{}: window of {} does not fit input dim {} with pads {}+{}", node.describe(), span,
-                           in, g.pads_begin[i], g.pads_end[i]);
+          return bad_input("{}: window of {} does not fit input dim {} with pads {}+{}", node.describe(),
+                           span, in, g.pads_begin[i], g.pads_end[i]);
         g.out[i] = (ceil_mode ? ceil_div(room, s) : room / s) + 1;
         // As in PyTorch: a window that would start in the end padding is dropped.
         if (ceil_mode && (g.out[i] - 1) * s >= in + g.pads_begin[i]) --g.out[i];
@@ -121,7 +123,8 @@ Result<WindowGeometry> conv_transpose_geometry(const Node& node, const std::vect
   // Some exporters write the full output shape (N, C, spatial...); only the spatial part matters.
   if (output_shape.size() == n + 2) output_shape.erase(output_shape.begin(), output_shape.begin() + 2);
   if (!output_shape.empty() && output_shape.size() != n)
-    return bad_input("{}: output_shape has {} values for {} spatial axes", node.describe(), output_shape.size(), n);
+    return bad_input("{}: output_shape has {} values for {} spatial axes", node.describe(),
+                     output_shape.size(), n);
 
   g.pads_begin.assign(n, 0);
   g.pads_end.assign(n, 0);
@@ -147,8 +150,8 @@ Result<WindowGeometry> conv_transpose_geometry(const Node& node, const std::vect
       }
       if (full >= 0) g.out[i] = full - g.pads_begin[i] - g.pads_end[i];
       if (full >= 0 && g.out[i] <= 0)
-        return bad_input("{}: pads {}+{} leave no output along spatial axis {}", node.describe(), g.pads_begin[i],
-                         g.pads_end[i], i);
+        return bad_input("{}: pads {}+{} leave no output along spatial axis {}", node.describe(),
+                         g.pads_begin[i], g.pads_end[i], i);
     }
   }
   return g;
@@ -212,7 +215,8 @@ Result<ResizePlan> resize_plan(const Node& node, const std::vector<int64_t>& in_
     for (size_t j = 0; j < na; ++j) {
       const size_t a = static_cast<size_t>(axes[j]);
       plan.out[a] = (*sizes)[j];
-      if (in_shape[a] > 0) plan.scales[a] = static_cast<double>((*sizes)[j]) / static_cast<double>(in_shape[a]);
+      if (in_shape[a] > 0)
+        plan.scales[a] = static_cast<double>((*sizes)[j]) / static_cast<double>(in_shape[a]);
     }
     return plan;
   }
@@ -237,9 +241,9 @@ Result<ResizePlan> resize_plan(const Node& node, const std::vector<int64_t>& in_
   return plan;
 }
 
-Result<std::vector<std::pair<int64_t, int64_t>>> pad_amounts(const Node& node, int64_t rank,
-                                                             const std::vector<int64_t>& pads,
-                                                             const std::optional<std::vector<int64_t>>& axes) {
+Result<std::vector<std::pair<int64_t, int64_t>>> pad_amounts(
+    const Node& node, int64_t rank, const std::vector<int64_t>& pads,
+    const std::optional<std::vector<int64_t>>& axes) {
   std::vector<int64_t> ax;
   if (axes) {
     for (int64_t a : *axes) {

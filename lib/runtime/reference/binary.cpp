@@ -77,7 +77,8 @@ Status broadcast_apply(const Node& node, const Tensor& a, const Tensor& b, Tenso
   Shape expected;
   if (!broadcast_shape(a.shape(), b.shape(), &expected) || expected != out.shape())
     return internal_error("{}: inputs {} and {} do not broadcast to the output {}", node.describe(),
-                          shape_to_string(a.shape()), shape_to_string(b.shape()), shape_to_string(out.shape()));
+                          shape_to_string(a.shape()), shape_to_string(b.shape()),
+                          shape_to_string(out.shape()));
   const A* pa = a.data<A>();
   const B* pb = b.data<B>();
   O* po = out.data<O>();
@@ -100,14 +101,17 @@ Status arith_typed(const Node& node, Arith op, const Tensor& a, const Tensor& b,
   } else {
     // C++ integer division truncates toward zero, which is what ONNX specifies.
     bool by_zero = false;
-    QF_RETURN_IF_ERROR(broadcast_apply<T, T, T>(node, a, b, out, [&by_zero](T x, T y) -> T {
+    const Status status = broadcast_apply<T, T, T>(node, a, b, out, [&by_zero](T x, T y) -> T {
       if (y == 0) {
         by_zero = true;
         return 0;
       }
-      if (y == -1) return sub<T>(0, x);  // lowest / -1 overflows
+      if constexpr (std::is_signed_v<T>) {
+        if (y == -1) return sub<T>(0, x);  // lowest / -1 overflows
+      }
       return static_cast<T>(x / y);
-    }));
+    });
+    if (!status.is_ok()) return status;
     if (by_zero) return bad_input("{}: integer division by zero", node.describe());
     return Status::ok();
   }
@@ -127,6 +131,8 @@ Status run_arith(const Node& node, Arith op, std::span<const Tensor* const> inpu
     case DType::kF32: return arith_typed<float>(node, op, a, b, out);
     case DType::kS64: return arith_typed<int64_t>(node, op, a, b, out);
     case DType::kS32: return arith_typed<int32_t>(node, op, a, b, out);
+    case DType::kS8: return arith_typed<int8_t>(node, op, a, b, out);
+    case DType::kU8: return arith_typed<uint8_t>(node, op, a, b, out);
     default: return unsupported("{}: dtype {} is not supported", node.describe(), dtype_name(a.dtype()));
   }
 }
@@ -163,7 +169,8 @@ Status ref_Pow(const Node& node, std::span<const Tensor* const> inputs, std::spa
     return internal_error("{}: input or output missing", node.describe());
   const Tensor& a = *inputs[0];
   Tensor& out = *outputs[0];
-  if (out.dtype() != a.dtype()) return internal_error("{}: output dtype differs from the base", node.describe());
+  if (out.dtype() != a.dtype())
+    return internal_error("{}: output dtype differs from the base", node.describe());
   switch (a.dtype()) {
     case DType::kF32: return pow_with_base<float>(node, a, *inputs[1], out);
     case DType::kS64: return pow_with_base<int64_t>(node, a, *inputs[1], out);
@@ -180,8 +187,8 @@ Status ref_PRelu(const Node& node, std::span<const Tensor* const> inputs, std::s
   if (x.dtype() != DType::kF32 || slope.dtype() != DType::kF32)
     return unsupported("{}: dtype {} is not supported", node.describe(), dtype_name(x.dtype()));
   if (!broadcasts_to(slope.shape(), x.shape()))
-    return bad_input("{}: slope {} does not broadcast to input {}", node.describe(), shape_to_string(slope.shape()),
-                     shape_to_string(x.shape()));
+    return bad_input("{}: slope {} does not broadcast to input {}", node.describe(),
+                     shape_to_string(slope.shape()), shape_to_string(x.shape()));
   return broadcast_apply<float, float, float>(node, x, slope, *outputs[0],
                                               [](float v, float s) { return v < 0.f ? v * s : v; });
 }

@@ -107,9 +107,8 @@ inline void gather_strided(const std::byte* src, int64_t base, const Shape& src_
     using C = decltype(chunk);
     const C* s = reinterpret_cast<const C*>(src) + base;
     C* o = reinterpret_cast<C*>(dst);
-    for_each_index<1>(out_shape, {src_strides}, [&](int64_t i, const std::array<int64_t, 1>& off) {
-      o[i] = s[off[0]];
-    });
+    for_each_index<1>(out_shape, {src_strides},
+                      [&](int64_t i, const std::array<int64_t, 1>& off) { o[i] = s[off[0]]; });
   };
   switch (elem_size) {
     case 1: return run(detail::Chunk<1>{});

@@ -107,8 +107,8 @@ Status ref_Cast(const Node& node, std::span<const Tensor* const> inputs, std::sp
   Tensor& y = *outputs[0];
   const std::optional<DType> to = dtype_from_onnx(static_cast<int>(node.attr_int("to", 0)));
   if (!to || *to != y.dtype() || y.shape() != x.shape())
-    return internal_error("{}: output {} {} does not match the cast of {}", node.describe(), dtype_name(y.dtype()),
-                          shape_to_string(y.shape()), shape_to_string(x.shape()));
+    return internal_error("{}: output {} {} does not match the cast of {}", node.describe(),
+                          dtype_name(y.dtype()), shape_to_string(y.shape()), shape_to_string(x.shape()));
   return visit_dtype(x.dtype(), [&](auto src_tag) {
     using Src = typename decltype(src_tag)::type;
     return visit_dtype(y.dtype(), [&](auto dst_tag) {

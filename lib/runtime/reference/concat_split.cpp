@@ -44,7 +44,8 @@ Status ref_Concat(const Node& node, std::span<const Tensor* const> inputs, std::
   int64_t total = 0;
   for (const Tensor* t : inputs) {
     if (!t || t->dtype() != out.dtype() || !same_except(t->shape(), out.shape(), a))
-      return internal_error("{}: an input does not fit the output {}", node.describe(), shape_to_string(out.shape()));
+      return internal_error("{}: an input does not fit the output {}", node.describe(),
+                            shape_to_string(out.shape()));
     total += t->dim(axis);
   }
   if (total != out.dim(axis)) return internal_error("{}: inputs do not fill the output", node.describe());
@@ -77,7 +78,8 @@ Status ref_Split(const Node& node, std::span<const Tensor* const> inputs, std::s
   for (const Tensor* t : outputs) {
     if (!t) continue;
     if (t->dtype() != x.dtype() || !same_except(t->shape(), x.shape(), a))
-      return internal_error("{}: an output does not fit the input {}", node.describe(), shape_to_string(x.shape()));
+      return internal_error("{}: an output does not fit the input {}", node.describe(),
+                            shape_to_string(x.shape()));
     total += t->dim(axis);
   }
   if (total != x.dim(axis)) return internal_error("{}: outputs do not cover the input", node.describe());

@@ -14,7 +14,8 @@ Status ref_Constant(const Node& node, std::span<const Tensor* const>, std::span<
   Tensor& out = *outputs[0];
   if (out.dtype() != value->dtype() || out.shape() != value->shape())
     return internal_error("{}: output is {} {}, the value {} {}", node.describe(), dtype_name(out.dtype()),
-                          shape_to_string(out.shape()), dtype_name(value->dtype()), shape_to_string(value->shape()));
+                          shape_to_string(out.shape()), dtype_name(value->dtype()),
+                          shape_to_string(value->shape()));
   if (value->nbytes()) std::memcpy(out.bytes(), value->bytes(), value->nbytes());
   return Status::ok();
 }
@@ -30,8 +31,8 @@ Status ref_Shape(const Node& node, std::span<const Tensor* const> inputs, std::s
   const int64_t end = std::max(start, clamp_index(node.attr_int("end", rank)));
   Tensor& out = *outputs[0];
   if (out.dtype() != DType::kS64 || out.shape() != Shape{end - start})
-    return internal_error("{}: output is {} {}, expected int64 [{}]", node.describe(), dtype_name(out.dtype()),
-                          shape_to_string(out.shape()), end - start);
+    return internal_error("{}: output is {} {}, expected int64 [{}]", node.describe(),
+                          dtype_name(out.dtype()), shape_to_string(out.shape()), end - start);
   std::copy(dims.begin() + start, dims.begin() + end, out.data<int64_t>());
   return Status::ok();
 }

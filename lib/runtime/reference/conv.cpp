@@ -16,7 +16,8 @@ Status ref_Conv(const Node& node, std::span<const Tensor* const> inputs, std::sp
   if (x.rank() < 3 || w.rank() != x.rank())
     return bad_input("{}: input {} and weights {} do not fit", node.describe(), shape_to_string(x.shape()),
                      shape_to_string(w.shape()));
-  QF_ASSIGN_OR_RETURN(const WindowGeometry g, window_geometry(node, spatial_of(x.shape()), spatial_of(w.shape()), false));
+  QF_ASSIGN_OR_RETURN(const WindowGeometry g,
+                      window_geometry(node, spatial_of(x.shape()), spatial_of(w.shape()), false));
   QF_ASSIGN_OR_RETURN(const Window3d win, to_window3d(node, spatial_of(x.shape()), g));
 
   const int64_t batch = x.dim(0), channels = x.dim(1), out_channels = w.dim(0);
@@ -25,7 +26,8 @@ Status ref_Conv(const Node& node, std::span<const Tensor* const> inputs, std::sp
     return bad_input("{}: {} input channels, weights {} and group {} do not fit", node.describe(), channels,
                      shape_to_string(w.shape()), group);
   if (bias && bias->numel() != out_channels)
-    return bad_input("{}: bias has {} values for {} output channels", node.describe(), bias->numel(), out_channels);
+    return bad_input("{}: bias has {} values for {} output channels", node.describe(), bias->numel(),
+                     out_channels);
   Shape expected = {batch, out_channels};
   expected.insert(expected.end(), g.out.begin(), g.out.end());
   QF_RETURN_IF_ERROR(check_output_shape(node, y, expected));

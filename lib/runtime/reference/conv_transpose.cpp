@@ -29,7 +29,8 @@ Status ref_ConvTranspose(const Node& node, std::span<const Tensor* const> inputs
                      shape_to_string(w.shape()), group);
   const int64_t mg = w.dim(1), out_channels = mg * group, cg = channels / group;
   if (bias && bias->numel() != out_channels)
-    return bad_input("{}: bias has {} values for {} output channels", node.describe(), bias->numel(), out_channels);
+    return bad_input("{}: bias has {} values for {} output channels", node.describe(), bias->numel(),
+                     out_channels);
   Shape expected = {batch, out_channels};
   expected.insert(expected.end(), g.out.begin(), g.out.end());
   QF_RETURN_IF_ERROR(check_output_shape(node, y, expected));

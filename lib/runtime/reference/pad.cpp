@@ -2,6 +2,7 @@
 // Reference Pad: constant, reflect, edge and wrap modes; negative pads crop. Pure data movement,
 // so it works on raw elements of any dtype.
 #include <cstring>
+#include <optional>
 
 #include "runtime/reference/reference_kernels.h"
 #include "runtime/reference/spatial_kernel_util.h"
@@ -14,6 +15,14 @@ namespace {
 
 enum class PadMode { kConstant, kReflect, kEdge, kWrap };
 
+std::optional<PadMode> parse_mode(const std::string& name) {
+  if (name == "constant") return PadMode::kConstant;
+  if (name == "reflect") return PadMode::kReflect;
+  if (name == "edge") return PadMode::kEdge;
+  if (name == "wrap") return PadMode::kWrap;
+  return std::nullopt;
+}
+
 int64_t positive_mod(int64_t a, int64_t n) { return ((a % n) + n) % n; }
 
 // Input index read by output index `o` along one axis, or -1 for the constant value.
@@ -21,9 +30,12 @@ int64_t source_index(PadMode mode, int64_t o, int64_t pad_begin, int64_t in) {
   const int64_t i = o - pad_begin;
   if (i >= 0 && i < in) return i;
   switch (mode) {
-    case PadMode::kConstant: return -1;
-    case PadMode::kEdge: return i < 0 ? 0 : in - 1;
-    case PadMode::kWrap: return positive_mod(i, in);
+    case PadMode::kConstant:
+      return -1;
+    case PadMode::kEdge:
+      return i < 0 ? 0 : in - 1;
+    case PadMode::kWrap:
+      return positive_mod(i, in);
     case PadMode::kReflect: {
       // Mirror without repeating the edge; numpy keeps reflecting when the pad exceeds the dim.
       if (in == 1) return 0;
@@ -47,12 +59,8 @@ Status ref_Pad(const Node& node, std::span<const Tensor* const> inputs, std::spa
   if (y.dtype() != x.dtype()) return internal_error("{}: output dtype differs from input", node.describe());
 
   const std::string mode_name = node.attr_string("mode", "constant");
-  PadMode mode;
-  if (mode_name == "constant") mode = PadMode::kConstant;
-  else if (mode_name == "reflect") mode = PadMode::kReflect;
-  else if (mode_name == "edge") mode = PadMode::kEdge;
-  else if (mode_name == "wrap") mode = PadMode::kWrap;
-  else return unsupported("{}: mode '{}' is not supported", node.describe(), mode_name);
+  const std::optional<PadMode> mode = parse_mode(mode_name);
+  if (!mode) return unsupported("{}: mode '{}' is not supported", node.describe(), mode_name);
 
   const int64_t rank = x.rank();
   std::optional<std::vector<int64_t>> axes;
@@ -74,13 +82,15 @@ Status ref_Pad(const Node& node, std::span<const Tensor* const> inputs, std::spa
 
   std::vector<std::vector<int64_t>> source(static_cast<size_t>(rank));
   std::vector<int64_t> in_stride(static_cast<size_t>(rank), 1);
-  for (int64_t a = rank; a-- > 1;) in_stride[static_cast<size_t>(a - 1)] = in_stride[static_cast<size_t>(a)] * x.dim(a);
+  for (int64_t a = rank; a-- > 1;)
+    in_stride[static_cast<size_t>(a - 1)] = in_stride[static_cast<size_t>(a)] * x.dim(a);
   for (int64_t a = 0; a < rank; ++a) {
     const int64_t in = x.dim(a);
-    if (in == 0 && mode != PadMode::kConstant)
+    if (in == 0 && *mode != PadMode::kConstant)
       return bad_input("{}: mode '{}' cannot pad an empty axis", node.describe(), mode_name);
     for (int64_t o = 0; o < y.dim(a); ++o)
-      source[static_cast<size_t>(a)].push_back(source_index(mode, o, amounts[static_cast<size_t>(a)].first, in));
+      source[static_cast<size_t>(a)].push_back(
+          source_index(*mode, o, amounts[static_cast<size_t>(a)].first, in));
   }
 
   std::vector<int64_t> oc(static_cast<size_t>(rank), 0);

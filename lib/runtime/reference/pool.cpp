@@ -85,7 +85,8 @@ Status check_global_output(const Node& node, const Tensor& x, const Tensor& y) {
 
 }  // namespace
 
-Status ref_MaxPool(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+Status ref_MaxPool(const Node& node, std::span<const Tensor* const> inputs,
+                   std::span<Tensor* const> outputs) {
   if (outputs.size() > 1 && outputs[1])
     return unsupported("{}: the Indices output is not supported", node.describe());
   const Tensor& x = *inputs[0];
@@ -94,15 +95,23 @@ Status ref_MaxPool(const Node& node, std::span<const Tensor* const> inputs, std:
   QF_ASSIGN_OR_RETURN(const Window3d w, pool_window(node, x, y));
   const int64_t planes = x.dim(0) * x.dim(1);
   switch (x.dtype()) {
-    case DType::kF32: max_pool(w, planes, x.data<float>(), y.data<float>()); break;
-    case DType::kU8: max_pool(w, planes, x.data<uint8_t>(), y.data<uint8_t>()); break;
-    case DType::kS8: max_pool(w, planes, x.data<int8_t>(), y.data<int8_t>()); break;
-    default: return unsupported("{}: dtype {} is not supported", node.describe(), dtype_name(x.dtype()));
+    case DType::kF32:
+      max_pool(w, planes, x.data<float>(), y.data<float>());
+      break;
+    case DType::kU8:
+      max_pool(w, planes, x.data<uint8_t>(), y.data<uint8_t>());
+      break;
+    case DType::kS8:
+      max_pool(w, planes, x.data<int8_t>(), y.data<int8_t>());
+      break;
+    default:
+      return unsupported("{}: dtype {} is not supported", node.describe(), dtype_name(x.dtype()));
   }
   return Status::ok();
 }
 
-Status ref_AveragePool(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+Status ref_AveragePool(const Node& node, std::span<const Tensor* const> inputs,
+                       std::span<Tensor* const> outputs) {
   const Tensor& x = *inputs[0];
   Tensor& y = *outputs[0];
   QF_RETURN_IF_ERROR(require_f32(node, {&x, &y}));
@@ -122,7 +131,8 @@ Status ref_AveragePool(const Node& node, std::span<const Tensor* const> inputs, 
             ++count;
           });
           if (include_pad)
-            count = taps_within_padding(w, 0, od) * taps_within_padding(w, 1, oh) * taps_within_padding(w, 2, ow);
+            count =
+                taps_within_padding(w, 0, od) * taps_within_padding(w, 1, oh) * taps_within_padding(w, 2, ow);
           *yp++ = count > 0 ? static_cast<float>(sum / static_cast<double>(count)) : 0.f;
         }
   }
@@ -145,7 +155,8 @@ Status ref_GlobalAveragePool(const Node& node, std::span<const Tensor* const> in
   return Status::ok();
 }
 
-Status ref_GlobalMaxPool(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+Status ref_GlobalMaxPool(const Node& node, std::span<const Tensor* const> inputs,
+                         std::span<Tensor* const> outputs) {
   const Tensor& x = *inputs[0];
   Tensor& y = *outputs[0];
   if (x.dtype() != y.dtype()) return internal_error("{}: output dtype differs from input", node.describe());
@@ -153,10 +164,17 @@ Status ref_GlobalMaxPool(const Node& node, std::span<const Tensor* const> inputs
   const int64_t planes = x.dim(0) * x.dim(1);
   const int64_t size = planes == 0 ? 0 : x.numel() / planes;
   switch (x.dtype()) {
-    case DType::kF32: global_max(planes, size, x.data<float>(), y.data<float>()); break;
-    case DType::kU8: global_max(planes, size, x.data<uint8_t>(), y.data<uint8_t>()); break;
-    case DType::kS8: global_max(planes, size, x.data<int8_t>(), y.data<int8_t>()); break;
-    default: return unsupported("{}: dtype {} is not supported", node.describe(), dtype_name(x.dtype()));
+    case DType::kF32:
+      global_max(planes, size, x.data<float>(), y.data<float>());
+      break;
+    case DType::kU8:
+      global_max(planes, size, x.data<uint8_t>(), y.data<uint8_t>());
+      break;
+    case DType::kS8:
+      global_max(planes, size, x.data<int8_t>(), y.data<int8_t>());
+      break;
+    default:
+      return unsupported("{}: dtype {} is not supported", node.describe(), dtype_name(x.dtype()));
   }
   return Status::ok();
 }

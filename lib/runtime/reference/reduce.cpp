@@ -9,7 +9,8 @@ namespace qf {
 
 using namespace spatial;
 
-Status ref_ReduceMean(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+Status ref_ReduceMean(const Node& node, std::span<const Tensor* const> inputs,
+                      std::span<Tensor* const> outputs) {
   const Tensor& x = *inputs[0];
   const Tensor* axes_t = opt_input(inputs, 1);
   Tensor& y = *outputs[0];
@@ -26,8 +27,10 @@ Status ref_ReduceMean(const Node& node, std::span<const Tensor* const> inputs, s
   const bool keepdims = node.attr_int("keepdims", 1) != 0;
   Shape expected;
   for (int64_t a = 0; a < rank; ++a) {
-    if (!(*mask)[static_cast<size_t>(a)]) expected.push_back(x.dim(a));
-    else if (keepdims) expected.push_back(1);
+    if (!(*mask)[static_cast<size_t>(a)])
+      expected.push_back(x.dim(a));
+    else if (keepdims)
+      expected.push_back(1);
   }
   QF_RETURN_IF_ERROR(check_output_shape(node, y, expected));
 

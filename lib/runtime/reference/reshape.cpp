@@ -9,7 +9,8 @@
 namespace qf {
 namespace {
 
-Status copy_through(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+Status copy_through(const Node& node, std::span<const Tensor* const> inputs,
+                    std::span<Tensor* const> outputs) {
   if (inputs.empty() || !inputs[0] || outputs.empty() || !outputs[0])
     return internal_error("{}: input or output missing", node.describe());
   const Tensor& x = *inputs[0];
@@ -39,13 +40,15 @@ Status ref_Identity(const Node& node, std::span<const Tensor* const> in, std::sp
   return copy_through(node, in, out);
 }
 
-Status ref_Dropout(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+Status ref_Dropout(const Node& node, std::span<const Tensor* const> inputs,
+                   std::span<Tensor* const> outputs) {
   // Training mode drops at random; the reference only runs it when nothing would be dropped.
   const Tensor* ratio = inputs.size() > 1 ? inputs[1] : nullptr;
   const Tensor* training = inputs.size() > 2 ? inputs[2] : nullptr;
   if (training && training->numel() > 0 && training->element_as_int(0) != 0) {
     const double r = ratio && ratio->numel() > 0 ? ratio->element_as_double(0) : 0.5;
-    if (r != 0.0) return unsupported("{}: training mode with a nonzero ratio is not supported", node.describe());
+    if (r != 0.0)
+      return unsupported("{}: training mode with a nonzero ratio is not supported", node.describe());
   }
   QF_RETURN_IF_ERROR(copy_through(node, inputs, outputs));
   if (outputs.size() > 1 && outputs[1]) {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reference Resize: nearest, linear and cubic over any number of axes. Each output coordinate of
-// each axis gets a short list of (input index, weight) taps; an output element is the sum over the
-// product of its axes' taps. Coordinates are computed in double, as the ONNX reference does, so
-// that nearest rounding at exact halves agrees with the test data.
+// each axis gets a short list of (input index, weight) taps, applied one axis at a time.
+// Coordinates are computed in double, as the ONNX reference does, so that nearest rounding at
+// exact halves agrees with the test data.
 #include <cmath>
 #include <cstdint>
+#include <optional>
+#include <utility>
 
 #include "runtime/reference/reference_kernels.h"
 #include "runtime/reference/spatial_kernel_util.h"
@@ -15,8 +17,15 @@ using namespace spatial;
 
 namespace {
 
-enum class Coord { kHalfPixel, kHalfPixelSymmetric, kPytorchHalfPixel, kAlignCorners, kAsymmetric, kTfHalfPixelForNn,
-                   kTfCropAndResize };
+enum class Coord {
+  kHalfPixel,
+  kHalfPixelSymmetric,
+  kPytorchHalfPixel,
+  kAlignCorners,
+  kAsymmetric,
+  kTfHalfPixelForNn,
+  kTfCropAndResize
+};
 enum class Mode { kNearest, kLinear, kCubic };
 enum class Nearest { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil };
 
@@ -29,32 +38,48 @@ struct Params {
   double extrapolation;
 };
 
+template <typename E, size_t N>
+std::optional<E> lookup(const std::string& name, const std::pair<const char*, E> (&table)[N]) {
+  for (const auto& [key, value] : table)
+    if (name == key) return value;
+  return std::nullopt;
+}
+
+constexpr std::pair<const char*, Coord> kCoords[] = {
+    {"half_pixel", Coord::kHalfPixel},
+    {"half_pixel_symmetric", Coord::kHalfPixelSymmetric},
+    {"pytorch_half_pixel", Coord::kPytorchHalfPixel},
+    {"align_corners", Coord::kAlignCorners},
+    {"asymmetric", Coord::kAsymmetric},
+    {"tf_half_pixel_for_nn", Coord::kTfHalfPixelForNn},
+    {"tf_crop_and_resize", Coord::kTfCropAndResize},
+};
+constexpr std::pair<const char*, Mode> kModes[] = {
+    {"nearest", Mode::kNearest}, {"linear", Mode::kLinear}, {"cubic", Mode::kCubic}};
+constexpr std::pair<const char*, Nearest> kNearestModes[] = {
+    {"round_prefer_floor", Nearest::kRoundPreferFloor},
+    {"round_prefer_ceil", Nearest::kRoundPreferCeil},
+    {"floor", Nearest::kFloor},
+    {"ceil", Nearest::kCeil},
+};
+
 Result<Params> read_params(const Node& node) {
   Params p{};
   const std::string coord = node.attr_string("coordinate_transformation_mode", "half_pixel");
-  if (coord == "half_pixel") p.coord = Coord::kHalfPixel;
-  else if (coord == "half_pixel_symmetric") p.coord = Coord::kHalfPixelSymmetric;
-  else if (coord == "pytorch_half_pixel") p.coord = Coord::kPytorchHalfPixel;
-  else if (coord == "align_corners") p.coord = Coord::kAlignCorners;
-  else if (coord == "asymmetric") p.coord = Coord::kAsymmetric;
-  else if (coord == "tf_half_pixel_for_nn") p.coord = Coord::kTfHalfPixelForNn;
-  else if (coord == "tf_crop_and_resize") p.coord = Coord::kTfCropAndResize;
-  else return unsupported("{}: coordinate_transformation_mode '{}' is not supported", node.describe(), coord);
-
   const std::string mode = node.attr_string("mode", "nearest");
-  if (mode == "nearest") p.mode = Mode::kNearest;
-  else if (mode == "linear") p.mode = Mode::kLinear;
-  else if (mode == "cubic") p.mode = Mode::kCubic;
-  else return unsupported("{}: mode '{}' is not supported", node.describe(), mode);
-
   const std::string nearest = node.attr_string("nearest_mode", "round_prefer_floor");
-  if (nearest == "round_prefer_floor") p.nearest = Nearest::kRoundPreferFloor;
-  else if (nearest == "round_prefer_ceil") p.nearest = Nearest::kRoundPreferCeil;
-  else if (nearest == "floor") p.nearest = Nearest::kFloor;
-  else if (nearest == "ceil") p.nearest = Nearest::kCeil;
-  else return unsupported("{}: nearest_mode '{}' is not supported", node.describe(), nearest);
-
-  if (node.attr_int("antialias", 0) != 0) return unsupported("{}: antialias=1 is not supported", node.describe());
+  const auto c = lookup(coord, kCoords);
+  const auto m = lookup(mode, kModes);
+  const auto n = lookup(nearest, kNearestModes);
+  if (!c)
+    return unsupported("{}: coordinate_transformation_mode '{}' is not supported", node.describe(), coord);
+  if (!m) return unsupported("{}: mode '{}' is not supported", node.describe(), mode);
+  if (!n) return unsupported("{}: nearest_mode '{}' is not supported", node.describe(), nearest);
+  p.coord = *c;
+  p.mode = *m;
+  p.nearest = *n;
+  if (node.attr_int("antialias", 0) != 0)
+    return unsupported("{}: antialias=1 is not supported", node.describe());
   p.cubic_a = node.attr_float("cubic_coeff_a", -0.75f);
   p.exclude_outside = node.attr_int("exclude_outside", 0) != 0;
   p.extrapolation = node.attr_float("extrapolation_value", 0.f);
@@ -69,19 +94,25 @@ double original_coordinate(const Params& p, double x, double scale, int64_t in, 
   const double resized = scale * static_cast<double>(in);
   const double last = static_cast<double>(in - 1);
   switch (p.coord) {
-    case Coord::kHalfPixel: return (x + 0.5) / scale - 0.5;
+    case Coord::kHalfPixel:
+      return (x + 0.5) / scale - 0.5;
     case Coord::kHalfPixelSymmetric: {
       const double adjustment = static_cast<double>(out) / resized;
       const double offset = static_cast<double>(in) / 2 * (1 - adjustment);
       return offset + (x + 0.5) / scale - 0.5;
     }
     // The spec says 0 for a length-1 output; the reference implementation (and its test data) use -0.5.
-    case Coord::kPytorchHalfPixel: return resized == 1.0 ? -0.5 : (x + 0.5) / scale - 0.5;
-    case Coord::kAlignCorners: return resized == 1.0 ? 0.0 : x * last / (resized - 1);
-    case Coord::kAsymmetric: return x / scale;
-    case Coord::kTfHalfPixelForNn: return (x + 0.5) / scale;
+    case Coord::kPytorchHalfPixel:
+      return resized == 1.0 ? -0.5 : (x + 0.5) / scale - 0.5;
+    case Coord::kAlignCorners:
+      return resized == 1.0 ? 0.0 : x * last / (resized - 1);
+    case Coord::kAsymmetric:
+      return x / scale;
+    case Coord::kTfHalfPixelForNn:
+      return (x + 0.5) / scale;
     case Coord::kTfCropAndResize: {
-      const double pos = resized == 1.0 ? (roi_end - roi_start) * last / 2 : x * (roi_end - roi_start) * last / (resized - 1);
+      const double pos = resized == 1.0 ? (roi_end - roi_start) * last / 2
+                                        : x * (roi_end - roi_start) * last / (resized - 1);
       return pos + roi_start * last;
     }
   }
@@ -107,10 +138,18 @@ std::vector<Tap> taps_for(const Params& p, double x, int64_t in, bool& outside) 
       bool up = false;
       if (r > 0) {
         switch (p.nearest) {
-          case Nearest::kRoundPreferFloor: up = r > 0.5; break;
-          case Nearest::kRoundPreferCeil: up = r >= 0.5; break;
-          case Nearest::kFloor: up = false; break;
-          case Nearest::kCeil: up = true; break;
+          case Nearest::kRoundPreferFloor:
+            up = r > 0.5;
+            break;
+          case Nearest::kRoundPreferCeil:
+            up = r >= 0.5;
+            break;
+          case Nearest::kFloor:
+            up = false;
+            break;
+          case Nearest::kCeil:
+            up = true;
+            break;
         }
       }
       taps.push_back({base + (up ? 1 : 0), 1.0});
@@ -145,40 +184,49 @@ std::vector<Tap> taps_for(const Params& p, double x, int64_t in, bool& outside) 
   return kept;
 }
 
+bool is_identity(const std::vector<std::vector<Tap>>& axis_taps, int64_t in) {
+  if (static_cast<int64_t>(axis_taps.size()) != in) return false;
+  for (size_t o = 0; o < axis_taps.size(); ++o)
+    if (axis_taps[o].size() != 1 || axis_taps[o][0].index != static_cast<int64_t>(o) ||
+        axis_taps[o][0].weight != 1.0)
+      return false;
+  return true;
+}
+
+// Separable: interpolates one axis at a time (in double), which equals summing over the product
+// of all axes' taps but touches each tap once per pass instead of once per output element.
 template <typename T>
 void resample(const Tensor& x, Tensor& y, const std::vector<std::vector<std::vector<Tap>>>& taps,
               const std::vector<std::vector<bool>>& outside, double extrapolation) {
   const size_t rank = static_cast<size_t>(x.rank());
-  std::vector<int64_t> in_stride(rank, 1);
-  for (size_t a = rank; a-- > 1;) in_stride[a - 1] = in_stride[a] * x.dim(static_cast<int64_t>(a));
-  const T* xd = x.data<T>();
+  Shape shape = x.shape();
+  std::vector<double> cur(static_cast<size_t>(x.numel()));
+  for (int64_t i = 0; i < x.numel(); ++i) cur[static_cast<size_t>(i)] = static_cast<double>(x.data<T>()[i]);
+  for (size_t a = 0; a < rank; ++a) {
+    if (is_identity(taps[a], shape[a])) continue;
+    int64_t outer = 1, inner = 1;
+    for (size_t b = 0; b < a; ++b) outer *= shape[b];
+    for (size_t b = a + 1; b < rank; ++b) inner *= shape[b];
+    const int64_t in_len = shape[a], out_len = static_cast<int64_t>(taps[a].size());
+    std::vector<double> next(static_cast<size_t>(outer * out_len * inner), 0.0);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t k = 0; k < out_len; ++k) {
+        double* dst = next.data() + (o * out_len + k) * inner;
+        for (const Tap& t : taps[a][static_cast<size_t>(k)]) {
+          const double* src = cur.data() + (o * in_len + t.index) * inner;
+          for (int64_t i = 0; i < inner; ++i) dst[i] += t.weight * src[i];
+        }
+      }
+    cur = std::move(next);
+    shape[a] = out_len;
+  }
+  // tf_crop_and_resize: any coordinate off the input makes the element the extrapolation value.
+  std::vector<int64_t> oc(rank, 0);
   T* yd = y.data<T>();
-  std::vector<int64_t> oc(rank, 0), tc(rank, 0);
   for (int64_t e = 0; e < y.numel(); ++e) {
     bool off = false;
     for (size_t a = 0; a < rank; ++a) off = off || outside[a][static_cast<size_t>(oc[a])];
-    double sum = extrapolation;
-    if (!off) {
-      sum = 0;
-      std::fill(tc.begin(), tc.end(), 0);
-      for (;;) {
-        double w = 1;
-        int64_t offset = 0;
-        for (size_t a = 0; a < rank; ++a) {
-          const Tap& t = taps[a][static_cast<size_t>(oc[a])][static_cast<size_t>(tc[a])];
-          w *= t.weight;
-          offset += t.index * in_stride[a];
-        }
-        sum += w * static_cast<double>(xd[offset]);
-        size_t a = rank;
-        while (a-- > 0) {
-          if (++tc[a] < static_cast<int64_t>(taps[a][static_cast<size_t>(oc[a])].size())) break;
-          tc[a] = 0;
-        }
-        if (a == static_cast<size_t>(-1)) break;
-      }
-    }
-    yd[e] = static_cast<T>(sum);
+    yd[e] = static_cast<T>(off ? extrapolation : cur[static_cast<size_t>(e)]);
     for (size_t a = rank; a-- > 0;) {
       if (++oc[a] < y.dim(static_cast<int64_t>(a))) break;
       oc[a] = 0;
@@ -205,8 +253,9 @@ Status ref_Resize(const Node& node, std::span<const Tensor* const> inputs, std::
   const Tensor* sizes_t = opt_input(inputs, 3);
   std::optional<std::vector<int64_t>> sizes;
   if (sizes_t && sizes_t->numel() > 0) sizes = sizes_t->to_int_vector();
-  QF_ASSIGN_OR_RETURN(const ResizePlan plan, resize_plan(node, x.shape(), floats_or_none(opt_input(inputs, 1)),
-                                                         floats_or_none(opt_input(inputs, 2)), sizes));
+  QF_ASSIGN_OR_RETURN(const ResizePlan plan,
+                      resize_plan(node, x.shape(), floats_or_none(opt_input(inputs, 1)),
+                                  floats_or_none(opt_input(inputs, 2)), sizes));
   QF_RETURN_IF_ERROR(check_output_shape(node, y, plan.out));
   if (x.numel() == 0 || y.numel() == 0) return Status::ok();
 
@@ -218,18 +267,25 @@ Status ref_Resize(const Node& node, std::span<const Tensor* const> inputs, std::
     taps[a].resize(static_cast<size_t>(out));
     outside[a].assign(static_cast<size_t>(out), false);
     for (int64_t o = 0; o < out; ++o) {
-      const double xo = original_coordinate(p, static_cast<double>(o), plan.scales[a], in, out, plan.roi_start[a],
-                                            plan.roi_end[a]);
+      const double xo = original_coordinate(p, static_cast<double>(o), plan.scales[a], in, out,
+                                            plan.roi_start[a], plan.roi_end[a]);
       bool off = false;
       taps[a][static_cast<size_t>(o)] = taps_for(p, xo, in, off);
       outside[a][static_cast<size_t>(o)] = off;
     }
   }
   switch (x.dtype()) {
-    case DType::kF32: resample<float>(x, y, taps, outside, p.extrapolation); break;
-    case DType::kU8: resample<uint8_t>(x, y, taps, outside, p.extrapolation); break;
-    case DType::kS8: resample<int8_t>(x, y, taps, outside, p.extrapolation); break;
-    default: break;
+    case DType::kF32:
+      resample<float>(x, y, taps, outside, p.extrapolation);
+      break;
+    case DType::kU8:
+      resample<uint8_t>(x, y, taps, outside, p.extrapolation);
+      break;
+    case DType::kS8:
+      resample<int8_t>(x, y, taps, outside, p.extrapolation);
+      break;
+    default:
+      break;
   }
   return Status::ok();
 }

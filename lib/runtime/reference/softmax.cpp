@@ -55,11 +55,13 @@ Status softmax_like(const Node& node, std::span<const Tensor* const> inputs, std
 
 }  // namespace
 
-Status ref_Softmax(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+Status ref_Softmax(const Node& node, std::span<const Tensor* const> inputs,
+                   std::span<Tensor* const> outputs) {
   return softmax_like(node, inputs, outputs, false);
 }
 
-Status ref_LogSoftmax(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+Status ref_LogSoftmax(const Node& node, std::span<const Tensor* const> inputs,
+                      std::span<Tensor* const> outputs) {
   return softmax_like(node, inputs, outputs, true);
 }
 

@@ -48,7 +48,8 @@ struct Window3d {
 inline Result<Window3d> to_window3d(const Node& node, const std::vector<int64_t>& in_spatial,
                                     const WindowGeometry& g) {
   const size_t n = in_spatial.size();
-  if (n < 1 || n > 3) return unsupported("{}: {} spatial dims are not supported (1 to 3)", node.describe(), n);
+  if (n < 1 || n > 3)
+    return unsupported("{}: {} spatial dims are not supported (1 to 3)", node.describe(), n);
   Window3d w;
   for (size_t i = 0; i < n; ++i) {
     const size_t j = 3 - n + i;
@@ -64,7 +65,8 @@ inline Result<Window3d> to_window3d(const Node& node, const std::vector<int64_t>
 }
 
 // Positions p in [0, count) whose mapped index p * stride + offset lies in [0, limit), as [lo, hi).
-inline void valid_range(int64_t limit, int64_t count, int64_t stride, int64_t offset, int64_t& lo, int64_t& hi) {
+inline void valid_range(int64_t limit, int64_t count, int64_t stride, int64_t offset, int64_t& lo,
+                        int64_t& hi) {
   lo = std::max<int64_t>(0, ceil_div(-offset, stride));
   hi = std::min<int64_t>(count, floor_div(limit - 1 - offset, stride) + 1);
   if (hi < lo) hi = lo;
@@ -88,7 +90,8 @@ inline void matmul_accumulate(const float* a, int64_t a_rs, int64_t a_cs, const 
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       double sum = 0;
-      for (int64_t p = 0; p < k; ++p) sum += static_cast<double>(a[i * a_rs + p * a_cs]) * b[p * b_rs + j * b_cs];
+      for (int64_t p = 0; p < k; ++p)
+        sum += static_cast<double>(a[i * a_rs + p * a_cs]) * b[p * b_rs + j * b_cs];
       acc[i * n + j] += sum;
     }
 }

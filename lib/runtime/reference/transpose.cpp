@@ -5,7 +5,8 @@
 
 namespace qf {
 
-Status ref_Transpose(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+Status ref_Transpose(const Node& node, std::span<const Tensor* const> inputs,
+                     std::span<Tensor* const> outputs) {
   if (inputs.empty() || !inputs[0] || outputs.empty() || !outputs[0])
     return internal_error("{}: input or output missing", node.describe());
   const Tensor& x = *inputs[0];
@@ -14,7 +15,8 @@ Status ref_Transpose(const Node& node, std::span<const Tensor* const> inputs, st
   std::vector<int64_t> perm(rank);
   for (size_t i = 0; i < rank; ++i) perm[i] = static_cast<int64_t>(rank - 1 - i);
   perm = node.attr_ints("perm", perm);
-  if (perm.size() != rank) return bad_input("{}: perm has {} entries for rank {}", node.describe(), perm.size(), rank);
+  if (perm.size() != rank)
+    return bad_input("{}: perm has {} entries for rank {}", node.describe(), perm.size(), rank);
   const Shape in_strides = contiguous_strides(x.shape());
   Shape strides(rank), expected(rank);
   std::vector<bool> used(rank, false);

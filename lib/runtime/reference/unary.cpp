@@ -66,7 +66,8 @@ Status run_unary(const Node& node, std::span<const Tensor* const> inputs, std::s
   if (y.dtype() != DType::kF32 || y.numel() != x.numel())
     return internal_error("{}: output is {} {}, input {} {}", node.describe(), dtype_name(y.dtype()),
                           shape_to_string(y.shape()), dtype_name(x.dtype()), shape_to_string(x.shape()));
-  const UnaryParams params{node.attr_float("alpha", op->default_alpha), node.attr_float("beta", op->default_beta)};
+  const UnaryParams params{node.attr_float("alpha", op->default_alpha),
+                           node.attr_float("beta", op->default_beta)};
   const float* in = x.data<float>();
   float* out = y.data<float>();
   for (int64_t i = 0; i < x.numel(); ++i) out[i] = op->fn(in[i], params);

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: Apache-2.0
+// Layout helpers and the generic one-primitive kernel of the oneDNN backend.
+#include "runtime/onednn/common.h"
+
+#include <cstring>
+
+#include "runtime/onednn/engine.h"
+
+namespace qf::onednn {
+
+Layout Context::incoming(size_t i) const {
+  const Value* v = node.input(i);
+  if (!v || v->type.shape.size() < 3 || i >= config.input_layouts.size()) return Layout::kPlain;
+  return config.input_layouts[i];
+}
+
+Created decline(const Context& ctx, std::string reason) {
+  if (ctx.why) *ctx.why = std::move(reason);
+  return std::unique_ptr<Kernel>();
+}
+
+std::optional<std::string> check_f32_static(const Node& node, std::initializer_list<size_t> non_float) {
+  auto is_non_float = [&](size_t i) {
+    for (size_t j : non_float)
+      if (i == j) return true;
+    return false;
+  };
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    const Value* v = node.inputs[i];
+    if (!v || is_non_float(i)) continue;
+    if (v->type.dtype != DType::kF32) return fmt::format("input {} is {}, not f32", i, dtype_name(v->type.dtype));
+    if (!v->type.is_static()) return fmt::format("input {} has no static shape", i);
+  }
+  for (size_t i = 0; i < node.outputs.size(); ++i) {
+    const Value* v = node.outputs[i];
+    if (!v) continue;
+    if (v->type.dtype != DType::kF32) return fmt::format("output {} is {}, not f32", i, dtype_name(v->type.dtype));
+    if (!v->type.is_static()) return fmt::format("output {} has no static shape", i);
+    // oneDNN refuses zero-sized memories in most primitives; the reference handles them trivially.
+    if (shape_numel(v->type.shape) == 0) return fmt::format("output {} is empty", i);
+  }
+  return std::nullopt;
+}
+
+Tag plain_tag(size_t rank) {
+  static constexpr Tag kTags[] = {Tag::a,      Tag::a,       Tag::ab,        Tag::abc,
+                                  Tag::abcd,   Tag::abcde,   Tag::abcdef,    Tag::abcdefg,
+                                  Tag::abcdefgh, Tag::abcdefghi, Tag::abcdefghij, Tag::abcdefghijk,
+                                  Tag::abcdefghijkl};
+  return rank < std::size(kTags) ? kTags[rank] : Tag::undef;
+}
+
+Tag channels_last_tag(size_t rank) {
+  switch (rank) {
+    case 3: return Tag::acb;
+    case 4: return Tag::acdb;
+    case 5: return Tag::acdeb;
+    default: return Tag::undef;
+  }
+}
+
+Tag tag_for(size_t rank, Layout layout) {
+  return layout == Layout::kChannelsLast && rank >= 3 ? channels_last_tag(rank) : plain_tag(rank);
+}
+
+dnnl::memory::desc desc_for(const Shape& shape, Layout layout) {
+  // A scalar is a one-element 1-D tensor to oneDNN.
+  Dims dims = shape.empty() ? Dims{1} : Dims(shape.begin(), shape.end());
+  return {dims, DataType::f32, tag_for(dims.size(), layout)};
+}
+
+Dims padded_dims(const Shape& shape, size_t rank) {
+  Dims dims(rank, 1);
+  const size_t offset = rank - std::min(rank, shape.size());
+  for (size_t i = 0; i < shape.size() && i < rank; ++i) dims[offset + i] = shape[i];
+  return dims;
+}
+
+bool layout_invariant(const Shape& shape) {
+  if (shape.size() < 3) return true;
+  int64_t spatial = 1;
+  for (size_t i = 2; i < shape.size(); ++i) spatial *= shape[i];
+  return shape[1] == 1 || spatial == 1;
+}
+
+Layout output_layout_for(const Shape& shape, Layout preferred) {
+  return layout_invariant(shape) ? Layout::kPlain : preferred;
+}
+
+Result<dnnl::memory> reorder_constant(const Tensor& t, const dnnl::memory::desc& user,
+                                      const dnnl::memory::desc& target) {
+  if (user.get_size() != t.nbytes())
+    return internal_error("constant of {} bytes described as {} bytes", t.nbytes(), user.get_size());
+  dnnl::engine& eng = cpu_engine();
+  dnnl::memory src(user, eng, const_cast<std::byte*>(t.bytes()));
+  dnnl::memory dst(target, eng);
+  dnnl::stream& s = cpu_stream();
+  dnnl::reorder(src, dst).execute(s, src, dst);
+  s.wait();
+  return dst;
+}
+
+dnnl::memory owned_memory(const dnnl::memory::desc& md, const float* values) {
+  dnnl::memory mem(md, cpu_engine());
+  std::memcpy(mem.get_data_handle(), values, md.get_size());
+  return mem;
+}
+
+PrimitiveKernel::PrimitiveKernel(dnnl::primitive primitive, const char* impl_info, int threads, size_t num_inputs,
+                                 size_t num_outputs)
+    : primitive_(std::move(primitive)),
+      impl_(std::string("onednn:") + impl_info),
+      threads_(threads),
+      in_layouts_(num_inputs, Layout::kPlain),
+      out_layouts_(num_outputs, Layout::kPlain) {}
+
+void PrimitiveKernel::bind_input(int arg, size_t index, const dnnl::memory::desc& md, Layout layout) {
+  dnnl::memory mem(md, cpu_engine(), DNNL_MEMORY_NONE);
+  bindings_.push_back({index, false, mem, md.get_size()});
+  args_[arg] = mem;
+  in_layouts_[index] = layout;
+}
+
+void PrimitiveKernel::bind_output(int arg, size_t index, const dnnl::memory::desc& md, Layout layout) {
+  dnnl::memory mem(md, cpu_engine(), DNNL_MEMORY_NONE);
+  bindings_.push_back({index, true, mem, md.get_size()});
+  args_[arg] = mem;
+  out_layouts_[index] = layout;
+}
+
+void PrimitiveKernel::bind_constant(int arg, dnnl::memory mem) { args_[arg] = std::move(mem); }
+
+void PrimitiveKernel::add_pre_reorder(size_t index, const dnnl::memory::desc& from, dnnl::memory into,
+                                      Layout layout) {
+  dnnl::memory from_mem(from, cpu_engine(), DNNL_MEMORY_NONE);
+  dnnl::reorder prim(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), into.get_desc()));
+  pre_reorders_.push_back({index, prim, from_mem, std::move(into)});
+  in_layouts_[index] = layout;
+}
+
+Status PrimitiveKernel::run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+  apply_threads(threads_);
+  // The executor's buffers are stable, but rebinding is a pointer store; it keeps us correct if
+  // they ever move.
+  for (Binding& b : bindings_) {
+    const Tensor* t = b.output ? (b.index < outputs.size() ? outputs[b.index] : nullptr)
+                               : (b.index < inputs.size() ? inputs[b.index] : nullptr);
+    if (!t) return internal_error("{} {} of {} is missing", b.output ? "output" : "input", b.index, impl_);
+    if (t->nbytes() != b.bytes)
+      return internal_error("{} {} has {} bytes, {} expects {}", b.output ? "output" : "input", b.index, t->nbytes(),
+                            impl_, b.bytes);
+  }
+  try {
+    for (Binding& b : bindings_) {
+      const Tensor* t = b.output ? outputs[b.index] : inputs[b.index];
+      b.mem.set_data_handle(const_cast<std::byte*>(t->bytes()));
+    }
+    dnnl::stream& s = cpu_stream();
+    for (PreReorder& r : pre_reorders_) {
+      const Tensor* t = r.index < inputs.size() ? inputs[r.index] : nullptr;
+      if (!t || t->nbytes() != r.from.get_desc().get_size())
+        return internal_error("input {} of {} is missing or has the wrong size", r.index, impl_);
+      r.from.set_data_handle(const_cast<std::byte*>(t->bytes()));
+      r.prim.execute(s, r.from, r.into);
+    }
+    primitive_.execute(s, args_);
+    s.wait();
+  } catch (const dnnl::error& e) {
+    return internal_error("{} failed: {}", impl_, e.what());
+  }
+  return Status::ok();
+}
+
+}  // namespace qf::onednn
+
+namespace qf::onednn {
+
+std::string read_window(const Node& node, const Shape& in, const Shape& out, const Dims& kernel, Window* w) {
+  const size_t sd = kernel.size();
+  if (in.size() != sd + 2 || out.size() != sd + 2) return "spatial rank mismatch";
+  std::vector<int64_t> strides = node.attr_ints("strides", std::vector<int64_t>(sd, 1));
+  std::vector<int64_t> dilations = node.attr_ints("dilations", std::vector<int64_t>(sd, 1));
+  std::vector<int64_t> pads = node.attr_ints("pads", std::vector<int64_t>(2 * sd, 0));
+  if (strides.size() != sd || dilations.size() != sd || pads.size() != 2 * sd)
+    return "strides/dilations/pads do not match the spatial rank";
+  const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
+  w->kernel = kernel;
+  w->strides.assign(strides.begin(), strides.end());
+  w->dilates.resize(sd);
+  w->pad_l.resize(sd);
+  w->pad_r.resize(sd);
+  w->pad_r_extended = false;
+  for (size_t i = 0; i < sd; ++i) {
+    if (strides[i] < 1 || dilations[i] < 1) return "non-positive stride or dilation";
+    w->dilates[i] = dilations[i] - 1;
+    const int64_t eff_k = (kernel[i] - 1) * dilations[i] + 1;
+    const int64_t in_i = in[i + 2], out_i = out[i + 2];
+    // The end padding the output size implies: the last window must end inside the padded input.
+    const int64_t needed = (out_i - 1) * strides[i] + eff_k - in_i;
+    if (auto_pad == "NOTSET") {
+      w->pad_l[i] = pads[i];
+      w->pad_r[i] = pads[i + sd];
+    } else if (auto_pad == "VALID") {
+      w->pad_l[i] = w->pad_r[i] = 0;
+    } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      const int64_t total = std::max<int64_t>(0, needed);
+      const int64_t small = total / 2;
+      w->pad_l[i] = auto_pad == "SAME_UPPER" ? small : total - small;
+      w->pad_r[i] = total - w->pad_l[i];
+    } else {
+      return "unknown auto_pad " + auto_pad;
+    }
+    if (w->pad_l[i] < 0 || w->pad_r[i] < 0) return "negative padding";
+    if (needed - w->pad_l[i] > w->pad_r[i]) {
+      w->pad_r[i] = needed - w->pad_l[i];
+      w->pad_r_extended = true;
+    }
+  }
+  return {};
+}
+
+}  // namespace qf::onednn

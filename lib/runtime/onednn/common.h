@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared pieces of the oneDNN kernels: memory descriptors for our two layouts, the generic
+// one-primitive kernel, and the per-family factory declarations the backend dispatches to.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "ir/graph.h"
+#include "runtime/kernel.h"
+
+namespace qf::onednn {
+
+using Dims = dnnl::memory::dims;
+using Tag = dnnl::memory::format_tag;
+using DataType = dnnl::memory::data_type;
+
+// What a factory sees: the node, the producers' layouts, the thread count, and where to say why
+// it declines.
+struct Context {
+  const Node& node;
+  const KernelConfig& config;
+  int threads;
+  std::string* why;
+
+  // The layout the producer of input i delivers (kPlain for constants, absent inputs, rank < 3).
+  Layout incoming(size_t i) const;
+  const Shape& in_shape(size_t i) const { return node.input(i)->type.shape; }
+  const Shape& out_shape(size_t i = 0) const { return node.outputs[i]->type.shape; }
+};
+
+using Created = Result<std::unique_ptr<Kernel>>;
+
+// Declining is not failing: nullptr plus the reason; the executor runs the reference kernel.
+Created decline(const Context& ctx, std::string reason);
+
+// Common preconditions: every present input and output is f32 with a static shape, except the
+// inputs listed in `non_float` (axes, sizes...), which only need to be present-or-absent.
+std::optional<std::string> check_f32_static(const Node& node, std::initializer_list<size_t> non_float = {});
+
+// Plain (row-major) and channels-last tags for a rank.
+Tag plain_tag(size_t rank);
+Tag channels_last_tag(size_t rank);  // undef unless 3 <= rank <= 5
+Tag tag_for(size_t rank, Layout layout);
+dnnl::memory::desc desc_for(const Shape& shape, Layout layout);
+// Row-major desc of `shape` left-padded with 1s to `rank` (numpy broadcasting).
+Dims padded_dims(const Shape& shape, size_t rank);
+
+// True when the bytes are the same in both layouts (rank < 3, one channel, or one spatial position):
+// such tensors never need a conversion, whatever layout their producer recorded.
+bool layout_invariant(const Shape& shape);
+// The layout a kernel should record for an output: invariant tensors are reported kPlain, which
+// is what the reference kernels and the graph outputs want anyway.
+Layout output_layout_for(const Shape& shape, Layout preferred);
+
+// Spatial window of a conv or pool in oneDNN's terms (dilation 0 = dense).
+struct Window {
+  Dims kernel, strides, dilates, pad_l, pad_r;
+  bool pad_r_extended = false;  // pad_r grew past ONNX's end padding (ceil_mode)
+};
+// Reads ONNX strides / dilations / pads / auto_pad for a window of size `kernel` over the spatial
+// dims of `in` producing `out`. pad_r is the larger of ONNX's end padding and what the output size
+// implies (ceil_mode adds padding at the end). Returns the reason on failure, empty on success.
+std::string read_window(const Node& node, const Shape& in, const Shape& out, const Dims& kernel, Window* w);
+
+// A plain f32 memory over a constant tensor reordered once into `target` (weights in whatever
+// blocked layout the primitive chose). `user` describes how the constant is laid out.
+Result<dnnl::memory> reorder_constant(const Tensor& t, const dnnl::memory::desc& user,
+                                      const dnnl::memory::desc& target);
+// A memory that owns a copy of `values` with desc `md` (biases, scales, shifts...).
+dnnl::memory owned_memory(const dnnl::memory::desc& md, const float* values);
+
+// One primitive, executed with memories bound to the run-time tensors by index.
+class PrimitiveKernel final : public Kernel {
+ public:
+  // impl_info is pd.impl_info_str() (a const char* in oneDNN 2.6).
+  PrimitiveKernel(dnnl::primitive primitive, const char* impl_info, int threads, size_t num_inputs,
+                  size_t num_outputs);
+
+  // Binds a run-time input/output tensor to a primitive argument; `md` is the exact layout the
+  // primitive expects (checked against the tensor's size at run time).
+  void bind_input(int arg, size_t index, const dnnl::memory::desc& md, Layout layout);
+  void bind_output(int arg, size_t index, const dnnl::memory::desc& md, Layout layout);
+  // An argument whose memory is fixed at creation (reordered weights, bias, scratch).
+  void bind_constant(int arg, dnnl::memory mem);
+  // For inputs the primitive does not read but the executor must still place (e.g. constant
+  // axes): only records the layout asked for.
+  void set_input_layout(size_t index, Layout layout) { in_layouts_[index] = layout; }
+  // A reorder to run on input `index` before the primitive (the source is whatever the producer
+  // delivered; the primitive reads `into`).
+  void add_pre_reorder(size_t index, const dnnl::memory::desc& from, dnnl::memory into, Layout layout);
+
+  Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override;
+  Layout input_layout(size_t i) const override { return i < in_layouts_.size() ? in_layouts_[i] : Layout::kPlain; }
+  Layout output_layout(size_t i) const override {
+    return i < out_layouts_.size() ? out_layouts_[i] : Layout::kPlain;
+  }
+  std::string impl_name() const override { return impl_; }
+
+ private:
+  struct Binding {
+    size_t index;
+    bool output;
+    dnnl::memory mem;
+    size_t bytes;
+  };
+  struct PreReorder {
+    size_t index;
+    dnnl::reorder prim;
+    dnnl::memory from;
+    dnnl::memory into;
+  };
+
+  dnnl::primitive primitive_;
+  std::string impl_;
+  int threads_;
+  std::vector<Layout> in_layouts_;
+  std::vector<Layout> out_layouts_;
+  std::vector<Binding> bindings_;
+  std::vector<PreReorder> pre_reorders_;
+  std::unordered_map<int, dnnl::memory> args_;
+};
+
+// Per-family factories (one file each). They may throw dnnl::error; the backend turns that into a
+// decline with the library's message.
+Created create_conv(const Context& ctx);
+Created create_conv_transpose(const Context& ctx);
+Created create_batchnorm(const Context& ctx);
+Created create_eltwise(const Context& ctx);
+Created create_binary(const Context& ctx);
+Created create_pool(const Context& ctx);
+Created create_gemm(const Context& ctx);
+Created create_matmul(const Context& ctx);
+Created create_softmax(const Context& ctx);
+Created create_concat(const Context& ctx);
+Created create_reduce_mean(const Context& ctx);
+Created create_resize(const Context& ctx);
+
+}  // namespace qf::onednn

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+// Conv and ConvTranspose on oneDNN: channels-last activations, weights reordered once into the
+// blocked layout the primitive picked (format_tag::any).
+#include "runtime/onednn/common.h"
+#include "runtime/onednn/engine.h"
+
+namespace qf::onednn {
+namespace {
+
+// Row-major strides of `dims` when the memory is stored in the order given by `order`
+// (order[0] outermost). Describes ONNX weight layouts that no format tag names.
+Dims strides_in_order(const Dims& dims, const std::vector<size_t>& order) {
+  Dims strides(dims.size());
+  int64_t s = 1;
+  for (size_t k = order.size(); k-- > 0;) {
+    strides[order[k]] = s;
+    s *= dims[order[k]];
+  }
+  return strides;
+}
+
+struct ConvShapes {
+  int64_t group = 1;
+  Window window;
+  Dims weight_dims;          // oneDNN's (g, oc/g, ic/g, k...) or (oc, ic, k...)
+  dnnl::memory::desc user_weights;
+  bool pre_reorder = false;  // the producer delivers plain: reorder to channels-last ourselves
+};
+
+// Source handling shared by both directions: channels-last as delivered, or a one-off reorder
+// from plain (the first conv after the image input). oneDNN's plain-source convolutions are
+// ref/gemm implementations, orders of magnitude slower than a reorder plus brgconv.
+void choose_source(const Context& ctx, ConvShapes* cs) {
+  const bool plain = ctx.incoming(0) == Layout::kPlain && !layout_invariant(ctx.in_shape(0));
+  cs->pre_reorder = plain;
+}
+
+Created finish(const Context& ctx, const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
+               const dnnl::memory::desc& src_md, const dnnl::memory::desc& weights_pd_md,
+               const dnnl::memory::desc& bias_md, const ConvShapes& cs) {
+  const Node& node = ctx.node;
+  const Tensor& weights = *node.input(1)->constant;
+  QF_ASSIGN_OR_RETURN(dnnl::memory w, reorder_constant(weights, cs.user_weights, weights_pd_md));
+  auto k = std::make_unique<PrimitiveKernel>(prim, pd.impl_info_str(), ctx.threads, node.inputs.size(),
+                                             node.outputs.size());
+  if (cs.pre_reorder) {
+    dnnl::memory staged(src_md, cpu_engine());
+    k->add_pre_reorder(0, desc_for(ctx.in_shape(0), Layout::kPlain), staged, Layout::kPlain);
+    k->bind_constant(DNNL_ARG_SRC, staged);
+  } else {
+    k->bind_input(DNNL_ARG_SRC, 0, src_md, ctx.incoming(0));
+  }
+  k->bind_constant(DNNL_ARG_WEIGHTS, w);
+  if (node.input(2)) {
+    k->bind_constant(DNNL_ARG_BIAS, owned_memory(bias_md, node.input(2)->constant->data<float>()));
+    k->set_input_layout(2, Layout::kPlain);
+  }
+  k->set_input_layout(1, Layout::kPlain);
+  const Shape& out = ctx.out_shape();
+  k->bind_output(DNNL_ARG_DST, 0, desc_for(out, Layout::kChannelsLast),
+                 output_layout_for(out, Layout::kChannelsLast));
+  return std::unique_ptr<Kernel>(std::move(k));
+}
+
+// Checks shared by Conv and ConvTranspose; empty when fine.
+std::string common_checks(const Context& ctx) {
+  const Node& node = ctx.node;
+  if (auto bad = check_f32_static(node)) return *bad;
+  if (!node.input(0) || !node.input(1)) return "missing input";
+  const size_t rank = ctx.in_shape(0).size();
+  if (rank < 3 || rank > 5) return fmt::format("{}-D input (oneDNN takes 1-D to 3-D spatial)", rank);
+  if (!node.input(1)->is_constant()) return "weights are not constant";
+  if (node.input(1)->type.shape.size() != rank) return "weight rank differs from input rank";
+  if (node.input(2) && !node.input(2)->is_constant()) return "bias is not constant";
+  if (node.outputs.size() != 1 || ctx.out_shape().size() != rank) return "unexpected output";
+  if (node.input(2) && shape_numel(node.input(2)->type.shape) != ctx.out_shape()[1])
+    return "bias size differs from the output channels";
+  return {};
+}
+
+Dims kernel_of(const Context& ctx) {
+  const Shape& w = ctx.node.input(1)->type.shape;
+  Dims kernel(w.begin() + 2, w.end());
+  // kernel_shape, when present, must agree with the weights (the importer fills it from them).
+  return kernel;
+}
+
+}  // namespace
+
+Created create_conv(const Context& ctx) {
+  const Node& node = ctx.node;
+  if (std::string bad = common_checks(ctx); !bad.empty()) return decline(ctx, bad);
+  const Shape& in = ctx.in_shape(0);
+  const Shape& out = ctx.out_shape();
+  const Shape& w = node.input(1)->type.shape;
+  ConvShapes cs;
+  cs.group = node.attr_int("group", 1);
+  const Dims kernel = kernel_of(ctx);
+  if (node.has_attr("kernel_shape") && node.attr_ints("kernel_shape") != std::vector<int64_t>(kernel.begin(), kernel.end()))
+    return decline(ctx, "kernel_shape differs from the weights");
+  if (std::string bad = read_window(node, in, out, kernel, &cs.window); !bad.empty()) return decline(ctx, bad);
+  const int64_t ic = in[1], oc = w[0], g = cs.group;
+  if (g < 1 || ic % g != 0 || oc % g != 0 || w[1] != ic / g || out[1] != oc)
+    return decline(ctx, "channel counts do not match the group count");
+
+  Dims wdims(w.begin(), w.end());
+  if (g > 1) {
+    wdims = {g, oc / g, ic / g};
+    wdims.insert(wdims.end(), kernel.begin(), kernel.end());
+  }
+  // ONNX [oc, ic/g, k...] is row-major [g, oc/g, ic/g, k...] too, so a plain tag describes it.
+  cs.user_weights = dnnl::memory::desc(wdims, DataType::f32, plain_tag(wdims.size()));
+  choose_source(ctx, &cs);
+
+  const dnnl::memory::desc src_md = desc_for(in, Layout::kChannelsLast);
+  const dnnl::memory::desc dst_md = desc_for(out, Layout::kChannelsLast);
+  const dnnl::memory::desc wany(wdims, DataType::f32, Tag::any);
+  const dnnl::memory::desc bias_md({oc}, DataType::f32, Tag::a);
+  const Window& win = cs.window;
+  auto desc = node.input(2)
+                  ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                    dnnl::algorithm::convolution_direct, src_md, wany, bias_md,
+                                                    dst_md, win.strides, win.dilates, win.pad_l, win.pad_r)
+                  : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                    dnnl::algorithm::convolution_direct, src_md, wany, dst_md,
+                                                    win.strides, win.dilates, win.pad_l, win.pad_r);
+  dnnl::convolution_forward::primitive_desc pd(desc, cpu_engine());
+  return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, cs);
+}
+
+Created create_conv_transpose(const Context& ctx) {
+  const Node& node = ctx.node;
+  if (std::string bad = common_checks(ctx); !bad.empty()) return decline(ctx, bad);
+  if (node.has_attr("output_shape")) return decline(ctx, "output_shape attribute (pads derived from it)");
+  const Shape& in = ctx.in_shape(0);
+  const Shape& out = ctx.out_shape();
+  const Shape& w = node.input(1)->type.shape;
+  const size_t sd = in.size() - 2;
+  ConvShapes cs;
+  cs.group = node.attr_int("group", 1);
+  const Dims kernel = kernel_of(ctx);
+  const int64_t ic = in[1], g = cs.group;
+  if (g < 1 || ic % g != 0 || w[0] != ic) return decline(ctx, "weights do not match the input channels");
+  const int64_t oc = w[1] * g;
+  if (out[1] != oc) return decline(ctx, "output channels do not match the weights");
+
+  std::vector<int64_t> strides = node.attr_ints("strides", std::vector<int64_t>(sd, 1));
+  std::vector<int64_t> dilations = node.attr_ints("dilations", std::vector<int64_t>(sd, 1));
+  std::vector<int64_t> pads = node.attr_ints("pads", std::vector<int64_t>(2 * sd, 0));
+  if (strides.size() != sd || dilations.size() != sd || pads.size() != 2 * sd)
+    return decline(ctx, "strides/dilations/pads do not match the spatial rank");
+  const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
+  Window& win = cs.window;
+  win.kernel = kernel;
+  win.strides.assign(strides.begin(), strides.end());
+  win.dilates.resize(sd);
+  win.pad_l.resize(sd);
+  win.pad_r.resize(sd);
+  for (size_t i = 0; i < sd; ++i) {
+    if (strides[i] < 1 || dilations[i] < 1) return decline(ctx, "non-positive stride or dilation");
+    win.dilates[i] = dilations[i] - 1;
+    const int64_t eff_k = (kernel[i] - 1) * dilations[i] + 1;
+    // Everything that trims the full output (pads and output_padding together) as oneDNN sees it.
+    const int64_t total = (in[i + 2] - 1) * strides[i] + eff_k - out[i + 2];
+    if (auto_pad == "NOTSET") {
+      win.pad_l[i] = pads[i];
+    } else if (auto_pad == "VALID") {
+      win.pad_l[i] = 0;
+    } else {
+      // The spec's text and the implementations disagree on which side gets the odd pixel.
+      if (total % 2 != 0) return decline(ctx, "SAME padding with an odd total (begin/end split is ambiguous)");
+      win.pad_l[i] = total / 2;
+    }
+    win.pad_r[i] = total - win.pad_l[i];
+    if (win.pad_l[i] < 0 || win.pad_r[i] < 0)
+      return decline(ctx, "output_padding larger than the end padding");
+  }
+
+  // ONNX weights are [ic, oc/g, k...] = [g, ic/g, oc/g, k...]; oneDNN's dims are (g, oc/g, ic/g, k...).
+  Dims wdims;
+  std::vector<size_t> order;
+  if (g > 1) {
+    wdims = {g, oc / g, ic / g};
+    order = {0, 2, 1};
+  } else {
+    wdims = {oc, ic};
+    order = {1, 0};
+  }
+  for (size_t i = 0; i < sd; ++i) {
+    order.push_back(wdims.size());
+    wdims.push_back(kernel[i]);
+  }
+  cs.user_weights = dnnl::memory::desc(wdims, DataType::f32, strides_in_order(wdims, order));
+  choose_source(ctx, &cs);
+
+  const dnnl::memory::desc src_md = desc_for(in, Layout::kChannelsLast);
+  const dnnl::memory::desc dst_md = desc_for(out, Layout::kChannelsLast);
+  const dnnl::memory::desc wany(wdims, DataType::f32, Tag::any);
+  const dnnl::memory::desc bias_md({oc}, DataType::f32, Tag::a);
+  auto desc = node.input(2)
+                  ? dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                      dnnl::algorithm::deconvolution_direct, src_md, wany, bias_md,
+                                                      dst_md, win.strides, win.dilates, win.pad_l, win.pad_r)
+                  : dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                      dnnl::algorithm::deconvolution_direct, src_md, wany, dst_md,
+                                                      win.strides, win.dilates, win.pad_l, win.pad_r);
+  dnnl::deconvolution_forward::primitive_desc pd(desc, cpu_engine());
+  return finish(ctx, dnnl::deconvolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, cs);
+}
+
+}  // namespace qf::onednn
