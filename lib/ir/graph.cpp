@@ -125,6 +125,34 @@ void Graph::set_input(Node* node, size_t index, Value* value) {
   if (value) value->consumers.push_back(node);
 }
 
+void Graph::set_output(Node* node, size_t index, Value* value) {
+  Value* old = node->outputs[index];
+  if (old == value) return;
+  if (old && old->producer == node) old->producer = nullptr;
+  node->outputs[index] = value;
+  if (value) value->producer = node;
+}
+
+void Graph::record_removed(const std::string& name, const std::string& survivor, std::string_view pass,
+                           bool same_values) {
+  removed_[name] = RemovedTensor{survivor, std::string(pass), same_values};
+}
+
+std::optional<RemovedTensor> Graph::resolve_removed(const std::string& name) const {
+  auto it = removed_.find(name);
+  if (it == removed_.end()) return std::nullopt;
+  RemovedTensor result = it->second;
+  // Chains are short (a tensor is removed once); the bound only guards against a cycle.
+  for (size_t step = 0; step < removed_.size(); ++step) {
+    auto next = removed_.find(result.survivor);
+    if (next == removed_.end() || by_name_.count(result.survivor)) break;
+    result.same_values = result.same_values && next->second.same_values;
+    result.survivor = next->second.survivor;
+    result.pass = next->second.pass;
+  }
+  return result;
+}
+
 void Graph::replace_all_uses_with(Value* from, Value* to) {
   if (from == to) return;
   std::vector<Node*> users = from->consumers;

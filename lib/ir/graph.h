@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "ir/op_kind.h"
+#include "quant/encoding.h"
 
 namespace qf {
 
@@ -33,8 +34,20 @@ struct Value {
   std::optional<Tensor> constant;  // set for weights and anything constant folding produced
   Node* producer = nullptr;
   std::vector<Node*> consumers;
+  // Set by the quantizer (or read from a quantized graph): the grid this tensor lives on.
+  std::optional<Encoding> encoding;
+  EncodingSource encoding_source = EncodingSource::kCalibration;
 
   bool is_constant() const { return constant.has_value(); }
+};
+
+// What became of a tensor that a pass removed: `survivor` now carries its role. same_values:
+// the survivor holds exactly the removed tensor's values (an Identity's input); otherwise the
+// removed tensor was an intermediate of a fused pattern (a conv output before its BN or Relu).
+struct RemovedTensor {
+  std::string survivor;
+  std::string pass;
+  bool same_values = false;
 };
 
 using AttrValue = std::variant<int64_t, float, std::string, std::vector<int64_t>, std::vector<float>,
@@ -80,6 +93,9 @@ class Graph {
   void replace_all_uses_with(Value* from, Value* to);
   // Points input `index` of `node` at `value`, keeping consumer lists right.
   void set_input(Node* node, size_t index, Value* value);
+  // Makes `node` produce `value` as output `index` (which must have no producer); the old output
+  // loses its producer.
+  void set_output(Node* node, size_t index, Value* value);
   // Drops values that nobody produces, consumes or exports and that are not graph inputs.
   void remove_dead_values();
 
@@ -96,6 +112,15 @@ class Graph {
   std::vector<Value*>& outputs() { return outputs_; }
   const std::vector<Value*>& outputs() const { return outputs_; }
 
+  // Passes record every tensor they remove, so that overrides and the diff tool can follow an
+  // original ONNX name to the tensor that replaced it.
+  void record_removed(const std::string& name, const std::string& survivor, std::string_view pass,
+                      bool same_values);
+  const std::map<std::string, RemovedTensor>& removed_tensors() const { return removed_; }
+  // Follows removals to a tensor that exists: the last survivor in the chain, with same_values
+  // true only if every step kept the values. nullopt when `name` was never removed.
+  std::optional<RemovedTensor> resolve_removed(const std::string& name) const;
+
   int64_t opset = 0;       // default-domain opset the model was written for
   int64_t ir_version = 0;
   std::string source_path;
@@ -106,6 +131,7 @@ class Graph {
   std::map<std::string, Value*> by_name_;
   std::vector<Value*> inputs_;
   std::vector<Value*> outputs_;
+  std::map<std::string, RemovedTensor> removed_;
 };
 
 }  // namespace qf

@@ -34,7 +34,7 @@ Status fold(Node& node) {
     results.emplace_back(out ? Tensor(out->type.dtype, out->type.shape) : Tensor());
   std::vector<Tensor*> outputs;
   for (Tensor& t : results) outputs.push_back(&t);
-  QF_RETURN_IF_ERROR(reference_kernel(node.kind)(node, inputs, outputs));
+  QF_RETURN_IF_ERROR(run_reference(node, inputs, outputs));
   for (size_t i = 0; i < node.outputs.size(); ++i)
     if (node.outputs[i]) node.outputs[i]->constant = std::move(results[i]);
   return Status::ok();

@@ -323,4 +323,25 @@ Result<Tensor> dequantize(const Tensor& q, const Encoding& e) {
   return out;
 }
 
+namespace {
+constexpr std::pair<EncodingSource, std::string_view> kEncodingSourceNames[] = {
+    {EncodingSource::kCalibration, "calibration"},
+    {EncodingSource::kOverride, "override"},
+    {EncodingSource::kQdq, "qdq"},
+    {EncodingSource::kPropagated, "propagated"},
+};
+}  // namespace
+
+std::string_view encoding_source_name(EncodingSource source) {
+  for (const auto& [s, name] : kEncodingSourceNames)
+    if (s == source) return name;
+  return "unknown";
+}
+
+std::optional<EncodingSource> encoding_source_from_name(std::string_view name) {
+  for (const auto& [s, n] : kEncodingSourceNames)
+    if (n == name) return s;
+  return std::nullopt;
+}
+
 }  // namespace qf

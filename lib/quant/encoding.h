@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -88,6 +89,13 @@ struct Encoding {
 };
 
 std::string to_string(const Encoding& e);
+
+// Where a tensor's encoding came from, by precedence: an overrides file beats Q/DQ nodes in the
+// model, which beat calibration; kPropagated copies another tensor's encoding (data movement ops,
+// shared Concat encodings, fused activations).
+enum class EncodingSource : uint8_t { kCalibration, kOverride, kQdq, kPropagated };
+std::string_view encoding_source_name(EncodingSource source);
+std::optional<EncodingSource> encoding_source_from_name(std::string_view name);
 
 // THE formula: the encoding of [min, max] under a scheme. Steps, in order:
 //   1. include zero: min = min(min, 0), max = max(max, 0);

@@ -13,6 +13,7 @@
 #include "io/atomic_file.h"
 #include "io/input_list.h"
 #include "onnx/importer.h"
+#include "passes/passes.h"
 #include "runtime/executor.h"
 
 namespace qf {
@@ -96,6 +97,13 @@ Status run_net(const NetRunOptions& options) {
   QF_ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, import_onnx_file(options.model_path, import_options));
   QF_ASSIGN_OR_RETURN(InputList list, read_input_list(options.input_list_path));
   QF_ASSIGN_OR_RETURN(std::vector<const Value*> to_write, tensors_to_write(*graph, list, options.debug));
+  if (options.optimize && !options.debug) {
+    // Tensors the list asks for become graph outputs, which the passes never fuse away.
+    for (const Value* v : to_write)
+      if (std::find(graph->outputs().begin(), graph->outputs().end(), v) == graph->outputs().end())
+        graph->outputs().push_back(const_cast<Value*>(v));
+    QF_RETURN_IF_ERROR(run_optimization_passes(*graph));
+  }
   ExecutorOptions exec_options;
   exec_options.backend = options.backend;
   exec_options.threads = options.threads;

@@ -16,7 +16,8 @@ struct NetRunOptions {
   std::string input_list_path;
   std::string output_dir = "./output";
   std::string backend = "onednn";
-  bool debug = false;               // write every intermediate tensor
+  bool debug = false;               // write every intermediate tensor (runs the graph unoptimized)
+  bool optimize = true;             // fold BN, fuse activations... (passes/passes.h) before running
   int64_t num_inferences = -1;      // -1: one per input-list line; more cycles through the list
   int64_t keep_num_outputs = -1;    // -1: keep all; K: write outputs of the first K inferences only
   int threads = 0;

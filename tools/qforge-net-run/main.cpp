@@ -23,7 +23,10 @@ int main(int argc, char** argv) {
   app.add_option("--backend", options.backend, "Backend")
       ->check(CLI::IsMember({"onednn", "reference"}))
       ->capture_default_str();
-  app.add_flag("--debug", options.debug, "Write every intermediate tensor");
+  app.add_flag("--debug", options.debug, "Write every intermediate tensor (runs the graph as written, unfused)");
+  bool no_optimizations = false;
+  app.add_flag("--disable_graph_optimizations", no_optimizations,
+               "Run the ONNX graph as written (no BatchNorm folding or activation fusion)");
   app.add_option("--num_inferences", options.num_inferences,
                  "Number of inferences (cycles through the input list; default: one per line)")
       ->check(CLI::NonNegativeNumber);
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
     }
     options.input_dims[input_dims[i]] = *dims;
   }
+  options.optimize = !no_optimizations;
   options.show_progress = isatty(STDERR_FILENO) != 0;
   if (status.is_ok()) status = qf::run_net(options);
   if (!status.is_ok()) {

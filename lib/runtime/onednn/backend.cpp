@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The fp32 oneDNN backend: dispatches a node to its kernel family and turns library errors at
 // creation into declines, so that the reference kernel covers whatever oneDNN cannot do.
+#include "ir/fused_activation.h"
 #include "runtime/kernel.h"
 #include "runtime/onednn/common.h"
 #include "runtime/onednn/engine.h"
@@ -11,7 +12,24 @@ namespace {
 using onednn::Context;
 using onednn::Created;
 
+// The kernels that apply a fused activation as a post-op; the others decline such nodes.
+bool applies_fused_activation(OpKind kind) {
+  switch (kind) {
+    case OpKind::kConv:
+    case OpKind::kConvTranspose:
+    case OpKind::kGemm:
+    case OpKind::kMatMul:
+    case OpKind::kAdd:
+    case OpKind::kSub:
+    case OpKind::kMul:
+    case OpKind::kDiv: return true;
+    default: return false;
+  }
+}
+
 Created dispatch(const Context& ctx) {
+  if (fused_activation(ctx.node) && !applies_fused_activation(ctx.node.kind))
+    return onednn::decline(ctx, "fused activation on an op whose oneDNN kernel has no post-ops here");
   switch (ctx.node.kind) {
     case OpKind::kConv: return onednn::create_conv(ctx);
     case OpKind::kConvTranspose: return onednn::create_conv_transpose(ctx);

@@ -84,7 +84,7 @@ Created create_binary(const Context& ctx) {
     b_arg = DNNL_ARG_WEIGHTS;
   } else {
     dnnl::binary::desc desc(*alg, a.md, b.md, dst_md);
-    dnnl::binary::primitive_desc pd(desc, cpu_engine());
+    dnnl::binary::primitive_desc pd(desc, fused_activation_attr(node), cpu_engine());
     k = std::make_unique<PrimitiveKernel>(dnnl::binary(pd), pd.impl_info_str(), ctx.threads, node.inputs.size(),
                                           node.outputs.size());
     a_arg = DNNL_ARG_SRC_0;

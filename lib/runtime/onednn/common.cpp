@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "ir/fused_activation.h"
 #include "runtime/onednn/engine.h"
 
 namespace qf::onednn {
@@ -12,6 +13,24 @@ Layout Context::incoming(size_t i) const {
   const Value* v = node.input(i);
   if (!v || v->type.shape.size() < 3 || i >= config.input_layouts.size()) return Layout::kPlain;
   return config.input_layouts[i];
+}
+
+void append_fused_activation(const Node& node, dnnl::post_ops& po) {
+  const auto act = fused_activation(node);
+  if (!act) return;
+  if (act->is_relu()) {
+    po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  } else {
+    po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, act->min, act->max);
+  }
+}
+
+dnnl::primitive_attr fused_activation_attr(const Node& node) {
+  dnnl::post_ops po;
+  append_fused_activation(node, po);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(po);
+  return attr;
 }
 
 Created decline(const Context& ctx, std::string reason) {

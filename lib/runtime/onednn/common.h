@@ -71,6 +71,12 @@ struct Window {
 // implies (ceil_mode adds padding at the end). Returns the reason on failure, empty on success.
 std::string read_window(const Node& node, const Shape& in, const Shape& out, const Dims& kernel, Window* w);
 
+// Appends the node's fused activation (ir/fused_activation.h) as an eltwise post-op: relu for
+// [0, inf), clip otherwise. Nothing when the node has none.
+void append_fused_activation(const Node& node, dnnl::post_ops& po);
+// A primitive_attr holding just the node's fused activation.
+dnnl::primitive_attr fused_activation_attr(const Node& node);
+
 // A plain f32 memory over a constant tensor reordered once into `target` (weights in whatever
 // blocked layout the primitive chose). `user` describes how the constant is laid out.
 Result<dnnl::memory> reorder_constant(const Tensor& t, const dnnl::memory::desc& user,

@@ -124,7 +124,7 @@ Created create_conv(const Context& ctx) {
                   : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                     dnnl::algorithm::convolution_direct, src_md, wany, dst_md,
                                                     win.strides, win.dilates, win.pad_l, win.pad_r);
-  dnnl::convolution_forward::primitive_desc pd(desc, cpu_engine());
+  dnnl::convolution_forward::primitive_desc pd(desc, fused_activation_attr(node), cpu_engine());
   return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, cs);
 }
 
@@ -204,7 +204,7 @@ Created create_conv_transpose(const Context& ctx) {
                   : dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                       dnnl::algorithm::deconvolution_direct, src_md, wany, dst_md,
                                                       win.strides, win.dilates, win.pad_l, win.pad_r);
-  dnnl::deconvolution_forward::primitive_desc pd(desc, cpu_engine());
+  dnnl::deconvolution_forward::primitive_desc pd(desc, fused_activation_attr(node), cpu_engine());
   return finish(ctx, dnnl::deconvolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, cs);
 }
 

@@ -17,7 +17,8 @@ struct MatmulPlan {
   dnnl::memory::desc bias_md;
   std::vector<float> bias;         // empty: no bias
   dnnl::primitive_attr attr;
-  int c_input = -1;                // Gemm's C fed at run time as a binary-add post-op
+  dnnl::post_ops post_ops;
+  int c_input = -1;                // Gemm's C fed at run time as a binary-add post-op (index 0)
   dnnl::memory::desc c_md;
 };
 
@@ -31,6 +32,9 @@ Created build(const Context& ctx, MatmulPlan& plan) {
   } else {
     desc.emplace(plan.a_md, b_md, plan.bias_md, plan.dst_md);
   }
+  // The fused activation runs after Gemm's C is added.
+  append_fused_activation(node, plan.post_ops);
+  plan.attr.set_post_ops(plan.post_ops);
   dnnl::matmul::primitive_desc pd(*desc, plan.attr, cpu_engine());
   auto k = std::make_unique<PrimitiveKernel>(dnnl::matmul(pd), pd.impl_info_str(), ctx.threads, node.inputs.size(),
                                              node.outputs.size());
@@ -103,9 +107,7 @@ Created create_gemm(const Context& ctx) {
       if (beta != 1.f) return decline(ctx, "non-constant C with beta != 1");
       plan.c_input = 2;
       plan.c_md = dnnl::memory::desc(cdims, DataType::f32, Tag::ab);
-      dnnl::post_ops po;
-      po.append_binary(dnnl::algorithm::binary_add, plan.c_md);
-      plan.attr.set_post_ops(po);
+      plan.post_ops.append_binary(dnnl::algorithm::binary_add, plan.c_md);
     }
   }
   return build(ctx, plan);

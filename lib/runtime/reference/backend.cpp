@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The reference backend: every op, plain layout, naive loops.
+#include "ir/fused_activation.h"
 #include "runtime/kernel.h"
 #include "runtime/reference/reference_kernels.h"
 
@@ -15,26 +16,31 @@ ReferenceKernelFn reference_kernel(OpKind kind) {
   return nullptr;
 }
 
+Status run_reference(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+  QF_RETURN_IF_ERROR(reference_kernel(node.kind)(node, inputs, outputs));
+  if (!outputs.empty() && outputs[0]) apply_fused_activation(node, *outputs[0]);
+  return Status::ok();
+}
+
 namespace {
 
 class ReferenceKernel final : public Kernel {
  public:
-  ReferenceKernel(const Node& node, ReferenceKernelFn fn) : node_(node), fn_(fn) {}
+  explicit ReferenceKernel(const Node& node) : node_(node) {}
   Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
-    return fn_(node_, inputs, outputs);
+    return run_reference(node_, inputs, outputs);
   }
   std::string impl_name() const override { return "reference"; }
 
  private:
   const Node& node_;
-  ReferenceKernelFn fn_;
 };
 
 class ReferenceBackend final : public Backend {
  public:
   std::string_view name() const override { return "reference"; }
   Result<std::unique_ptr<Kernel>> create_kernel(const Node& node, const KernelConfig&, std::string*) override {
-    return std::unique_ptr<Kernel>(std::make_unique<ReferenceKernel>(node, reference_kernel(node.kind)));
+    return std::unique_ptr<Kernel>(std::make_unique<ReferenceKernel>(node));
   }
 };
 

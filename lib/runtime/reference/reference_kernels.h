@@ -20,5 +20,7 @@ using ReferenceKernelFn = Status (*)(const Node& node, std::span<const Tensor* c
 #include "ir/ops.def"
 
 ReferenceKernelFn reference_kernel(OpKind kind);
+// The node's reference kernel followed by its fused activation, if any (ir/fused_activation.h).
+Status run_reference(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs);
 
 }  // namespace qf

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "passes/passes.h"
+
+#include <fmt/ranges.h>
+
+#include "core/log.h"
+#include "ir/verify.h"
+#include "passes/propagate_shapes.h"
+
+namespace qf {
+
+Result<bool> fold_constants(Graph& graph) { return propagate_shapes(graph); }
+
+namespace {
+
+// Identity first so that patterns see through it; constants folded before and after the
+// rewrites; BN folded before bias Adds and activations are absorbed into the same producer.
+constexpr PassInfo kPasses[] = {
+    {"remove_identity", "drop Identity and inference Dropout", &remove_identity},
+    {"fold_constants", "evaluate nodes whose inputs are all constant", &fold_constants},
+    {"fuse_hard_activations", "x*clip(x+3,0,6)/6 -> HardSwish, clip(x+3,0,6)/6 -> HardSigmoid",
+     &fuse_hard_activations},
+    {"fold_batchnorm", "fold BatchNormalization into Conv/ConvTranspose/Gemm; others become a depthwise 1x1 Conv",
+     &fold_batchnorm},
+    {"fold_bias_add", "fold an Add of a constant into the Conv/Gemm bias; MatMul + Add -> Gemm", &fold_bias_add},
+    {"squash_activations", "fuse Relu/Clip into the Conv/Gemm/MatMul/Add that produces their input",
+     &squash_activations},
+};
+
+}  // namespace
+
+std::span<const PassInfo> optimization_passes() { return kPasses; }
+
+Status run_optimization_passes(Graph& graph, const PipelineOptions& options) {
+  for (const std::string& name : options.disabled) {
+    bool known = false;
+    for (const PassInfo& p : kPasses) known = known || p.name == name;
+    if (!known) {
+      std::vector<std::string_view> names;
+      for (const PassInfo& p : kPasses) names.push_back(p.name);
+      return usage_error("unknown pass '{}' (passes: {})", name, fmt::join(names, ", "));
+    }
+  }
+  for (const PassInfo& pass : kPasses) {
+    if (options.disabled.count(pass.name)) continue;
+    QF_ASSIGN_OR_RETURN(bool changed, pass.run(graph));
+    const Status verified = verify_graph(graph);
+    if (!verified.is_ok())
+      return internal_error("the graph is invalid after pass {}: {}", pass.name, verified.message());
+    spdlog::debug("pass {}: {}", pass.name, changed ? "changed the graph" : "nothing to do");
+    if (options.after_pass) options.after_pass(pass.name, graph);
+  }
+  return Status::ok();
+}
+
+}  // namespace qf

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "passes/rewrite.h"
+
+#include <algorithm>
+
+namespace qf {
+
+bool is_graph_output(const Graph& graph, const Value* v) {
+  return std::find(graph.outputs().begin(), graph.outputs().end(), v) != graph.outputs().end();
+}
+
+Node* sole_producer(const Graph& graph, const Value* v, const Node* consumer) {
+  if (!v || !v->producer || is_graph_output(graph, v)) return nullptr;
+  if (v->consumers.size() != 1 || v->consumers[0] != consumer) return nullptr;
+  return v->producer;
+}
+
+bool absorb_into_producer(Graph& graph, Node* node, std::string_view pass, bool same_values) {
+  Value* in = node->input(0);
+  Value* out = node->outputs.empty() ? nullptr : node->outputs[0];
+  Node* producer = sole_producer(graph, in, node);
+  if (!producer || !out) return false;
+  const auto slot = std::find(producer->outputs.begin(), producer->outputs.end(), in) - producer->outputs.begin();
+  graph.erase_node(node);
+  graph.set_output(producer, static_cast<size_t>(slot), out);
+  graph.record_removed(in->name, out->name, pass, same_values);
+  return true;
+}
+
+const Tensor* constant_input(const Node& node, size_t i) {
+  const Value* v = node.input(i);
+  return v && v->is_constant() ? &*v->constant : nullptr;
+}
+
+std::optional<float> scalar_input(const Node& node, size_t i) {
+  const Tensor* t = constant_input(node, i);
+  if (!t || t->numel() != 1) return std::nullopt;
+  if (t->dtype() != DType::kF32 && t->dtype() != DType::kF64 && t->dtype() != DType::kF16) return std::nullopt;
+  return static_cast<float>(t->element_as_double(0));
+}
+
+}  // namespace qf

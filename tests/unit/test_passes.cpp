@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every pass keeps the results: the reference backend before and after, on small models built
+// for each pattern and on the real models (max error relative to each tensor's magnitude
+// <= 1e-5, on the outputs and on every activation that survives). Structural checks make sure
+// the pattern really was rewritten.
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "ir/fused_activation.h"
+#include "onnx/importer.h"
+#include "onnx_builder.h"
+#include "passes/passes.h"
+#include "runtime/executor.h"
+#include "test_support.h"
+
+namespace qf {
+namespace {
+
+using test::OnnxBuilder;
+constexpr double kPassTolerance = 1e-5;
+
+std::vector<float> random_values(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  auto t = test::random_tensor({static_cast<int64_t>(n)}, seed, lo, hi);
+  return t.to_float_vector();
+}
+
+// Every non-constant tensor's value after one run, by name.
+std::map<std::string, Tensor> run_graph(const Graph& graph, const std::vector<Tensor>& inputs,
+                                        const std::string& backend = "reference") {
+  auto ex = Executor::create(graph, ExecutorOptions{backend, 1});
+  REQUIRE(ex.is_ok());
+  REQUIRE((*ex)->run(inputs).is_ok());
+  std::map<std::string, Tensor> values;
+  for (const auto& v : graph.values()) {
+    if (v->is_constant() || (!v->producer && std::find(graph.inputs().begin(), graph.inputs().end(), v.get()) ==
+                                                 graph.inputs().end()))
+      continue;
+    auto t = (*ex)->fetch(v.get());
+    REQUIRE(t.is_ok());
+    values.emplace(v->name, std::move(*t));
+  }
+  return values;
+}
+
+// The tensors of `after` that also exist in `before` hold the same values; the graph outputs
+// exist in both.
+void check_same_results(const Graph& after, const std::map<std::string, Tensor>& before,
+                        const std::vector<Tensor>& inputs, double tolerance = kPassTolerance,
+                        const std::string& backend = "reference") {
+  const auto now = run_graph(after, inputs, backend);
+  for (const Value* out : after.outputs()) REQUIRE(before.count(out->name));
+  for (const auto& [name, t] : now) {
+    auto it = before.find(name);
+    if (it == before.end()) continue;
+    INFO("tensor '" << name << "'");
+    REQUIRE(it->second.shape() == t.shape());
+    CHECK(test::max_relative_error(it->second, t) <= tolerance);
+  }
+}
+
+std::unique_ptr<Graph> import(const OnnxBuilder& b, const std::string& file) {
+  auto g = import_onnx_file(b.write(file));
+  INFO(g.status().message());
+  REQUIRE(g.is_ok());
+  return std::move(*g);
+}
+
+int count_ops(const Graph& g, OpKind kind) {
+  int n = 0;
+  for (const auto& node : g.nodes()) n += node->kind == kind;
+  return n;
+}
+
+// Input + Conv(W, b) + BatchNormalization with random (non-trivial) statistics.
+void add_batchnorm(OnnxBuilder& b, const std::string& in, const std::string& out, int64_t channels, uint32_t seed,
+                   const std::string& prefix = "bn") {
+  b.initializer(prefix + "_g", {channels}, random_values(static_cast<size_t>(channels), seed, 0.5f, 2.f));
+  b.initializer(prefix + "_b", {channels}, random_values(static_cast<size_t>(channels), seed + 1));
+  b.initializer(prefix + "_m", {channels}, random_values(static_cast<size_t>(channels), seed + 2));
+  b.initializer(prefix + "_v", {channels}, random_values(static_cast<size_t>(channels), seed + 3, 0.1f, 3.f));
+  b.node("BatchNormalization", {in, prefix + "_g", prefix + "_b", prefix + "_m", prefix + "_v"}, {out}, prefix);
+}
+
+struct Case {
+  std::unique_ptr<Graph> graph;
+  std::vector<Tensor> inputs;
+  std::map<std::string, Tensor> before;
+};
+
+Case prepare(const OnnxBuilder& b, const std::string& file, std::vector<Tensor> inputs) {
+  Case c{import(b, file), std::move(inputs), {}};
+  c.before = run_graph(*c.graph, c.inputs);
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("fold_batchnorm folds into Conv (plain, grouped, no bias) and keeps the results", "[passes]") {
+  for (int64_t group : {1, 2, 4}) {
+    for (bool bias : {true, false}) {
+      OnnxBuilder b(13);
+      b.input("x", {1, 4, 6, 6}).output("y");
+      b.initializer("w", {8, 4 / group, 3, 3}, random_values(static_cast<size_t>(8 * 4 / group * 9), 1));
+      std::vector<std::string> ins{"x", "w"};
+      if (bias) {
+        b.initializer("cb", {8}, random_values(8, 2));
+        ins.push_back("cb");
+      }
+      auto& conv = b.node("Conv", ins, {"a"}, "conv");
+      OnnxBuilder::attr(conv, "group", group);
+      OnnxBuilder::attr(conv, "pads", std::vector<int64_t>{1, 1, 1, 1});
+      add_batchnorm(b, "a", "y", 8, 10);
+      Case c = prepare(b, "fold_bn_conv.onnx", {test::random_tensor({1, 4, 6, 6}, 3)});
+      auto changed = fold_batchnorm(*c.graph);
+      REQUIRE(changed.is_ok());
+      CHECK(*changed);
+      CHECK(count_ops(*c.graph, OpKind::kBatchNormalization) == 0);
+      CHECK(c.graph->find_value("w"));  // folded in place, under the name overrides use
+      auto removed = c.graph->resolve_removed("a");
+      REQUIRE(removed);
+      CHECK(removed->survivor == "y");
+      CHECK_FALSE(removed->same_values);
+      check_same_results(*c.graph, c.before, c.inputs);
+    }
+  }
+}
+
+TEST_CASE("fold_batchnorm folds into ConvTranspose (grouped) and Gemm (transB, C)", "[passes]") {
+  SECTION("ConvTranspose") {
+    for (int64_t group : {1, 2}) {
+      OnnxBuilder b(13);
+      b.input("x", {1, 4, 5, 5}).output("y");
+      b.initializer("w", {4, 6 / group, 3, 3}, random_values(static_cast<size_t>(4 * 6 / group * 9), 4));
+      auto& ct = b.node("ConvTranspose", {"x", "w"}, {"a"}, "deconv");
+      OnnxBuilder::attr(ct, "group", group);
+      OnnxBuilder::attr(ct, "strides", std::vector<int64_t>{2, 2});
+      add_batchnorm(b, "a", "y", 6, 20);
+      Case c = prepare(b, "fold_bn_deconv.onnx", {test::random_tensor({1, 4, 5, 5}, 5)});
+      REQUIRE(fold_batchnorm(*c.graph).is_ok());
+      CHECK(count_ops(*c.graph, OpKind::kBatchNormalization) == 0);
+      check_same_results(*c.graph, c.before, c.inputs);
+    }
+  }
+  SECTION("Gemm") {
+    for (int64_t trans_b : {0, 1}) {
+      for (bool with_c : {true, false}) {
+        OnnxBuilder b(13);
+        b.input("x", {2, 5}).output("y");
+        b.initializer("w", trans_b ? std::vector<int64_t>{3, 5} : std::vector<int64_t>{5, 3}, random_values(15, 6));
+        std::vector<std::string> ins{"x", "w"};
+        if (with_c) {
+          b.initializer("c", {3}, random_values(3, 7));
+          ins.push_back("c");
+        }
+        auto& gemm = b.node("Gemm", ins, {"a"}, "fc");
+        OnnxBuilder::attr(gemm, "transB", trans_b);
+        OnnxBuilder::attr(gemm, "alpha", 0.5f);
+        OnnxBuilder::attr(gemm, "beta", 2.f);
+        add_batchnorm(b, "a", "y", 3, 30);
+        Case c = prepare(b, "fold_bn_gemm.onnx", {test::random_tensor({2, 5}, 8)});
+        REQUIRE(fold_batchnorm(*c.graph).is_ok());
+        CHECK(count_ops(*c.graph, OpKind::kBatchNormalization) == 0);
+        check_same_results(*c.graph, c.before, c.inputs);
+      }
+    }
+  }
+}
+
+TEST_CASE("fold_batchnorm turns a standalone BatchNormalization into a depthwise 1x1 Conv", "[passes]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 3, 4, 4}).output("y");
+  b.node("Relu", {"x"}, {"r"}, "relu");
+  add_batchnorm(b, "r", "y", 3, 40);
+  Case c = prepare(b, "standalone_bn.onnx", {test::random_tensor({1, 3, 4, 4}, 9)});
+  REQUIRE(fold_batchnorm(*c.graph).is_ok());
+  CHECK(count_ops(*c.graph, OpKind::kBatchNormalization) == 0);
+  REQUIRE(count_ops(*c.graph, OpKind::kConv) == 1);
+  check_same_results(*c.graph, c.before, c.inputs);
+}
+
+TEST_CASE("fold_bias_add moves constant Adds into Conv and Gemm biases; MatMul + Add becomes Gemm", "[passes]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 2, 5, 5}).output("y");
+  b.initializer("w", {4, 2, 3, 3}, random_values(72, 11));
+  b.initializer("cb", {4, 1, 1}, random_values(4, 12));
+  b.initializer("shape", {2}, {1, 36});
+  b.model().mutable_graph()->mutable_initializer(2)->set_data_type(onnx::TensorProto::INT64);
+  b.model().mutable_graph()->mutable_initializer(2)->clear_float_data();
+  b.model().mutable_graph()->mutable_initializer(2)->add_int64_data(1);
+  b.model().mutable_graph()->mutable_initializer(2)->add_int64_data(36);
+  b.initializer("mw", {36, 3}, random_values(108, 13));
+  b.initializer("mb", {1, 3}, random_values(3, 14));
+  b.node("Conv", {"x", "w"}, {"c"}, "conv");
+  b.node("Add", {"cb", "c"}, {"cadd"}, "conv_bias");  // constant first: either order folds
+  b.node("Reshape", {"cadd", "shape"}, {"flat"}, "flatten");
+  b.node("MatMul", {"flat", "mw"}, {"mm"}, "fc");
+  b.node("Add", {"mm", "mb"}, {"y"}, "fc_bias");
+  Case c = prepare(b, "bias_add.onnx", {test::random_tensor({1, 2, 5, 5}, 15)});
+  auto changed = fold_bias_add(*c.graph);
+  REQUIRE(changed.is_ok());
+  CHECK(*changed);
+  CHECK(count_ops(*c.graph, OpKind::kAdd) == 0);
+  CHECK(count_ops(*c.graph, OpKind::kMatMul) == 0);
+  CHECK(count_ops(*c.graph, OpKind::kGemm) == 1);
+  CHECK(c.graph->resolve_removed("mm")->survivor == "y");
+  check_same_results(*c.graph, c.before, c.inputs);
+}
+
+TEST_CASE("fold_bias_add leaves an Add that is not a per-channel constant", "[passes]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 2, 3, 3}).output("y");
+  b.initializer("w", {2, 2, 1, 1}, random_values(4, 16));
+  b.initializer("full", {1, 2, 3, 3}, random_values(18, 17));  // varies over space: not a bias
+  b.node("Conv", {"x", "w"}, {"c"}, "conv");
+  b.node("Add", {"c", "full"}, {"y"}, "add");
+  Case c = prepare(b, "not_bias.onnx", {test::random_tensor({1, 2, 3, 3}, 18)});
+  auto changed = fold_bias_add(*c.graph);
+  REQUIRE(changed.is_ok());
+  CHECK_FALSE(*changed);
+  CHECK(count_ops(*c.graph, OpKind::kAdd) == 1);
+}
+
+TEST_CASE("squash_activations clamps the producer and keeps the activation's output name", "[passes]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 2, 4, 4}).input("z", {1, 3, 4, 4}).output("y").output("zr");
+  b.initializer("w", {3, 2, 1, 1}, random_values(6, 19, -3.f, 3.f));
+  b.initializer("lo", {}, {0.f});
+  b.initializer("hi", {}, {1.5f});
+  b.node("Conv", {"x", "w"}, {"c"}, "conv");
+  b.node("Relu", {"c"}, {"r"}, "relu");
+  b.node("Clip", {"r", "lo", "hi"}, {"clipped"}, "clip");
+  b.node("Add", {"clipped", "z"}, {"s"}, "add");
+  b.node("Relu", {"s"}, {"y"}, "relu2");
+  b.node("Relu", {"z"}, {"zr"}, "relu_on_input");  // a graph input has no producer: stays
+  Case c = prepare(b, "squash.onnx", {test::random_tensor({1, 2, 4, 4}, 20), test::random_tensor({1, 3, 4, 4}, 21)});
+  auto changed = squash_activations(*c.graph);
+  REQUIRE(changed.is_ok());
+  CHECK(*changed);
+  CHECK(count_ops(*c.graph, OpKind::kRelu) == 1);
+  CHECK(count_ops(*c.graph, OpKind::kClip) == 0);
+  const Value* clipped = c.graph->find_value("clipped");
+  REQUIRE(clipped);
+  REQUIRE(clipped->producer->kind == OpKind::kConv);
+  auto act = fused_activation(*clipped->producer);
+  REQUIRE(act);
+  CHECK(act->min == 0.f);
+  CHECK(act->max == 1.5f);
+  CHECK(fused_activation(*c.graph->find_value("y")->producer)->is_relu());
+  CHECK(c.graph->resolve_removed("c")->survivor == "clipped");
+  check_same_results(*c.graph, c.before, c.inputs);
+  // oneDNN runs the fused clamp as a post-op.
+  check_same_results(*c.graph, c.before, c.inputs, 1e-5, "onednn");
+}
+
+TEST_CASE("fuse_hard_activations recognises the HardSwish and HardSigmoid chains", "[passes]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 3, 4, 4}).output("y").output("h");
+  b.initializer("three", {}, {3.f});
+  b.initializer("zero", {}, {0.f});
+  b.initializer("six", {}, {6.f});
+  b.initializer("sixth", {}, {1.f / 6.f});
+  // x * clip(x + 3, 0, 6) / 6  (Paddle2ONNX's hardswish)
+  b.node("Add", {"x", "three"}, {"a"}, "hs_add");
+  b.node("Clip", {"a", "zero", "six"}, {"cl"}, "hs_clip");
+  b.node("Mul", {"x", "cl"}, {"m"}, "hs_mul");
+  b.node("Div", {"m", "six"}, {"hs"}, "hs_div");
+  // clip(hs + 3, 0, 6) * (1/6)  -> HardSigmoid, then hs * HardSigmoid(hs) -> HardSwish
+  b.node("Add", {"three", "hs"}, {"a2"}, "sig_add");
+  b.node("Clip", {"a2", "zero", "six"}, {"cl2"}, "sig_clip");
+  b.node("Mul", {"cl2", "sixth"}, {"h"}, "sig_scale");
+  auto& sig = b.node("HardSigmoid", {"hs"}, {"hsig"}, "hsig");
+  OnnxBuilder::attr(sig, "alpha", 1.f / 6.f);
+  OnnxBuilder::attr(sig, "beta", 0.5f);
+  b.node("Mul", {"hsig", "hs"}, {"y"}, "swish2");
+  Case c = prepare(b, "hard.onnx", {test::random_tensor({1, 3, 4, 4}, 22, -5.f, 5.f)});
+  auto changed = fuse_hard_activations(*c.graph);
+  REQUIRE(changed.is_ok());
+  CHECK(*changed);
+  CHECK(count_ops(*c.graph, OpKind::kHardSwish) == 2);
+  CHECK(count_ops(*c.graph, OpKind::kHardSigmoid) == 1);
+  CHECK(count_ops(*c.graph, OpKind::kClip) == 0);
+  CHECK(count_ops(*c.graph, OpKind::kMul) == 0);
+  check_same_results(*c.graph, c.before, c.inputs);
+}
+
+TEST_CASE("remove_identity drops Identity and Dropout and keeps output names", "[passes]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4}).output("y").output("x_copy");
+  b.node("Relu", {"x"}, {"r"}, "relu");
+  b.node("Identity", {"r"}, {"i"}, "id");
+  b.node("Dropout", {"i"}, {"d"}, "drop");
+  b.node("Relu", {"d"}, {"y"}, "relu2");
+  b.node("Identity", {"x"}, {"x_copy"}, "input_to_output");  // graph input to graph output: stays
+  Case c = prepare(b, "identity.onnx", {test::random_tensor({1, 4}, 23)});
+  auto changed = remove_identity(*c.graph);
+  REQUIRE(changed.is_ok());
+  CHECK(*changed);
+  CHECK(count_ops(*c.graph, OpKind::kIdentity) == 1);
+  CHECK(count_ops(*c.graph, OpKind::kDropout) == 0);
+  auto removed = c.graph->resolve_removed("r");
+  REQUIRE(removed);
+  CHECK(removed->survivor == "d");
+  CHECK(removed->same_values);
+  check_same_results(*c.graph, c.before, c.inputs);
+}
+
+TEST_CASE("the pipeline rejects an unknown pass name", "[passes]") {
+  Graph g;
+  PipelineOptions options;
+  options.disabled.insert("fold_everything");
+  const Status s = run_optimization_passes(g, options);
+  CHECK(s.code() == StatusCode::kUsage);
+  CHECK(s.message().find("fold_batchnorm") != std::string::npos);
+}
+
+TEST_CASE("real models: every pass keeps the results", "[passes][models]") {
+  const auto models = test::real_models();
+  if (models.empty()) {
+    WARN("shared models not found: skipped");
+    return;
+  }
+  for (const auto& model : models) {
+    ImportOptions options;
+    options.input_dims[model.input_name] = model.input.shape();
+    auto graph = import_onnx_file(model.path.string(), options);
+    REQUIRE(graph.is_ok());
+    const std::vector<Tensor> inputs{model.input};
+    const auto before = run_graph(**graph, inputs);
+    PipelineOptions pipeline;
+    std::vector<std::string> ran;
+    pipeline.after_pass = [&](std::string_view pass, const Graph& g) {
+      ran.emplace_back(pass);
+      INFO(model.label << " after " << pass);
+      check_same_results(g, before, inputs);
+    };
+    REQUIRE(run_optimization_passes(**graph, pipeline).is_ok());
+    CHECK(ran.size() == optimization_passes().size());
+    const Graph& g = **graph;
+    CHECK(count_ops(g, OpKind::kBatchNormalization) == 0);
+    CHECK(count_ops(g, OpKind::kRelu) == 0);
+    if (model.label == "mnist") {
+      CHECK(count_ops(g, OpKind::kAdd) == 0);  // conv biases and the classifier's bias
+      CHECK(count_ops(g, OpKind::kGemm) == 1);
+    }
+    if (model.label == "ppocr_cls") CHECK(count_ops(g, OpKind::kHardSwish) > 0);
+    // The fused graph on oneDNN (post-ops) agrees with the reference as before.
+    INFO(model.label << " on oneDNN");
+    check_same_results(g, before, inputs, 1e-4, "onednn");
+  }
+}
+
+}  // namespace qf
