@@ -9,7 +9,8 @@
 
 namespace qf {
 
-Result<bool> fold_constants(Graph& graph) { return propagate_shapes(graph); }
+// Dequantizing constant weights here is what lets a QDQ model run fp32 kernels on plain weights.
+Result<bool> fold_constants(Graph& graph) { return propagate_shapes(graph, /*fold_quantization=*/true); }
 
 namespace {
 

@@ -16,7 +16,9 @@ bool all_outputs_constant(const Node& node) {
   return std::all_of(node.outputs.begin(), node.outputs.end(), [](const Value* v) { return !v || v->is_constant(); });
 }
 
-bool can_fold(const Node& node) {
+bool can_fold(const Node& node, bool fold_quantization) {
+  if (!fold_quantization && (node.kind == OpKind::kQuantizeLinear || node.kind == OpKind::kDequantizeLinear))
+    return false;
   for (const Value* in : node.inputs)
     if (in && !in->is_constant()) return false;
   for (const Value* out : node.outputs) {
@@ -42,12 +44,12 @@ Status fold(Node& node) {
 
 }  // namespace
 
-Result<bool> propagate_shapes(Graph& graph) {
+Result<bool> propagate_shapes(Graph& graph, bool fold_quantization) {
   QF_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.topo_order());
   std::vector<Node*> folded;
   for (Node* node : order) {
     QF_RETURN_IF_ERROR(infer_node(*node));
-    if (!all_outputs_constant(*node) && can_fold(*node)) QF_RETURN_IF_ERROR(fold(*node));
+    if (!all_outputs_constant(*node) && can_fold(*node, fold_quantization)) QF_RETURN_IF_ERROR(fold(*node));
     if (all_outputs_constant(*node)) folded.push_back(node);
   }
   // A folded node's outputs keep their constants; the node itself is gone.

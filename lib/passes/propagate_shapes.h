@@ -15,6 +15,8 @@
 
 namespace qf {
 
-Result<bool> propagate_shapes(Graph& graph);
+// QuantizeLinear / DequantizeLinear nodes are folded only when fold_quantization is set: at import
+// they stay, because the converter reads the encodings they carry (passes/absorb_qdq.cpp).
+Result<bool> propagate_shapes(Graph& graph, bool fold_quantization = false);
 
 }  // namespace qf

@@ -5,7 +5,7 @@ namespace qf {
 
 Status infer_node(Node& node) {
   switch (node.kind) {
-#define QF_OP(kind, onnx_name, quant_rule) \
+#define QF_OP(kind, onnx_name, quant_rule, input_roles) \
   case OpKind::k##kind:                    \
     return infer_##kind(node);
 #include "ir/ops.def"

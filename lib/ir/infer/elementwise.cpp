@@ -85,3 +85,49 @@ Status infer_Cast(Node& node) {
 }
 
 }  // namespace qf
+
+namespace qf {
+namespace {
+
+// QuantizeLinear / DequantizeLinear: the scale (and zero point) is a scalar, or 1-D along `axis`.
+Status check_quantization_params(const Node& node, const TensorType& x) {
+  const Value* scale = node.input(1);
+  if (!scale) return bad_input("{}: the scale input is missing", node.describe());
+  if (node.attr_int("block_size", 0) != 0) return unsupported("{}: blocked quantization is not supported", node.describe());
+  const Shape& s = scale->type.shape;
+  if (s.size() > 1) return bad_input("{}: the scale must be a scalar or 1-D", node.describe());
+  if (shape_numel(s) != 1) {
+    QF_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(node, node.attr_int("axis", 1), static_cast<int64_t>(x.shape.size())));
+    if (x.shape[static_cast<size_t>(axis)] != s[0])
+      return bad_input("{}: {} scales for axis {} of size {}", node.describe(), s[0], axis,
+                       x.shape[static_cast<size_t>(axis)]);
+  }
+  const Value* zp = node.input(2);
+  if (zp && zp->type.shape != s && shape_numel(zp->type.shape) != shape_numel(s))
+    return bad_input("{}: the zero point's shape differs from the scale's", node.describe());
+  return Status::ok();
+}
+
+}  // namespace
+
+Status infer_QuantizeLinear(Node& node) {
+  QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
+  QF_RETURN_IF_ERROR(check_quantization_params(node, *x));
+  const Value* zp = node.input(2);
+  const DType out = zp ? zp->type.dtype : DType::kU8;
+  if (out != DType::kU8 && out != DType::kS8)
+    return unsupported("{}: quantizing to {} is not supported (uint8, int8)", node.describe(), dtype_name(out));
+  set_output_type(node, 0, out, x->shape);
+  return Status::ok();
+}
+
+Status infer_DequantizeLinear(Node& node) {
+  QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
+  QF_RETURN_IF_ERROR(check_quantization_params(node, *x));
+  if (x->dtype != DType::kU8 && x->dtype != DType::kS8 && x->dtype != DType::kS32)
+    return unsupported("{}: dequantizing {} is not supported (uint8, int8, int32)", node.describe(), dtype_name(x->dtype));
+  set_output_type(node, 0, DType::kF32, x->shape);
+  return Status::ok();
+}
+
+}  // namespace qf

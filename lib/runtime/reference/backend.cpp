@@ -8,7 +8,7 @@ namespace qf {
 
 ReferenceKernelFn reference_kernel(OpKind kind) {
   switch (kind) {
-#define QF_OP(kind, onnx_name, quant_rule) \
+#define QF_OP(kind, onnx_name, quant_rule, input_roles) \
   case OpKind::k##kind:                    \
     return &ref_##kind;
 #include "ir/ops.def"

@@ -15,7 +15,7 @@ namespace qf {
 using ReferenceKernelFn = Status (*)(const Node& node, std::span<const Tensor* const> inputs,
                                      std::span<Tensor* const> outputs);
 
-#define QF_OP(kind, onnx_name, quant_rule) \
+#define QF_OP(kind, onnx_name, quant_rule, input_roles) \
   Status ref_##kind(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs);
 #include "ir/ops.def"
 
