@@ -2,6 +2,7 @@
 #include "io/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -52,6 +53,27 @@ Status make_directories(const std::string& path) {
   fs::create_directories(path, ec);
   if (ec || !fs::is_directory(path)) return bad_input("cannot create folder '{}': {}", path, ec ? ec.message() : "not a folder");
   return Status::ok();
+}
+
+Status make_parent_directories(const std::string& file_path) {
+  const fs::path parent = fs::path(file_path).parent_path();
+  return parent.empty() ? Status::ok() : make_directories(parent.string());
+}
+
+Result<FolderLock> FolderLock::acquire(const std::string& folder) {
+  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return bad_input("cannot open folder '{}': {}", folder, std::strerror(errno));
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    const int err = errno;
+    ::close(fd);
+    return bad_input("cannot lock folder '{}': {}", folder, std::strerror(err));
+  }
+  return FolderLock(fd);
+}
+
+FolderLock::~FolderLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }
 
 }  // namespace qf

@@ -17,5 +17,22 @@ inline Status write_file_atomic(const std::string& path, std::string_view text) 
 }
 // Creates a folder and its parents; a clear error when that is impossible.
 Status make_directories(const std::string& path);
+// The folder a file is to be written in, created if missing (nothing for a bare file name).
+Status make_parent_directories(const std::string& file_path);
+
+// An exclusive advisory lock (flock) on a folder, held while writing files that belong together
+// (a qgraph and its blob), so that concurrent writers of the same output take turns.
+class FolderLock {
+ public:
+  static Result<FolderLock> acquire(const std::string& folder);
+  FolderLock(FolderLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  FolderLock& operator=(FolderLock&&) = delete;
+  FolderLock(const FolderLock&) = delete;
+  ~FolderLock();
+
+ private:
+  explicit FolderLock(int fd) : fd_(fd) {}
+  int fd_;
+};
 
 }  // namespace qf

@@ -24,6 +24,10 @@ Result<bool> fuse_hard_activations(Graph& graph);
 Result<bool> fold_bias_add(Graph& graph);
 Result<bool> squash_activations(Graph& graph);
 
+// Not part of the optimization pipeline (a Q/DQ model run in fp32 keeps its fake quantization):
+// the converter runs it first, turning Q/DQ pairs into encodings (passes/absorb_qdq.cpp).
+Result<bool> absorb_qdq(Graph& graph, bool keep_encodings = true);
+
 struct PassInfo {
   std::string_view name;
   std::string_view summary;

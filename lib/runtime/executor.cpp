@@ -117,6 +117,11 @@ Status Executor::run(std::span<const Tensor> inputs, bool profile) {
   return Status::ok();
 }
 
+const Tensor* Executor::computed(const Value* value) const {
+  auto it = produced_.find(value);
+  return it == produced_.end() ? nullptr : &it->second;
+}
+
 Result<Tensor> Executor::fetch(const Value* value) const {
   const Tensor* t = nullptr;
   if (auto it = produced_.find(value); it != produced_.end()) t = &it->second;

@@ -37,6 +37,10 @@ class Executor {
   Status run(std::span<const Tensor> inputs, bool profile = false);
   // A value's content after run(), in ONNX layout: graph outputs, constants and any intermediate.
   Result<Tensor> fetch(const Value* value) const;
+  // The tensor run() computed for `value`, in whatever layout its producer wrote (no copy): for
+  // readers to whom element order does not matter, such as calibration observers. nullptr for
+  // values this graph does not compute.
+  const Tensor* computed(const Value* value) const;
 
   const std::vector<StepProfile>& profile() const { return profile_; }
   // Nodes the chosen backend declined and the reference backend runs instead, with the reason.

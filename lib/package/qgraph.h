@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// The converter's output: a quantized graph as JSON (`*.qgraph.json`, schemas/qgraph.schema.json)
+// and a weights blob beside it (`*.bin`), versioned and checksummed.
+//
+//   {"format": "qforge.qgraph", "version": 1, "producer": {...}, "source": {...}, "options": {...},
+//    "inputs": [...], "outputs": [...], "tensors": [...], "nodes": [...], "tensor_map": {...},
+//    "blob": {"file": "model.bin", "size": N, "sha256": "...", "alignment": 64}}
+//
+// Tensors carry their logical dtype and shape, their encoding (with its source) and, for
+// constants, where their stored codes are in the blob (64-byte aligned sections; int8 / int32
+// codes, 4-bit codes two per byte, float tensors as float). Both files are written atomically
+// while the output folder is locked, so that two converters writing the same path leave one
+// complete result.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "ir/graph.h"
+
+namespace qf {
+
+inline constexpr std::string_view kQgraphFormat = "qforge.qgraph";
+inline constexpr int kQgraphVersion = 1;
+inline constexpr size_t kBlobAlignment = 64;
+
+// What the package records about how it was made.
+struct PackageProvenance {
+  std::vector<std::string> command_line;
+  std::string source_path;
+  std::string source_sha256;
+  nlohmann::json options = nlohmann::json::object();  // the quantization settings used
+};
+
+// out/model.qgraph.json -> out/model.bin (a path not ending in .qgraph.json gets .bin appended
+// to its stem).
+std::string blob_path_for(const std::string& qgraph_path);
+
+// The JSON document and the blob bytes (no files touched).
+struct Package {
+  nlohmann::json document;
+  std::string blob;
+};
+Result<Package> build_package(const Graph& graph, const PackageProvenance& provenance, const std::string& blob_file);
+
+Status write_package(const Graph& graph, const PackageProvenance& provenance, const std::string& qgraph_path);
+
+// Loads a package written by write_package: checks the format and version, the blob's size and
+// sha256, and every tensor's place in the blob, then builds and verifies the graph. Constants
+// hold their stored codes (Value::constant of the storage dtype) with their encodings.
+Result<std::unique_ptr<Graph>> read_package(const std::string& qgraph_path);
+
+}  // namespace qf

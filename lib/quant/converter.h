@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// What qforge-onnx-converter does, as a library call:
+//
+//   ONNX -> import -> absorb Q/DQ -> optimization passes -> plan -> calibrate (+ merge states)
+//        -> assign encodings (overrides > Q/DQ > calibration) -> quantize constants
+//        -> model.qgraph.json + model.bin [+ AIMET encodings JSON] [+ ONNX QDQ export]
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "quant/calibrate.h"
+#include "quant/quantizer.h"
+
+namespace qf {
+
+struct ConvertOptions {
+  std::string input_network;
+  std::string output_path;  // model.qgraph.json; optional when only a calibration state is wanted
+  std::string input_list;
+  std::map<std::string, Shape> input_dims;
+  QuantizerOptions quantizer;
+  CalibrationOptions calibration;
+  bool per_channel = false;
+  bool per_row = false;
+  std::string overrides_path;
+  bool ignore_overrides = false;  // --ignore_quantization_overrides: also drops the model's Q/DQ encodings
+  std::set<std::string, std::less<>> disabled_passes;
+  std::string dump_ir_after;  // a pass name or "all": the graph after it goes to stdout
+  std::vector<std::string> calibration_state_in;
+  std::string calibration_state_out;
+  std::string dump_encoding_json;
+  std::string export_qdq;
+  std::vector<std::string> command_line;  // recorded in the qgraph
+};
+
+// Usage errors for flag combinations that cannot work, before any file is read.
+Status validate_convert_options(const ConvertOptions& options);
+
+Status run_converter(const ConvertOptions& options);
+
+}  // namespace qf

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// The quantization plan: which tensors of an (optimized) graph get which kind of encoding, read
+// off the op table (ops.def's QuantRule and InputRoles):
+//  - activations: every float tensor computed at run time (graph inputs and node outputs), in
+//    groups that share one encoding: a data-movement op's output joins its input's group
+//    (kSameAsIn), a Concat's inputs and output form one (kShared);
+//  - weights: constants in a weight slot, per channel / per row when the options and the op allow;
+//  - biases: constants in a bias slot, on the grid of input scale x weight scale (32 bit);
+//  - data constants: constants in a data slot (Add(x, c)), per tensor.
+// Parameters (shapes, axes, bounds) are never quantized.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "core/status.h"
+#include "ir/graph.h"
+
+namespace qf {
+
+struct ActivationGroup {
+  std::vector<Value*> members;   // in topological order; members[0] names the group
+  std::vector<Value*> observed;  // members whose values cover the group's (calibration watches these)
+  std::vector<const Value*> constant_inputs;  // constants a shared op mixes in (Concat(x, c))
+};
+
+struct ConstantUse {
+  enum class Kind { kWeight, kBias, kData };
+  Kind kind;
+  Value* value;
+  const Node* node;  // the op that reads it (the first one, if several do)
+  int axis = -1;     // weights: the output-channel axis when quantized per channel / per row
+  Value* input = nullptr;   // biases: the activation the op multiplies with the weight
+  Value* weight = nullptr;  // biases: the op's weight
+};
+
+struct QuantPlan {
+  std::vector<ActivationGroup> groups;
+  std::map<const Value*, size_t> group_of;
+  std::vector<ConstantUse> constants;  // weights first, then data constants, then biases
+};
+
+struct PlanOptions {
+  bool per_channel = false;  // --use_per_channel_quantization: Conv / ConvTranspose weights
+  bool per_row = false;      // --use_per_row_quantization: Gemm / MatMul weights
+};
+
+// The output-channel axis of a weight read by `node` (Conv 0, ConvTranspose 1, Gemm 0 or 1 by
+// transB, MatMul the last), or -1 when the op has no such axis.
+int weight_channel_axis(const Node& node);
+
+Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& options);
+
+}  // namespace qf

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "quant/quantizer.h"
+
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include "core/log.h"
+#include "quant/observer_registry.h"
+
+namespace qf {
+namespace {
+
+// How many names an error lists before "and N more".
+constexpr size_t kMaxListedNames = 20;
+
+std::string list_names(const std::vector<std::string>& names) {
+  std::vector<std::string> shown(names.begin(), names.begin() + std::min(names.size(), kMaxListedNames));
+  std::string s = fmt::format("{}", fmt::join(shown, ", "));
+  if (names.size() > shown.size()) s += fmt::format(" and {} more", names.size() - shown.size());
+  return s;
+}
+
+// The passes whose removed tensors had values that a survivor still carries up to a clamp, so
+// that an encoding meant for them still fits the survivor.
+bool survivor_keeps_range(const RemovedTensor& r) { return r.same_values || r.pass == "squash_activations"; }
+
+// The overrides, attached to the graph's tensors.
+class OverrideTable {
+ public:
+  Status build(const Graph& graph, const QuantizationOverrides& overrides, bool ignore_unknown) {
+    std::vector<std::string> unknown, vanished;
+    // Direct names first, so that an override for a survivor beats one for a tensor fused into it.
+    std::vector<std::pair<const std::string*, const EncodingOverride*>> indirect;
+    for (const auto* section : {&overrides.activations, &overrides.params}) {
+      for (const auto& [name, o] : *section) {
+        if (Value* v = graph.find_value(name)) {
+          by_value_[v] = &o;
+        } else {
+          indirect.emplace_back(&name, &o);
+        }
+      }
+    }
+    for (const auto& [name, o] : indirect) {
+      const auto removed = graph.resolve_removed(*name);
+      Value* survivor = removed ? graph.find_value(removed->survivor) : nullptr;
+      if (!survivor) {
+        unknown.push_back(*name);
+        continue;
+      }
+      if (by_value_.count(survivor)) {
+        spdlog::debug("override {} is for '{}', which {} merged into '{}' (which has its own)", o->json_path, *name,
+                      removed->pass, survivor->name);
+        continue;
+      }
+      if (!survivor_keeps_range(*removed)) {
+        vanished.push_back(fmt::format("'{}' ({} folded it into '{}')", *name, removed->pass, survivor->name));
+        continue;
+      }
+      spdlog::info("override {}: '{}' is now '{}' (after {})", o->json_path, *name, survivor->name, removed->pass);
+      by_value_[survivor] = o;
+    }
+    if (!vanished.empty())
+      return bad_input("{}: overrides for tensors whose values no longer exist: {}; give encodings for the tensors "
+                       "named instead",
+                       overrides.path, list_names(vanished));
+    if (!unknown.empty()) {
+      const std::string msg = fmt::format("{}: overrides for tensors the model does not have: {}", overrides.path,
+                                          list_names(unknown));
+      if (!ignore_unknown) return bad_input("{} (--ignore_unknown_override_tensors skips them)", msg);
+      spdlog::warn("{}", msg);
+    }
+    return Status::ok();
+  }
+
+  const EncodingOverride* find(const Value* v) const {
+    auto it = by_value_.find(v);
+    return it == by_value_.end() ? nullptr : it->second;
+  }
+
+ private:
+  std::unordered_map<const Value*, const EncodingOverride*> by_value_;
+};
+
+void set_encoding(Value* v, const Encoding& e, EncodingSource source) {
+  v->encoding = e;
+  v->encoding_source = source;
+}
+
+// An override's encoding placed on `axis` for a tensor of `shape`; bad_input when the channel
+// count does not fit.
+Result<Encoding> with_axis(const EncodingOverride& o, const Value& v, int axis) {
+  Encoding e = o.encoding;
+  if (e.channels() == 1) {
+    e.axis = -1;
+    return e;
+  }
+  if (axis < 0)
+    return bad_input("{}: {} encodings (one per channel) for '{}', which has no channel axis here", o.json_path,
+                     e.channels(), v.name);
+  const int64_t channels = v.type.shape[static_cast<size_t>(axis)];
+  if (static_cast<int64_t>(e.channels()) != channels)
+    return bad_input("{}: {} per-channel encodings for '{}', whose axis {} has {} channels", o.json_path, e.channels(),
+                     v.name, axis, channels);
+  e.axis = axis;
+  return e;
+}
+
+class Assigner {
+ public:
+  Assigner(Graph& graph, const QuantPlan& plan, const QuantizerOptions& options, const OverrideTable& overrides,
+           const CalibrationState* calibration)
+      : graph_(graph), plan_(plan), options_(options), overrides_(overrides), calibration_(calibration) {}
+
+  Status run() {
+    for (const ActivationGroup& g : plan_.groups) QF_RETURN_IF_ERROR(assign_group(g));
+    if (!missing_.empty())
+      return bad_input("no encoding for {} tensor(s): {} (give an --input_list to calibrate, overrides, or "
+                       "--enable_float_fallback to keep them in float)",
+                       missing_.size(), list_names(missing_));
+    for (const ConstantUse& use : plan_.constants) QF_RETURN_IF_ERROR(assign_constant(use));
+    return Status::ok();
+  }
+
+ private:
+  // An activation's own override: applied (or the tensor marked float); true when it had one.
+  Result<bool> apply_override(Value* v) {
+    const EncodingOverride* o = overrides_.find(v);
+    if (!o) return false;
+    if (o->keep_float) {
+      v->encoding.reset();
+      kept_float_.push_back(v);
+      return true;
+    }
+    if (o->encoding.channels() != 1)
+      return bad_input("{}: {} per-channel encodings for the activation '{}' (activations are per tensor)",
+                       o->json_path, o->encoding.channels(), v->name);
+    QF_ASSIGN_OR_RETURN(Encoding e, with_axis(*o, *v, -1));
+    set_encoding(v, e, EncodingSource::kOverride);
+    return true;
+  }
+
+  // The range calibration saw for the group, widened by any constant its shared op mixes in.
+  Result<std::optional<Encoding>> calibrated(const ActivationGroup& g) {
+    const Observer* observer = calibration_ ? calibration_->observer(g.members.front()->name) : nullptr;
+    if (!observer || observer->count() == 0) return std::optional<Encoding>{};
+    QF_ASSIGN_OR_RETURN(Range r, observer->compute(options_.act));
+    for (const Value* c : g.constant_inputs) {
+      QF_ASSIGN_OR_RETURN(ChannelRanges cr, channel_ranges(*c->constant, -1));
+      r.min = std::min(r.min, cr.mins[0]);
+      r.max = std::max(r.max, cr.maxs[0]);
+    }
+    auto e = compute_encoding(r.min, r.max, options_.act);
+    if (!e.is_ok()) return e.status().with_context(fmt::format("tensor '{}'", g.members.front()->name));
+    return std::optional<Encoding>(*e);
+  }
+
+  Status assign_group(const ActivationGroup& g) {
+    std::vector<bool> own(g.members.size(), false);
+    const Value* group_override = nullptr;
+    const Value* group_qdq = nullptr;
+    for (size_t i = 0; i < g.members.size(); ++i) {
+      Value* m = g.members[i];
+      QF_ASSIGN_OR_RETURN(own[i], apply_override(m));
+      if (own[i] && m->encoding) group_override = m;  // the latest in topological order wins
+      if (!own[i] && m->encoding && m->encoding_source == EncodingSource::kQdq) group_qdq = m;
+    }
+    std::optional<Encoding> shared;
+    EncodingSource source = EncodingSource::kCalibration;
+    const Value* origin = nullptr;
+    if (group_override) {
+      shared = group_override->encoding;
+      source = EncodingSource::kOverride;
+      origin = group_override;
+    } else if (group_qdq) {
+      shared = group_qdq->encoding;
+      source = EncodingSource::kQdq;
+      origin = group_qdq;
+    } else {
+      QF_ASSIGN_OR_RETURN(shared, calibrated(g));
+    }
+    for (size_t i = 0; i < g.members.size(); ++i) {
+      Value* m = g.members[i];
+      if (own[i]) continue;
+      // A member's own Q/DQ encoding stands unless an override governs the group.
+      if (m->encoding && m->encoding_source == EncodingSource::kQdq && source != EncodingSource::kOverride) continue;
+      if (!shared) {
+        m->encoding.reset();
+        if (!options_.float_fallback) missing_.push_back(m->name);
+        continue;
+      }
+      const bool is_origin = m == origin || (!origin && std::find(g.observed.begin(), g.observed.end(), m) != g.observed.end());
+      set_encoding(m, *shared, is_origin ? source : EncodingSource::kPropagated);
+    }
+    return Status::ok();
+  }
+
+  Status assign_constant(const ConstantUse& use) {
+    Value* v = use.value;
+    const EncodingOverride* o = overrides_.find(v);
+    if (use.kind == ConstantUse::Kind::kBias && options_.bias_bitwidth == 32) return assign_bias32(use, o);
+    if (o) {
+      if (o->keep_float) {
+        v->encoding.reset();
+        return Status::ok();
+      }
+      QF_ASSIGN_OR_RETURN(Encoding e, with_axis(*o, *v, use.kind == ConstantUse::Kind::kWeight ? weight_channel_axis(*use.node) : -1));
+      set_encoding(v, e, EncodingSource::kOverride);
+      return Status::ok();
+    }
+    if (v->encoding && v->encoding_source == EncodingSource::kQdq) return Status::ok();
+    const Tensor& values = *v->constant;
+    if (values.dtype() != DType::kF32) return Status::ok();
+    if (use.kind == ConstantUse::Kind::kBias) {
+      const Value* in = use.input;
+      const Value* w = use.weight;
+      if (!in || !in->encoding || !w || !w->encoding) return Status::ok();
+      QF_ASSIGN_OR_RETURN(Encoding e, bias_encoding(8, *in->encoding, *w->encoding, values, options_.param.schema));
+      set_encoding(v, e, EncodingSource::kCalibration);
+      return Status::ok();
+    }
+    auto e = calibrate_constant(values, options_.param_calibration, options_.observer_options, options_.param,
+                                use.axis);
+    if (!e.is_ok()) return e.status().with_context(fmt::format("weights '{}'", v->name));
+    set_encoding(v, *e, EncodingSource::kCalibration);
+    return Status::ok();
+  }
+
+  // int32 bias on the accumulator's grid: scale = s_in * s_w[c], offset 0. Without an input or a
+  // weight encoding the op runs in float, and so does its bias.
+  Status assign_bias32(const ConstantUse& use, const EncodingOverride* o) {
+    Value* v = use.value;
+    const Value* in = use.input;
+    const Value* w = use.weight;
+    v->encoding.reset();
+    if (!in || !in->encoding || !w || !w->encoding || in->encoding->per_channel()) return Status::ok();
+    QF_ASSIGN_OR_RETURN(Encoding e, bias_encoding(32, *in->encoding, *w->encoding, *v->constant, options_.param.schema));
+    if (o && !o->keep_float && o->encoding.scale != e.scale)
+      spdlog::warn("{}: ignored: an int32 bias is on the grid input scale x weight scale", o->json_path);
+    set_encoding(v, e, EncodingSource::kPropagated);
+    return Status::ok();
+  }
+
+  Graph& graph_;
+  const QuantPlan& plan_;
+  const QuantizerOptions& options_;
+  const OverrideTable& overrides_;
+  const CalibrationState* calibration_;
+  std::vector<std::string> missing_;
+  std::vector<Value*> kept_float_;
+};
+
+}  // namespace
+
+Status assign_encodings(Graph& graph, const QuantPlan& plan, const QuantizerOptions& options,
+                        const QuantizationOverrides* overrides, const CalibrationState* calibration) {
+  OverrideTable table;
+  if (overrides) QF_RETURN_IF_ERROR(table.build(graph, *overrides, options.ignore_unknown_overrides));
+  return Assigner(graph, plan, options, table, calibration).run();
+}
+
+Status quantize_constants(Graph& graph) {
+  for (const auto& v : graph.values()) {
+    if (!v->is_constant() || !v->encoding || v->constant->dtype() != DType::kF32) continue;
+    auto q = quantize(*v->constant, *v->encoding);
+    if (!q.is_ok()) return q.status().with_context(fmt::format("constant '{}'", v->name));
+    v->constant = std::move(*q);
+  }
+  return Status::ok();
+}
+
+}  // namespace qf

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+// The quantizer: gives every tensor of the plan its encoding and turns encoded constants into
+// integer codes. Precedence, per tensor: an override (--quantization_overrides) beats an encoding
+// the model's Q/DQ nodes carried (passes/absorb_qdq.cpp), which beats calibration. Tensors that
+// share a group (quant/plan.h) take the group's encoding unless they have one of their own.
+#pragma once
+
+#include <string>
+
+#include "core/status.h"
+#include "ir/graph.h"
+#include "quant/calibrate.h"
+#include "quant/encoding.h"
+#include "quant/observer.h"
+#include "quant/overrides.h"
+#include "quant/plan.h"
+
+namespace qf {
+
+struct QuantizerOptions {
+  QuantScheme act{QuantSchema::kAsymmetric, 8};
+  // Symmetric weights by default (QNN's default is asymmetric): oneDNN's int8 convolutions take
+  // no weight zero point, so asymmetric weights could only run in float.
+  QuantScheme param{QuantSchema::kSymmetric, 8};
+  int bias_bitwidth = 32;
+  std::string param_calibration = "min-max";
+  ObserverOptions observer_options;
+  // --enable_float_fallback: a tensor with no encoding from anywhere stays float instead of
+  // being an error.
+  bool float_fallback = false;
+  // --ignore_unknown_override_tensors: overrides for tensors the graph lacks are warnings.
+  bool ignore_unknown_overrides = false;
+};
+
+// Sets Value::encoding (and encoding_source) on every tensor of the plan that gets one.
+// `overrides` and `calibration` may be null. Errors name the tensors (and the override's JSON path).
+Status assign_encodings(Graph& graph, const QuantPlan& plan, const QuantizerOptions& options,
+                        const QuantizationOverrides* overrides, const CalibrationState* calibration);
+
+// Replaces every encoded constant's float payload by its integer codes (Encoding::storage_dtype;
+// 4-bit codes are kept one per byte here and packed by the package writer).
+Status quantize_constants(Graph& graph);
+
+}  // namespace qf

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+// qforge-onnx-converter: ONNX -> calibrated int8 qgraph + weights blob. Flags follow
+// qnn-onnx-converter / qairt-quantizer where those have one.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "core/log.h"
+#include "quant/converter.h"
+#include "quant/observer_registry.h"
+#include "runtime/net_run.h"
+
+namespace {
+
+// Flags that cannot change the result, left out of the command line the qgraph records (so that
+// the same conversion with another thread count is byte-identical).
+bool affects_result(std::string_view flag) {
+  return flag != "--threads" && flag != "--log_level" && flag != "--quiet";
+}
+
+std::vector<std::string> recorded_command_line(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 0; i < argc; ++i) {
+    std::string_view a = argv[i];
+    const std::string_view flag = a.substr(0, a.find('='));
+    if (i > 0 && !affects_result(flag)) {
+      if (a.find('=') == std::string_view::npos && flag != "--quiet" && i + 1 < argc) ++i;  // its value
+      continue;
+    }
+    out.emplace_back(a);
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  qf::init_logging();
+  qf::ConvertOptions o;
+  std::string log_level = "info";
+  bool quiet = false;
+  std::vector<std::string> input_dims;
+  std::string act_schema = "asymmetric", param_schema = "symmetric";
+  std::string act_quantizer, param_quantizer;
+  bool disable_bn_folding = false, disable_relu_squashing = false;
+
+  CLI::App app{"qforge-onnx-converter: quantize an ONNX model to a calibrated int8 graph (model.qgraph.json + model.bin)"};
+  app.add_option("--input_network,-i", o.input_network, "The ONNX model")->required();
+  app.add_option("--output_path,-o", o.output_path, "Where to write the quantized graph (model.qgraph.json; the blob goes beside it)");
+  app.add_option("--input_list,-l", o.input_list, "Calibration inputs: one inference per line, name:=path.raw entries");
+  app.add_option("--input_dim,-d", input_dims, "Fix an input's shape: --input_dim NAME 1,3,224,224 (repeatable)")
+      ->expected(2)
+      ->take_all();
+  app.add_option("--act_bw,--act_bitwidth", o.quantizer.act.bitwidth, "Activation bitwidth (8, 16)")->capture_default_str();
+  app.add_option("--weight_bw,--weights_bitwidth", o.quantizer.param.bitwidth, "Weight bitwidth (4, 8)")->capture_default_str();
+  app.add_option("--bias_bw,--bias_bitwidth", o.quantizer.bias_bitwidth, "Bias bitwidth (8, 32)")->capture_default_str();
+  auto* act_cal = app.add_option("--act_quantizer_calibration", o.calibration.observer,
+                                 "Activation calibration:\n" + qf::observer_help())
+                      ->capture_default_str();
+  auto* param_cal = app.add_option("--param_quantizer_calibration", o.quantizer.param_calibration,
+                                   "Weight calibration (same choices)")
+                        ->capture_default_str();
+  auto* act_sch = app.add_option("--act_quantizer_schema", act_schema, "asymmetric, symmetric, unsignedsymmetric")
+                      ->capture_default_str();
+  auto* param_sch = app.add_option("--param_quantizer_schema", param_schema,
+                                   "asymmetric, symmetric, unsignedsymmetric (symmetric by default: oneDNN int8 "
+                                   "convolutions have no weight zero point)")
+                        ->capture_default_str();
+  app.add_option("--act_quantizer", act_quantizer, "Legacy QNN quantizer: tf, enhanced, symmetric")
+      ->excludes(act_cal)
+      ->excludes(act_sch);
+  app.add_option("--param_quantizer", param_quantizer, "Legacy QNN quantizer: tf, enhanced, symmetric")
+      ->excludes(param_cal)
+      ->excludes(param_sch);
+  app.add_option("--percentile_calibration_value", o.calibration.observer_options.percentile,
+                 "Percentile kept by the percentile calibration, in [90, 100]")
+      ->capture_default_str();
+  app.add_flag("--use_per_channel_quantization", o.per_channel, "Per-channel weights for Conv / ConvTranspose");
+  app.add_flag("--use_per_row_quantization", o.per_row, "Per-row weights for Gemm / MatMul");
+  app.add_option("--quantization_overrides", o.overrides_path, "AIMET encodings JSON (0.6.1 or 1.0.0) that override");
+  app.add_flag("--ignore_quantization_overrides,--ignore_encodings", o.ignore_overrides,
+               "Ignore the model's Q/DQ encodings (and accept no overrides file)");
+  app.add_flag("--ignore_unknown_override_tensors", o.quantizer.ignore_unknown_overrides,
+               "Warn about, rather than refuse, overrides for tensors the model lacks");
+  app.add_flag("--enable_float_fallback,--float_fallback", o.quantizer.float_fallback,
+               "Without an input list: tensors without an encoding stay float");
+  app.add_flag("--disable_batchnorm_folding", disable_bn_folding, "Keep BatchNormalization nodes");
+  app.add_flag("--disable_relu_squashing", disable_relu_squashing, "Keep Relu / Clip nodes");
+  app.add_option("--dump_ir_after", o.dump_ir_after, "Print the graph after this pass (or 'all') to stdout");
+  app.add_option("--max_calibration_samples", o.calibration.max_samples, "Calibrate on at most N list lines")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--skip_non_finite", o.calibration.skip_non_finite, "Skip NaN / Inf calibration values with a warning");
+  app.add_option("--calibration_state_in", o.calibration_state_in, "Merge a saved calibration state (repeatable)");
+  app.add_option("--calibration_state_out", o.calibration_state_out, "Save the calibration state (to merge later)");
+  app.add_option("--dump_encoding_json", o.dump_encoding_json, "Also write every encoding as AIMET 0.6.1 JSON");
+  app.add_option("--export_qdq", o.export_qdq, "Also write the quantized model as ONNX QDQ (opset 13)");
+  app.add_option("--threads", o.calibration.threads, "Threads for calibration (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--log_level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  app.add_flag("--quiet,-q", quiet, "Only errors on stderr");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "qforge-onnx-converter: %s (see --help)\n", e.what());
+    return qf::exit_code(qf::StatusCode::kUsage);
+  }
+
+  qf::Status status = qf::set_log_level(quiet ? "error" : log_level);
+  auto set_scheme = [&](const std::string& legacy, const std::string& schema, qf::QuantSchema* out,
+                        std::string* calibration) {
+    if (!status.is_ok()) return;
+    if (!legacy.empty()) {
+      auto l = qf::parse_legacy_quantizer(legacy);
+      if (!l.is_ok()) {
+        status = l.status();
+        return;
+      }
+      *out = l->schema;
+      *calibration = std::string(l->calibration);
+      return;
+    }
+    auto s = qf::parse_quant_schema(schema);
+    if (!s.is_ok()) {
+      status = s.status();
+      return;
+    }
+    *out = *s;
+  };
+  set_scheme(act_quantizer, act_schema, &o.quantizer.act.schema, &o.calibration.observer);
+  set_scheme(param_quantizer, param_schema, &o.quantizer.param.schema, &o.quantizer.param_calibration);
+  if (status.is_ok()) status = qf::validate_observer_options(o.calibration.observer_options);
+  for (const std::string* name : {&o.calibration.observer, &o.quantizer.param_calibration}) {
+    if (status.is_ok()) status = qf::make_observer(*name, o.calibration.observer_options).status();
+  }
+  for (size_t i = 0; status.is_ok() && i + 1 < input_dims.size(); i += 2) {
+    auto dims = qf::parse_dims(input_dims[i + 1]);
+    if (!dims.is_ok()) {
+      status = dims.status();
+      break;
+    }
+    o.input_dims[input_dims[i]] = *dims;
+  }
+  o.quantizer.observer_options = o.calibration.observer_options;
+  if (disable_bn_folding) o.disabled_passes.insert("fold_batchnorm");
+  if (disable_relu_squashing) o.disabled_passes.insert("squash_activations");
+  o.calibration.show_progress = !quiet && isatty(STDERR_FILENO) != 0;
+  o.command_line = recorded_command_line(argc, argv);
+  if (status.is_ok()) status = qf::run_converter(o);
+  if (!status.is_ok()) {
+    spdlog::error("{}", status.message());
+    return qf::exit_code(status.code());
+  }
+  return 0;
+}
