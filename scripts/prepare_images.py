@@ -6,13 +6,16 @@ Writes, under --out:
   input_list.txt   one line per image, `<input name>:=raw/NNNNN.raw` (relative to the list's folder)
   labels.txt       one class index per line, same order (not for ppocr, which has no labels)
 
-Datasets (packed files as in shared/models, see its README):
-  mnist    images_u8_N28x28.bin   -> Input3     [1,1,28,28]  pixel/255
-  cifar10  images_u8_N32x32x3.bin -> modelInput [1,3,32,32]  (pixel/255 - 0.5)/0.5, from HWC RGB
-  ppocr    the cifar10 images, bilinear-resized to 48x192 -> x [1,3,48,192], (pixel/255 - 0.5)/0.5
+Datasets (packed files as in shared/models, see its README, and calib/fashion):
+  mnist          images_u8_N28x28.bin       -> Input3     [1,1,28,28]  pixel/255
+  cifar10        images_u8_N32x32x3.bin     -> modelInput [1,3,32,32]  (pixel/255 - 0.5)/0.5, from HWC RGB
+  ppocr          the cifar10 images, bilinear-resized to 48x192 -> x [1,3,48,192], (pixel/255 - 0.5)/0.5
+  fashion        test_images_u8_N28x28.bin  -> input      [1,1,28,28]  pixel/255 (labels test_labels_u8.bin)
+  fashion-calib  calib_images_u8_N28x28.bin -> input      [1,1,28,28]  pixel/255 (labels calib_labels_u8.bin)
 
-The source folder defaults to $QFORGE_SHARED_DIR/models/<folder>, else <repo>/../shared/models/<folder>;
---src overrides it (e.g. calib/mnist). Run with Debian's /usr/bin/python3 (needs numpy).
+The source folder defaults to $QFORGE_SHARED_DIR/models/<folder>, else <repo>/../shared/models/<folder>,
+and to <repo>/calib/fashion for the fashion sets; --src overrides it (e.g. calib/mnist). Run with
+Debian's /usr/bin/python3 (needs numpy).
 """
 
 import argparse
@@ -25,13 +28,18 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 
-# name -> (shared folder, image file, image HWC shape, model input name, output H, W, normalisation)
+# name -> (folder, image file, labels file or None, image HWC shape, model input name, output H, W, normalisation);
+# the folder is under shared/models, or under the repository when it starts with calib/.
 DATASETS = {
-    "mnist": ("mnist", "images_u8_N28x28.bin", (28, 28, 1), "Input3", (28, 28), "unit"),
-    "cifar10": ("cifar10", "images_u8_N32x32x3.bin", (32, 32, 3), "modelInput", (32, 32), "signed"),
-    "ppocr": ("cifar10", "images_u8_N32x32x3.bin", (32, 32, 3), "x", (48, 192), "signed"),
+    "mnist": ("mnist", "images_u8_N28x28.bin", "labels_u8.bin", (28, 28, 1), "Input3", (28, 28), "unit"),
+    "cifar10": ("cifar10", "images_u8_N32x32x3.bin", "labels_u8.bin", (32, 32, 3), "modelInput", (32, 32),
+                "signed"),
+    "ppocr": ("cifar10", "images_u8_N32x32x3.bin", None, (32, 32, 3), "x", (48, 192), "signed"),
+    "fashion": ("calib/fashion", "test_images_u8_N28x28.bin", "test_labels_u8.bin", (28, 28, 1), "input",
+                (28, 28), "unit"),
+    "fashion-calib": ("calib/fashion", "calib_images_u8_N28x28.bin", "calib_labels_u8.bin", (28, 28, 1), "input",
+                      (28, 28), "unit"),
 }
-LABELS_FILE = "labels_u8.bin"
 CHUNK = 256  # images converted at once (bounds memory for the resize)
 
 
@@ -77,8 +85,13 @@ def main() -> int:
     ap.add_argument("--src", type=Path, default=None, help="folder with the packed files")
     args = ap.parse_args()
 
-    folder, image_file, hwc, input_name, out_hw, norm = DATASETS[args.dataset]
-    src = args.src if args.src else shared_dir() / "models" / folder
+    folder, image_file, labels_file, hwc, input_name, out_hw, norm = DATASETS[args.dataset]
+    if args.src:
+        src = args.src
+    elif folder.startswith("calib/"):
+        src = REPO / folder
+    else:
+        src = shared_dir() / "models" / folder
     image_path = src / image_file
     if not image_path.is_file():
         print(f"prepare_images.py: {image_path}: no such file", file=sys.stderr)
@@ -91,10 +104,10 @@ def main() -> int:
         return 3
     images = images.reshape((-1,) + hwc)
     labels = None
-    if args.dataset != "ppocr":
-        labels = np.fromfile(src / LABELS_FILE, dtype=np.uint8)
+    if labels_file:
+        labels = np.fromfile(src / labels_file, dtype=np.uint8)
         if labels.size != images.shape[0]:
-            print(f"prepare_images.py: {src / LABELS_FILE}: {labels.size} labels for {images.shape[0]} images",
+            print(f"prepare_images.py: {src / labels_file}: {labels.size} labels for {images.shape[0]} images",
                   file=sys.stderr)
             return 3
     count = images.shape[0] if args.count is None else args.count
