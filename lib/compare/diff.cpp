@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "compare/diff.h"
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
-#include <fmt/ranges.h>
 
 #include "compare/labels.h"
 #include "io/input_list.h"
@@ -69,6 +69,14 @@ class PairAccumulator {
     if (t && t->encoding) tensor_ = t;
   }
 
+  // Once, before the first add: where each value's encoding channel is.
+  Status prepare() {
+    if (tensor_) {
+      QF_ASSIGN_OR_RETURN(layout_, channel_layout(*tensor_->encoding, tensor_->shape, pair_.candidate_name));
+    }
+    return Status::ok();
+  }
+
   Status add(int result, const std::string& golden_path, const std::string& candidate_path) {
     QF_ASSIGN_OR_RETURN(ValuePair v, read_pair(golden_path, candidate_path));
     ++inferences_;
@@ -85,7 +93,7 @@ class PairAccumulator {
     r.values = error_.count;
     r.metrics = compute_metrics(error_, options_.metrics.sqnr_reference);
     if (tensor_) r.encoding = EncodingReport{*tensor_->encoding, tensor_->encoding_source, split_encoding_error(encoding_error_)};
-    if (classified_) r.top_k = top_k_agreement(top_k_);
+    if (top_k_.rows > 0) r.top_k = top_k_agreement(top_k_);
     if (accuracy_.samples > 0) {
       const double n = static_cast<double>(accuracy_.samples);
       r.accuracy = Accuracy{accuracy_.samples, accuracy_.golden_top1 / n, accuracy_.golden_top5 / n,
@@ -98,18 +106,16 @@ class PairAccumulator {
 
  private:
   Status add_encoding_error(const ValuePair& v, const std::string& path) {
-    QF_ASSIGN_OR_RETURN(ChannelLayout layout, channel_layout(*tensor_->encoding, tensor_->shape, pair_.candidate_name));
-    if (v.golden.size() % static_cast<size_t>(layout.block()) != 0)
+    if (v.golden.size() % static_cast<size_t>(layout_.block()) != 0)
       return bad_input("'{}' has {} values, which do not fit the shape {} of '{}' in {}", path, v.golden.size(),
                        shape_to_string(tensor_->shape), pair_.candidate_name, in_.model->path);
-    encoding_error_.add(v.golden, v.candidate, *tensor_->encoding, layout);
+    encoding_error_.add(v.golden, v.candidate, *tensor_->encoding, layout_);
     return Status::ok();
   }
 
   Status add_classes(int result, const ValuePair& v, const std::string& path) {
     QF_ASSIGN_OR_RETURN(size_t classes, class_count(pair_, in_.model_ptr(), v.golden.size(), path));
     if (classes < 2) return Status::ok();
-    classified_ = true;
     top_k_.add(v.golden, v.candidate, classes, options_.top_k);
     if (in_.labels.empty()) return Status::ok();
     if (v.golden.size() != classes)
@@ -127,11 +133,11 @@ class PairAccumulator {
   const Inputs& in_;
   const DiffOptions& options_;
   const QGraphTensor* tensor_ = nullptr;  // the candidate tensor, when it has an encoding
+  ChannelLayout layout_;
   int inferences_ = 0;
   ErrorAccumulator error_;
   EncodingErrorAccumulator encoding_error_;
-  bool classified_ = false;
-  TopKAccumulator top_k_;
+  TopKAccumulator top_k_;  // rows stay 0 unless the tensor is a classifier output
   AccuracyAccumulator accuracy_;
 };
 
@@ -191,6 +197,7 @@ void diagnose_layers(DiffReport& report) {
 Result<TensorReport> compare_pair(const TensorPair& pair, const Inputs& in, const DiffOptions& options,
                                   std::vector<GateFailure>& gate_failures) {
   PairAccumulator acc(pair, in, options);
+  QF_RETURN_IF_ERROR(acc.prepare());
   for (int r : in.matching.results) {
     const auto& golden_files = in.golden.results.at(r);
     const auto& candidate_files = in.candidate.results.at(r);

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <type_traits>
 
+#include "compare/encoding_error.h"
+
 namespace qf::compare {
 
 namespace {
@@ -71,7 +73,7 @@ Result<const json*> list_of_objects(const json& root, const char* key, const Whe
   return v;
 }
 
-Result<Encoding> parse_encoding(const json& j, const Shape& shape, const Where& where) {
+Result<Encoding> parse_encoding(const json& j, const std::string& name, const Shape& shape, const Where& where) {
   Encoding e;
   QF_ASSIGN_OR_RETURN(e.bitwidth, field<int>(j, "bitwidth", where));
   QF_ASSIGN_OR_RETURN(e.is_signed, field<bool>(j, "signed", where));
@@ -87,12 +89,11 @@ Result<Encoding> parse_encoding(const json& j, const Shape& shape, const Where& 
                      e.scale.size(), e.offset.size());
   for (float s : e.scale)
     if (!std::isfinite(s) || s <= 0) return bad_input("{}: {}: scale {} is not positive", where.path, where.what, s);
-  if (e.axis < -1 || e.axis >= static_cast<int>(shape.size()))
-    return bad_input("{}: {}: encoding axis {} does not fit shape {}", where.path, where.what, e.axis,
-                     shape_to_string(shape));
-  const size_t channels = e.per_channel() ? static_cast<size_t>(shape[static_cast<size_t>(e.axis)]) : 1;
-  if (e.scale.size() != channels)
-    return bad_input("{}: {}: {} scales for {} channel(s)", where.path, where.what, e.scale.size(), channels);
+  if (e.axis < -1) return bad_input("{}: {}: encoding axis {} (-1 is per tensor)", where.path, where.what, e.axis);
+  if (!e.per_channel() && e.scale.size() != 1)
+    return bad_input("{}: {}: {} scales for a per-tensor encoding", where.path, where.what, e.scale.size());
+  auto layout = channel_layout(e, shape, name);  // the axis and channel count must fit the shape
+  if (!layout.is_ok()) return layout.status().with_context(where.path);
   return e;
 }
 
@@ -106,7 +107,7 @@ Status parse_tensors(const json& root, QGraphInfo& info) {
     QF_ASSIGN_OR_RETURN(tensor.dtype, field<std::string>(t, "dtype", where));
     if (auto enc = t.find("encoding"); enc != t.end() && !enc->is_null()) {
       if (!enc->is_object()) return bad_input("{}: {}: \"encoding\" must be an object", info.path, where.what);
-      QF_ASSIGN_OR_RETURN(tensor.encoding, parse_encoding(*enc, tensor.shape, where));
+      QF_ASSIGN_OR_RETURN(tensor.encoding, parse_encoding(*enc, name, tensor.shape, where));
       QF_ASSIGN_OR_RETURN(tensor.encoding_source, field<std::string>(*enc, "source", where));
     }
     if (!info.tensors.emplace(name, std::move(tensor)).second)

@@ -95,7 +95,11 @@ TEST_CASE("qgraph: malformed fields name the tensor or node", "[compare][qgraph]
   j = fixture_json();
   j["tensors"][1]["encoding"]["scale"] = nlohmann::json::array({0.1, 0.2});  // conv_w has 4 channels
   j["tensors"][1]["encoding"]["offset"] = nlohmann::json::array({0, 0});
-  CHECK(says(parse_error(j), "2 scales for 4 channel"));
+  CHECK(says(parse_error(j), "tensor 'conv_w': 2 encoding channels for dim 0 of shape [4,2,3,3]"));
+
+  j = fixture_json();
+  j["tensors"][4]["encoding"]["axis"] = 4;  // relu_out is [1, 4, 4, 4]
+  CHECK(says(parse_error(j), "axis 4 is outside its shape"));
 
   j = fixture_json();
   j["tensors"][4]["encoding"]["scale"][0] = 0;
