@@ -49,7 +49,12 @@ std::string encoding_cell(const Row& r, Style style, double EncodingErrorSplit::
 constexpr std::array kColumns = {
     Column{"index", true, [](const Row& r, Style) { return std::to_string(r.index); }},
     Column{"tensor", false, [](const Row& r, Style) { return r.tensor.pair.golden_name; }},
-    Column{"candidate", false, [](const Row& r, Style) { return r.tensor.pair.candidate_name; }},
+    // For people only where it differs (a renamed, fused tensor); machines always get it.
+    Column{"candidate", false,
+           [](const Row& r, Style s) {
+             const TensorPair& p = r.tensor.pair;
+             return s == Style::kShort && p.candidate_name == p.golden_name ? std::string() : p.candidate_name;
+           }},
     Column{"op", false, [](const Row& r, Style) { return r.tensor.pair.op; }},
     Column{"output", false, [](const Row& r, Style) { return std::string(r.tensor.pair.is_output ? "yes" : ""); }},
     Column{"verdict", false, [](const Row& r, Style) { return std::string(verdict_name(r.tensor.verdict)); }},
