@@ -92,7 +92,10 @@ class PairAccumulator {
     r.inferences = inferences_;
     r.values = error_.count;
     r.metrics = compute_metrics(error_, options_.metrics.sqnr_reference);
-    if (tensor_) r.encoding = EncodingReport{*tensor_->encoding, tensor_->encoding_source, split_encoding_error(encoding_error_)};
+    if (tensor_) {
+      const Encoding& e = *tensor_->encoding;
+      r.encoding = EncodingReport{e, tensor_->encoding_source, split_encoding_error(encoding_error_, e)};
+    }
     if (top_k_.rows > 0) r.top_k = top_k_agreement(top_k_);
     if (accuracy_.samples > 0) {
       const double n = static_cast<double>(accuracy_.samples);

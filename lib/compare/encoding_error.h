@@ -10,10 +10,15 @@
 //                  earlier layers; rounding alone is about scale^2 / 12 when the grid is fine);
 //   clipping_mse + rounding_mse = mse.
 //   max_error_lsb  max(|e| / scale of the value's channel).
+//   range_use      how much of [min, max] the golden values span: |[gmin, gmax] & [min, max]| /
+//                  (max - min), averaged over channels. A calibrated min-max range is used fully
+//                  (1); a scale 8 times too large leaves 7/8 of the grid unused (0.125), while its
+//                  SQNR may still look healthy (an 8-bit grid that coarse still gives ~30 dB).
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "core/status.h"
 #include "core/tensor.h"
@@ -39,6 +44,8 @@ struct EncodingErrorAccumulator {
   double clipped_error_sq = 0;
   double in_range_error_sq = 0;
   double max_error_lsb = 0;
+  std::vector<float> golden_min;  // per channel, once values were added
+  std::vector<float> golden_max;
 
   // One inference's values (index 0 is the tensor's first value).
   void add(std::span<const float> golden, std::span<const float> candidate, const Encoding& encoding,
@@ -50,8 +57,9 @@ struct EncodingErrorSplit {
   double clipping_mse = 0;
   double rounding_mse = 0;
   double max_error_lsb = 0;
+  double range_use = 0;
 };
 
-EncodingErrorSplit split_encoding_error(const EncodingErrorAccumulator& acc);
+EncodingErrorSplit split_encoding_error(const EncodingErrorAccumulator& acc, const Encoding& encoding);
 
 }  // namespace qf::compare

@@ -82,6 +82,8 @@ constexpr std::array kColumns = {
            }},
     Column{"clipped_share", true,
            [](const Row& r, Style s) { return encoding_cell(r, s, &EncodingErrorSplit::clipped_share, true); }},
+    Column{"range_use", true,
+           [](const Row& r, Style s) { return encoding_cell(r, s, &EncodingErrorSplit::range_use, true); }},
     Column{"clipping_mse", true,
            [](const Row& r, Style s) { return encoding_cell(r, s, &EncodingErrorSplit::clipping_mse, false); }},
     Column{"rounding_mse", true,

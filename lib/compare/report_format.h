@@ -35,8 +35,8 @@ inline constexpr std::string_view kOutputColumns[] = {
     "tensor",    "verdict",       "sqnr_db",        "cosine",        "mse", "mae", "max_abs_error",
     "pass_rate", "max_error_lsb", "top1_agreement", "topk_agreement"};
 inline constexpr std::string_view kLayerColumns[] = {
-    "index", "tensor", "candidate", "op", "verdict", "sqnr_db", "cosine", "mse", "max_error_lsb", "clipped_share",
-    "clipping_mse", "rounding_mse"};
+    "index",         "tensor",    "candidate",    "op",          "verdict",     "sqnr_db", "cosine",
+    "mse",           "max_error_lsb", "clipped_share", "range_use", "clipping_mse", "rounding_mse"};
 
 // A table ready to lay out: text columns and numeric ones (right-aligned), a verdict per row
 // when rows are tensors.

@@ -34,7 +34,7 @@ constexpr double kTextOffset = 4;
 // The full layers table: every column but the counts (in the summary) and the output-only ones.
 constexpr std::string_view kAllLayerColumns[] = {
     "index",     "tensor",        "candidate",     "op",           "output",      "verdict", "sqnr_db", "cosine", "mse",
-    "mae",       "max_abs_error", "pass_rate",     "max_error_lsb", "clipped_share", "clipping_mse", "rounding_mse"};
+    "mae",       "max_abs_error", "pass_rate",     "max_error_lsb", "clipped_share", "range_use", "clipping_mse", "rounding_mse"};
 
 constexpr std::string_view kStyle = R"(
 body { font-family: sans-serif; margin: 24px; color: #222; max-width: 1200px; }

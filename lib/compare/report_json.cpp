@@ -46,7 +46,8 @@ Json encoding_json(const EncodingReport& r) {
           {"clipped_share", r.error.clipped_share},
           {"clipping_mse", r.error.clipping_mse},
           {"rounding_mse", r.error.rounding_mse},
-          {"max_error_lsb", r.error.max_error_lsb}};
+          {"max_error_lsb", r.error.max_error_lsb},
+          {"range_use", r.error.range_use}};
 }
 
 Json accuracy_json(const Accuracy& a) {

@@ -2,8 +2,8 @@
 """Checks on what qforge-diff wrote, for the end-to-end tests: an independent oracle (numpy).
 
 check_diff_report.py REPORT.json --schema SCHEMA [--recompute] [--csv FILE] [--html FILE]
-                     [--expect_first_divergent NAME] [--expect_gate passed|failed|none]
-                     [--expect_accuracy KEY=SHARE,...]
+                     [--expect_first_divergent NAME] [--expect_least_range_use NAME]
+                     [--expect_gate passed|failed|none] [--expect_accuracy KEY=SHARE,...]
 
 REPORT.json must validate against SCHEMA (python3-jsonschema). With --recompute, every tensor's
 metrics are computed again from the .raw files the report names (golden/candidate folders and
@@ -11,7 +11,8 @@ labels from its "inputs"), with the definitions of README.md, and must agree; so
 the first divergent layer and the worst layers. --csv: one row per tensor, same names and
 verdicts. --html: parses as XML and as HTML, needs no network (no src/href to fetch, no script)
 and holds an <svg> per chart. The --expect_* options are for cases whose answer is known by
-construction (a planted bad layer, a measured accuracy); KEY is a field of a tensor's
+construction (a planted bad layer: below the SQNR threshold, or the encoded tensor using the least
+of its range, the first in layer order on ties; a measured accuracy); KEY is a field of a tensor's
 "accuracy" (golden_top1, candidate_top1, ...), checked on every output that has one.
 """
 
@@ -124,6 +125,8 @@ def check_tensor(report, t, golden_parts, candidate_parts, labels) -> None:
         expect_close(f"{where} clipping_mse", enc["clipping_mse"], float(np.sum(e[outside] ** 2) / e.size))
         expect_close(f"{where} rounding_mse", enc["rounding_mse"], float(np.sum(e[~outside] ** 2) / e.size))
         expect_close(f"{where} max_error_lsb", enc["max_error_lsb"], float(np.max(np.abs(e) / scale[0])))
+        span = min(g32.max(), hi[0]) - max(g32.min(), lo[0])
+        expect_close(f"{where} range_use", enc["range_use"], max(0.0, float(span)) / float(hi[0] - lo[0]))
 
     if t["top_k"] is not None:
         k = min(s["top_k"], golden_parts[0].size)
@@ -215,6 +218,11 @@ def check_expectations(report, args) -> None:
         got = report["summary"]["first_divergent_layer"]
         if got != args.expect_first_divergent:
             raise Fail(f"first divergent layer {got!r}, expected {args.expect_first_divergent!r}")
+    if args.expect_least_range_use is not None:
+        encoded = [t for t in report["tensors"] if t["encoding"] is not None]
+        got = min(encoded, key=lambda t: (t["encoding"]["range_use"], t["index"]))["name"] if encoded else None
+        if got != args.expect_least_range_use:
+            raise Fail(f"least range use: {got!r}, expected {args.expect_least_range_use!r}")
     if args.expect_gate is not None:
         got = "none" if report["gate"] is None else "passed" if report["gate"]["passed"] else "failed"
         if got != args.expect_gate:
@@ -238,6 +246,7 @@ def main() -> int:
     ap.add_argument("--csv", type=Path)
     ap.add_argument("--html", type=Path)
     ap.add_argument("--expect_first_divergent")
+    ap.add_argument("--expect_least_range_use")
     ap.add_argument("--expect_gate", choices=["passed", "failed", "none"])
     ap.add_argument("--expect_accuracy")
     args = ap.parse_args()

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The clipping / rounding split of an encoded tensor's error and the error in LSBs, by hand.
+// The clipping / rounding split of an encoded tensor's error, the error in LSBs and the share of
+// the range in use, by hand.
 #include <catch2/catch.hpp>
 
 #include <vector>
@@ -29,12 +30,26 @@ TEST_CASE("encoding error: golden values outside the range are the clipping part
   const std::vector<float> g = {-1.f, 0.04f, 1.f, 30.f}, c = {0.f, 0.f, 1.f, 25.5f};
   EncodingErrorAccumulator acc;
   acc.add(g, c, e, ChannelLayout{});
-  const EncodingErrorSplit s = split_encoding_error(acc);
+  const EncodingErrorSplit s = split_encoding_error(acc, e);
   CHECK(s.clipped_share == Approx(0.5));
   CHECK(s.clipping_mse == Approx((1.0 + 4.5 * 4.5) / 4));  // 5.3125
   CHECK(s.rounding_mse == Approx(0.04 * 0.04 / 4).epsilon(1e-5));
   CHECK(s.clipping_mse + s.rounding_mse == Approx((1.0 + 0.0016 + 20.25) / 4).epsilon(1e-6));  // = mse
   CHECK(s.max_error_lsb == Approx(45.0).epsilon(1e-6));  // 4.5 / 0.1
+  CHECK(s.range_use == Approx(1.0));                     // [-1, 30] covers all of [0, 25.5]
+}
+
+TEST_CASE("encoding error: a scale 8 times too large leaves 7/8 of the grid unused", "[compare][encoding]") {
+  // [0, 25.5] for golden values in [1, 4.1875]: 3.1875 / 25.5 = 0.125.
+  const Encoding e = grid(8, false, {0.1f}, {0});
+  const std::vector<float> g = {1.f, 2.f, 4.1875f};
+  EncodingErrorAccumulator acc;
+  acc.add(g, g, e, ChannelLayout{});
+  acc.add(std::vector<float>{3.f}, std::vector<float>{3.f}, e, ChannelLayout{});  // inside: no change
+  const EncodingErrorSplit s = split_encoding_error(acc, e);
+  CHECK(s.range_use == Approx(0.125).epsilon(1e-5));
+  CHECK(s.clipped_share == 0.0);
+  CHECK(s.rounding_mse == 0.0);
 }
 
 TEST_CASE("encoding error: the range follows the offset", "[compare][encoding]") {
@@ -43,7 +58,7 @@ TEST_CASE("encoding error: the range follows the offset", "[compare][encoding]")
   const std::vector<float> g = {-1.5f, -1.f, 126.5f, 127.f}, c = {-1.f, -1.f, 126.5f, 126.5f};
   EncodingErrorAccumulator acc;
   acc.add(g, c, e, ChannelLayout{});
-  const EncodingErrorSplit s = split_encoding_error(acc);
+  const EncodingErrorSplit s = split_encoding_error(acc, e);
   CHECK(s.clipped_share == Approx(0.5));  // the edges themselves are representable
   CHECK(s.clipping_mse == Approx(2 * 0.25 / 4));
   CHECK(s.rounding_mse == 0.0);
@@ -62,9 +77,11 @@ TEST_CASE("encoding error: per-channel ranges and scales", "[compare][encoding]"
   const std::vector<float> g = {13.f, 0.f, 13.f, 0.f}, c = {12.7f, 0.f, 13.f, 0.5f};
   EncodingErrorAccumulator acc;
   acc.add(g, c, e, *layout);
-  const EncodingErrorSplit s = split_encoding_error(acc);
+  const EncodingErrorSplit s = split_encoding_error(acc, e);
   CHECK(s.clipped_share == Approx(0.25));  // 13 is outside channel 0 only
   CHECK(s.max_error_lsb == Approx(3.0).epsilon(1e-5));  // 0.3 / 0.1 beats 0.5 / 1
+  // Channel 0 spans [0, 12.7] of 25.5, channel 1 [0, 13] of 255.
+  CHECK(s.range_use == Approx((12.7 / 25.5 + 13.0 / 255) / 2).epsilon(1e-5));
 
   auto wrong_axis = channel_layout(e, {4}, "conv1");
   REQUIRE_FALSE(wrong_axis.is_ok());
