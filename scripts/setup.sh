@@ -13,7 +13,7 @@ build_dir=${QFORGE_BUILD_DIR:-$repo/build}
   libdnnl-dev ocl-icd-opencl-dev \
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev \
   catch2 libonnx-testdata \
-  python3-onnx python3-numpy
+  python3-onnx python3-numpy python3-jsonschema
 
 cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build_dir"

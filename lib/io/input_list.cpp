@@ -104,6 +104,20 @@ Result<Tensor> read_raw_float(const std::string& path, const Shape& shape, const
   return t;
 }
 
+Result<std::vector<float>> read_raw_float_values(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return bad_input("raw file '{}' does not exist", path);
+  const auto size = fs::file_size(path, ec);
+  if (ec) return bad_input("cannot read raw file '{}': {}", path, ec.message());
+  if (size % sizeof(float) != 0)
+    return bad_input("raw file '{}' has {} bytes, not a whole number of float32 values", path, size);
+  std::vector<float> values(size / sizeof(float));
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(size)))
+    return bad_input("cannot read raw file '{}'", path);
+  return values;
+}
+
 Status write_raw_float(const std::string& path, const Tensor& t) {
   if (t.dtype() == DType::kF32) return write_file_atomic(path, t.bytes(), t.nbytes());
   std::vector<float> f = t.to_float_vector();

@@ -33,6 +33,9 @@ Result<std::vector<Tensor>> load_inference_inputs(const InputList& list, size_t 
 // Headerless float32 little-endian, ONNX layout.
 Result<Tensor> read_raw_float(const std::string& path, const Shape& shape, const std::string& tensor_name);
 Status write_raw_float(const std::string& path, const Tensor& t);
+// A whole raw file of unknown shape (an output written by qforge-net-run), as flat float32 values;
+// a bad_input naming the file when it is missing or its size is not a multiple of 4 bytes.
+Result<std::vector<float>> read_raw_float_values(const std::string& path);
 
 // Tensor names become file names: '%' '/' ':' '\\' and control characters are percent-encoded
 // ("conv1/out:0" -> "conv1%2Fout%3A0"), which is reversible and keeps one file per tensor.

@@ -7,29 +7,17 @@
 
 #include "io/atomic_file.h"
 #include "io/input_list.h"
+#include "scratch_files.h"
 
 using namespace qf;
 namespace fs = std::filesystem;
 
-namespace {
-
-fs::path scratch_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("qforge_test_io_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_text(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
-
-void write_floats(const fs::path& p, const std::vector<float>& v) {
-  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
-}
-
-}  // namespace
+using testing::scratch_dir;
+using testing::write_floats;
+using testing::write_text;
 
 TEST_CASE("input list: named, positional, comments and output requests", "[io]") {
-  fs::path dir = scratch_dir("list");
+  fs::path dir = scratch_dir("io_list");
   write_text(dir / "list.txt",
              "#out1 out2\n"
              "%conv1/out:0\n"
@@ -50,7 +38,7 @@ TEST_CASE("input list: named, positional, comments and output requests", "[io]")
 }
 
 TEST_CASE("input list errors name the file", "[io]") {
-  fs::path dir = scratch_dir("list_errors");
+  fs::path dir = scratch_dir("io_list_errors");
   write_text(dir / "empty.txt", "# only a comment\n\n");
   auto empty = read_input_list((dir / "empty.txt").string());
   REQUIRE_FALSE(empty.is_ok());
@@ -65,7 +53,7 @@ TEST_CASE("input list errors name the file", "[io]") {
 }
 
 TEST_CASE("raw files must match the input's size exactly", "[io]") {
-  fs::path dir = scratch_dir("raw");
+  fs::path dir = scratch_dir("io_raw");
   write_floats(dir / "ok.raw", {1, 2, 3, 4, 5, 6});
   write_floats(dir / "short.raw", {1, 2, 3});
   auto ok = read_raw_float((dir / "ok.raw").string(), {2, 3}, "x");
@@ -91,8 +79,24 @@ TEST_CASE("tensor file names are reversible and contain no path separators", "[i
   CHECK(tensor_file_name("conv1/out:0") == "conv1%2Fout%3A0");
 }
 
+TEST_CASE("raw files of unknown shape are read whole, in float32 units", "[io]") {
+  fs::path dir = scratch_dir("io_raw_values");
+  write_floats(dir / "v.raw", {1.5f, -2.f, 3.f});
+  write_text(dir / "odd.raw", "12345");
+  auto v = read_raw_float_values((dir / "v.raw").string());
+  REQUIRE(v.is_ok());
+  CHECK(*v == std::vector<float>{1.5f, -2.f, 3.f});
+  auto odd = read_raw_float_values((dir / "odd.raw").string());
+  REQUIRE_FALSE(odd.is_ok());
+  CHECK(odd.status().code() == StatusCode::kBadInput);
+  CHECK(odd.status().message().find("5 bytes") != std::string::npos);
+  auto missing = read_raw_float_values((dir / "none.raw").string());
+  REQUIRE_FALSE(missing.is_ok());
+  CHECK(missing.status().message().find("none.raw") != std::string::npos);
+}
+
 TEST_CASE("atomic writes leave only the final file", "[io]") {
-  fs::path dir = scratch_dir("atomic");
+  fs::path dir = scratch_dir("io_atomic");
   const std::string path = (dir / "out.bin").string();
   REQUIRE(write_file_atomic(path, "hello").is_ok());
   REQUIRE(write_file_atomic(path, "bye").is_ok());

@@ -2,9 +2,7 @@
 // qforge-net-run: runs an ONNX model (fp32) over a QNN-style input list. Flags follow qnn-net-run.
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
-#include <cstdio>
-
+#include "common/cli.h"
 #include "core/log.h"
 #include "runtime/net_run.h"
 
@@ -40,14 +38,7 @@ int main(int argc, char** argv) {
       ->take_all();
   app.add_option("--log_level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "qforge-net-run: %s (see --help)\n", e.what());
-    return qf::exit_code(qf::StatusCode::kUsage);
-  }
+  if (auto code = qf::cli::parse(app, argc, argv, "qforge-net-run")) return *code;
 
   qf::Status status = qf::set_log_level(log_level);
   for (size_t i = 0; status.is_ok() && i + 1 < input_dims.size(); i += 2) {
@@ -61,9 +52,6 @@ int main(int argc, char** argv) {
   options.optimize = !no_optimizations;
   options.show_progress = isatty(STDERR_FILENO) != 0;
   if (status.is_ok()) status = qf::run_net(options);
-  if (!status.is_ok()) {
-    spdlog::error("{}", status.message());
-    return qf::exit_code(status.code());
-  }
+  if (!status.is_ok()) return qf::cli::fail(status);
   return 0;
 }

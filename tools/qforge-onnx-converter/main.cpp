@@ -3,9 +3,7 @@
 // qnn-onnx-converter / qairt-quantizer where those have one.
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
-#include <cstdio>
-
+#include "common/cli.h"
 #include "core/log.h"
 #include "quant/converter.h"
 #include "quant/observer_registry.h"
@@ -100,14 +98,7 @@ int main(int argc, char** argv) {
   app.add_option("--log_level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
   app.add_flag("--quiet,-q", quiet, "Only errors on stderr");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "qforge-onnx-converter: %s (see --help)\n", e.what());
-    return qf::exit_code(qf::StatusCode::kUsage);
-  }
+  if (auto code = qf::cli::parse(app, argc, argv, "qforge-onnx-converter")) return *code;
 
   qf::Status status = qf::set_log_level(quiet ? "error" : log_level);
   auto set_scheme = [&](const std::string& legacy, const std::string& schema, qf::QuantSchema* out,
@@ -150,9 +141,6 @@ int main(int argc, char** argv) {
   o.calibration.show_progress = !quiet && isatty(STDERR_FILENO) != 0;
   o.command_line = recorded_command_line(argc, argv);
   if (status.is_ok()) status = qf::run_converter(o);
-  if (!status.is_ok()) {
-    spdlog::error("{}", status.message());
-    return qf::exit_code(status.code());
-  }
+  if (!status.is_ok()) return qf::cli::fail(status);
   return 0;
 }

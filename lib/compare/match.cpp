@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "compare/match.h"
+
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <set>
+#include <tuple>
+
+#include "io/input_list.h"
+
+namespace qf::compare {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kResultPrefix = "Result_";
+constexpr std::string_view kRawExtension = ".raw";
+
+std::optional<int> result_index(const std::string& folder_name) {
+  if (!folder_name.starts_with(kResultPrefix)) return std::nullopt;
+  const char* begin = folder_name.data() + kResultPrefix.size();
+  const char* end = folder_name.data() + folder_name.size();
+  int index = -1;
+  const auto [stop, ec] = std::from_chars(begin, end, index);
+  if (ec != std::errc() || stop != end || begin == end || index < 0) return std::nullopt;
+  return index;
+}
+
+bool is_raw_file(const fs::directory_entry& entry) {
+  std::error_code ec;
+  return entry.is_regular_file(ec) && entry.path().extension() == kRawExtension;
+}
+
+std::map<std::string, std::string> raw_files(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (is_raw_file(entry)) files[tensor_name_from_file(entry.path().stem().string())] = entry.path().string();
+  return files;
+}
+
+std::vector<int> indices_of(const RunFiles& run) {
+  std::vector<int> out;
+  for (const auto& [index, files] : run.results) out.push_back(index);
+  return out;
+}
+
+TensorPair located_pair(std::string golden_name, std::string candidate_name, const QGraphInfo* model) {
+  TensorPair pair;
+  pair.golden_name = std::move(golden_name);
+  pair.candidate_name = std::move(candidate_name);
+  if (model) pair.producer = model->producer(pair.candidate_name);
+  if (pair.producer) pair.op = model->nodes[*pair.producer].op;
+  return pair;
+}
+
+// Graph inputs and constants, then computed tensors by node and output slot, then unknown ones.
+auto layer_key(const TensorPair& pair, const QGraphInfo* model) {
+  enum Rank { kSource, kComputed, kUnknown };
+  Rank rank = kUnknown;
+  size_t node = 0, slot = 0;
+  if (pair.producer) {
+    rank = kComputed;
+    node = *pair.producer;
+    const auto& outputs = model->nodes[node].outputs;
+    slot = static_cast<size_t>(std::find(outputs.begin(), outputs.end(), pair.candidate_name) - outputs.begin());
+  } else if (model && model->tensor(pair.candidate_name)) {
+    rank = kSource;
+  }
+  return std::make_tuple(rank, node, slot, pair.golden_name);
+}
+
+std::set<std::string> names_in(const RunFiles& run, const std::vector<int>& results) {
+  std::set<std::string> names;
+  for (int r : results)
+    for (const auto& [name, path] : run.results.at(r)) names.insert(name);
+  return names;
+}
+
+bool in_every_result(const TensorPair& pair, const Matching& m, const RunFiles& golden, const RunFiles& candidate) {
+  return std::all_of(m.results.begin(), m.results.end(), [&](int r) {
+    return golden.results.at(r).count(pair.golden_name) && candidate.results.at(r).count(pair.candidate_name);
+  });
+}
+
+}  // namespace
+
+std::string_view unmatched_name(Unmatched why) {
+  switch (why) {
+    case Unmatched::kFolded: return "folded";
+    case Unmatched::kOnlyInGolden: return "only_in_golden";
+    case Unmatched::kOnlyInCandidate: return "only_in_candidate";
+  }
+  return "?";
+}
+
+Result<RunFiles> scan_run(const std::string& path) {
+  std::error_code ec;
+  RunFiles run;
+  run.root = path;
+  if (fs::is_regular_file(path, ec)) {
+    if (fs::path(path).extension() != kRawExtension) return bad_input("'{}' is not a .raw file", path);
+    run.single_file = true;
+    run.results[0][tensor_name_from_file(fs::path(path).stem().string())] = path;
+    return run;
+  }
+  if (!fs::is_directory(path, ec)) return bad_input("'{}' does not exist", path);
+  for (const auto& entry : fs::directory_iterator(path, ec)) {
+    const auto index = result_index(entry.path().filename().string());
+    if (index && entry.is_directory(ec)) run.results[*index] = raw_files(entry.path());
+  }
+  if (run.results.empty()) {
+    auto files = raw_files(path);
+    if (files.empty()) return bad_input("'{}' holds no Result_N folders and no .raw files", path);
+    run.results[0] = std::move(files);
+  }
+  return run;
+}
+
+Result<Matching> match_runs(const RunFiles& golden, const RunFiles& candidate, const QGraphInfo* model) {
+  if (golden.single_file != candidate.single_file)
+    return usage_error("--golden '{}' and --candidate '{}' must both be .raw files or both folders", golden.root,
+                       candidate.root);
+  Matching m;
+  for (const auto& [index, files] : golden.results)
+    (candidate.results.count(index) ? m.results : m.missing_in_candidate).push_back(index);
+  for (const auto& [index, files] : candidate.results)
+    if (!golden.results.count(index)) m.missing_in_golden.push_back(index);
+  if (m.results.empty())
+    return bad_input("no Result_N folder is in both '{}' (Result_{}) and '{}' (Result_{})", golden.root,
+                     fmt::join(indices_of(golden), ", Result_"), candidate.root,
+                     fmt::join(indices_of(candidate), ", Result_"));
+
+  if (golden.single_file) {
+    m.pairs.push_back(located_pair(golden.results.begin()->second.begin()->first,
+                                   candidate.results.begin()->second.begin()->first, model));
+    return m;
+  }
+
+  const std::set<std::string> golden_names = names_in(golden, m.results);
+  const std::set<std::string> candidate_names = names_in(candidate, m.results);
+  std::set<std::string> paired;
+  for (const std::string& g : golden_names) {
+    const std::optional<std::string> c = model ? model->surviving_name(g) : g;
+    if (!c) {
+      m.unmatched.push_back({g, Unmatched::kFolded});
+    } else if (!candidate_names.count(*c)) {
+      m.unmatched.push_back({g, Unmatched::kOnlyInGolden});
+    } else {
+      m.pairs.push_back(located_pair(g, *c, model));
+      paired.insert(*c);
+    }
+  }
+  for (const std::string& c : candidate_names)
+    if (!paired.count(c)) m.unmatched.push_back({c, Unmatched::kOnlyInCandidate});
+  std::stable_sort(m.pairs.begin(), m.pairs.end(), [&](const TensorPair& a, const TensorPair& b) {
+    return layer_key(a, model) < layer_key(b, model);
+  });
+  return m;
+}
+
+Status mark_outputs(Matching& m, const RunFiles& golden, const RunFiles& candidate, const QGraphInfo* model,
+                    const std::vector<std::string>& requested) {
+  if (!requested.empty()) {
+    for (const std::string& name : requested) {
+      bool found = false;
+      for (TensorPair& p : m.pairs) {
+        if (p.golden_name == name || p.candidate_name == name) p.is_output = found = true;
+      }
+      if (!found) {
+        std::vector<std::string> names;
+        for (const TensorPair& p : m.pairs) names.push_back(p.golden_name);
+        return usage_error("--output: no tensor '{}' in both runs (compared: {})", name, fmt::join(names, ", "));
+      }
+    }
+    return Status::ok();
+  }
+  if (model && !golden.single_file) {
+    const auto outputs = model->graph_outputs();
+    bool any = false;
+    for (TensorPair& p : m.pairs) {
+      p.is_output = std::find(outputs.begin(), outputs.end(), p.candidate_name) != outputs.end();
+      any = any || p.is_output;
+    }
+    if (!any)
+      return bad_input("none of the graph outputs of '{}' ({}) is in both runs", model->path, fmt::join(outputs, ", "));
+    return Status::ok();
+  }
+  for (TensorPair& p : m.pairs) p.is_output = in_every_result(p, m, golden, candidate);
+  return Status::ok();
+}
+
+}  // namespace qf::compare

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+// Which files to compare: Result_N folders of the two runs, and tensors matched by name.
+//
+// Golden names are the original model's (a fp32 run of the ONNX file); candidate names are the
+// qgraph's. With --model a golden tensor is looked up under its surviving name (tensor_map; a
+// name the map does not mention keeps its name; null means the tensor was folded away). Pairs come
+// in layer order: with --model, graph inputs and constants first, then by the index of the node
+// that computes them (nodes are listed topologically), then tensors the model does not know; all
+// by name within a rank. Without --model: by name.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compare/qgraph_info.h"
+#include "core/status.h"
+
+namespace qf::compare {
+
+// The .raw files of one run: Result index -> tensor name -> file path.
+struct RunFiles {
+  std::string root;
+  bool single_file = false;  // root is one .raw file: one result with one tensor
+  std::map<int, std::map<std::string, std::string>> results;
+};
+
+// DIR/Result_N/*.raw (tensor names decoded from the file names); a folder with .raw files but no
+// Result_N folders is one result, index 0; a .raw file is one result with one tensor. A bad_input
+// naming the path when it does not exist or holds none of these.
+Result<RunFiles> scan_run(const std::string& path);
+
+struct TensorPair {
+  std::string golden_name;
+  std::string candidate_name;
+  std::optional<size_t> producer;  // the qgraph node computing it (index into QGraphInfo::nodes)
+  std::string op;                  // that node's op; empty without one
+  bool is_output = false;
+};
+
+enum class Unmatched { kFolded, kOnlyInGolden, kOnlyInCandidate };
+std::string_view unmatched_name(Unmatched why);
+
+struct UnmatchedTensor {
+  std::string name;
+  Unmatched why;
+};
+
+struct Matching {
+  std::vector<int> results;  // Result indices present on both sides, ascending
+  std::vector<int> missing_in_golden;
+  std::vector<int> missing_in_candidate;
+  std::vector<TensorPair> pairs;  // layer order
+  std::vector<UnmatchedTensor> unmatched;
+};
+
+// model may be null. A bad_input when the runs have no Result_N in common, a usage error when one
+// side is a single file and the other a folder.
+Result<Matching> match_runs(const RunFiles& golden, const RunFiles& candidate, const QGraphInfo* model);
+
+// Marks the graph outputs among the pairs: the tensors named by `requested` (golden or candidate
+// names; a usage error for a name not compared), else the model's graph outputs, else the
+// tensors present in every compared Result folder on both sides.
+Status mark_outputs(Matching& matching, const RunFiles& golden, const RunFiles& candidate, const QGraphInfo* model,
+                    const std::vector<std::string>& requested);
+
+}  // namespace qf::compare

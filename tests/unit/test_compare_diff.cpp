@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+// run_diff end to end on small hand-made runs: bad files are errors naming them, metrics pool over
+// Result folders, verdicts, the layer diagnosis, labels and the gate.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "compare/diff.h"
+#include "scratch_files.h"
+
+using namespace qf;
+using namespace qf::compare;
+namespace fs = std::filesystem;
+using testing::scratch_dir;
+using testing::write_floats;
+using testing::write_text;
+
+namespace {
+
+DiffOptions options_for(const fs::path& dir) {
+  DiffOptions o;
+  o.golden = (dir / "golden").string();
+  o.candidate = (dir / "candidate").string();
+  return o;
+}
+
+void write_pair(const fs::path& dir, int result, const std::string& name, const std::vector<float>& golden,
+                const std::vector<float>& candidate) {
+  const std::string folder = "Result_" + std::to_string(result);
+  write_floats(dir / "golden" / folder / (name + ".raw"), golden);
+  write_floats(dir / "candidate" / folder / (name + ".raw"), candidate);
+}
+
+Status diff_error(const DiffOptions& o) {
+  auto r = run_diff(o);
+  REQUIRE_FALSE(r.is_ok());
+  return r.status();
+}
+
+bool says(const Status& s, const std::string& text) { return s.message().find(text) != std::string::npos; }
+
+const TensorReport& tensor(const DiffReport& r, const std::string& name) {
+  for (const TensorReport& t : r.tensors)
+    if (t.pair.golden_name == name) return t;
+  FAIL("no tensor " << name);
+  return r.tensors.front();
+}
+
+}  // namespace
+
+TEST_CASE("diff: a NaN or an Inf in an input file is an error naming it", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_nan");
+  write_pair(dir, 0, "prob", {0.1f, 0.9f}, {0.1f, std::nanf("")});
+  const Status nan = diff_error(options_for(dir));
+  CHECK(nan.code() == StatusCode::kBadInput);
+  CHECK(says(nan, "candidate/Result_0/prob.raw"));
+  CHECK(says(nan, "NaN"));
+  write_pair(dir, 0, "prob", {std::numeric_limits<float>::infinity(), 0.9f}, {0.1f, 0.9f});
+  const Status inf = diff_error(options_for(dir));
+  CHECK(says(inf, "golden/Result_0/prob.raw"));
+  CHECK(says(inf, "Inf"));
+}
+
+TEST_CASE("diff: sizes must agree; the error names both files and sizes", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_size");
+  write_pair(dir, 0, "prob", std::vector<float>(10, 0.1f), std::vector<float>(9, 0.1f));
+  const Status s = diff_error(options_for(dir));
+  CHECK(s.code() == StatusCode::kBadInput);
+  CHECK(says(s, "golden/Result_0/prob.raw' has 10 float32 values (40 bytes)"));
+  CHECK(says(s, "candidate/Result_0/prob.raw' has 9 (36 bytes)"));
+}
+
+TEST_CASE("diff: missing folders are errors naming the flag", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_missing");
+  write_pair(dir, 0, "prob", {1}, {1});
+  DiffOptions o = options_for(dir);
+  o.candidate = (dir / "nope").string();
+  const Status s = diff_error(o);
+  CHECK(s.code() == StatusCode::kBadInput);
+  CHECK(says(s, "--candidate"));
+  CHECK(says(s, "nope"));
+}
+
+TEST_CASE("diff: pooled metrics, verdicts, first divergent and worst layers", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_layers");
+  // a: identical; b: e = [0, 0, 0, 1] over two folders (14.77 dB); c: zeros; d: 2.5 % error power.
+  for (int r = 0; r < 2; ++r) {
+    write_pair(dir, r, "a", {1, 2}, {1, 2});
+    write_pair(dir, r, "b", {1.f + 2 * r, 2.f + 2 * r}, {1.f + 2 * r, 2.f + 3 * r});
+    write_pair(dir, r, "c", {0, 0}, {0, 0});
+    write_pair(dir, r, "d", {2, 2.f + r}, {2, 2.f + r + 0.5f});
+  }
+  DiffOptions o = options_for(dir);
+  o.outputs = {"d"};
+  o.layer_sqnr_threshold_db = 15;
+  auto r = run_diff(o);
+  INFO(r.status().message());
+  REQUIRE(r.is_ok());
+  CHECK(r->results == std::vector<int>{0, 1});
+  const TensorReport& b = tensor(*r, "b");
+  CHECK(b.inferences == 2);
+  CHECK(b.values == 4);
+  CHECK(b.metrics.sqnr_db == Approx(10 * std::log10(30.0)));
+  CHECK(b.verdict == Verdict::kFailed);
+  CHECK(tensor(*r, "a").verdict == Verdict::kPassed);
+  CHECK(tensor(*r, "a").metrics.sqnr_db == std::numeric_limits<double>::infinity());
+  CHECK(tensor(*r, "c").verdict == Verdict::kMistrusted);
+  const TensorReport& d = tensor(*r, "d");  // power (4 + 4 + 4 + 9) / 4, error (0.25 + 0.25) / 4
+  CHECK(d.metrics.sqnr_db == Approx(10 * std::log10(21.0 / 0.5)));
+  CHECK(d.verdict == Verdict::kPassed);
+  CHECK(d.pair.is_output);
+  CHECK_FALSE(b.pair.is_output);
+  CHECK(r->outputs().size() == 1);
+  REQUIRE(r->first_divergent);
+  CHECK(r->tensors[*r->first_divergent].pair.golden_name == "b");
+  // Worst first, mistrusted ones left out: b (14.8 dB), d (16.2 dB), a (inf).
+  std::vector<std::string> worst;
+  for (size_t i : r->worst) worst.push_back(r->tensors[i].pair.golden_name);
+  CHECK(worst == std::vector<std::string>{"b", "d", "a"});
+  CHECK(r->count(Verdict::kFailed) == 1);
+  CHECK(gate_status(*r).is_ok());
+}
+
+TEST_CASE("diff: the gate fails on an output below a threshold", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_gate");
+  write_pair(dir, 0, "prob", {0.7f, 0.2f, 0.1f}, {0.6f, 0.3f, 0.1f});
+  DiffOptions o = options_for(dir);
+  o.fail_below = *parse_fail_below("top1_agreement=1,sqnr=40");
+  auto r = run_diff(o);
+  REQUIRE(r.is_ok());
+  REQUIRE(r->gate_failures.size() == 1);
+  CHECK(r->gate_failures[0].metric == GateMetric::kSqnr);
+  CHECK(r->tensors[0].verdict == Verdict::kFailed);
+  const Status s = gate_status(*r);
+  CHECK(s.code() == StatusCode::kCompareFailed);
+  CHECK(says(s, "output 'prob': sqnr"));
+
+  o.fail_below = *parse_fail_below("top1_accuracy=0.5");
+  CHECK(diff_error(o).code() == StatusCode::kUsage);  // needs --labels
+}
+
+TEST_CASE("diff: labels give top-1 / top-5 accuracy of both sides", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_labels");
+  write_pair(dir, 0, "prob", {0.7f, 0.2f, 0.1f}, {0.7f, 0.2f, 0.1f});
+  write_pair(dir, 1, "prob", {0.2f, 0.7f, 0.1f}, {0.7f, 0.2f, 0.1f});
+  write_text(dir / "labels.txt", "0\n\n1\n");
+  DiffOptions o = options_for(dir);
+  o.labels = (dir / "labels.txt").string();
+  auto r = run_diff(o);
+  INFO(r.status().message());
+  REQUIRE(r.is_ok());
+  REQUIRE(r->tensors[0].accuracy);
+  const Accuracy& a = *r->tensors[0].accuracy;
+  CHECK(a.samples == 2);
+  CHECK(a.golden_top1 == 1.0);
+  CHECK(a.candidate_top1 == 0.5);
+  CHECK(a.candidate_top5 == 1.0);
+  REQUIRE(r->tensors[0].top_k);
+  CHECK(r->tensors[0].top_k->top1 == 0.5);
+
+  write_text(dir / "labels.txt", "0\n");
+  CHECK(says(diff_error(o), "1 labels, but there is a Result_1"));
+  write_text(dir / "labels.txt", "0\nseven\n");
+  CHECK(says(diff_error(o), "labels.txt:2"));
+  write_text(dir / "labels.txt", "0\n3\n");
+  CHECK(says(diff_error(o), "label 3 of Result_1"));
+}
+
+TEST_CASE("diff: with the model, names go through tensor_map and errors into LSBs", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_model");
+  // The fixture's relu_out: u8, scale 0.48, [0, 122.4].
+  write_floats(dir / "golden" / "Result_0" / "bn_out.raw", std::vector<float>(64, 1.f));
+  write_floats(dir / "candidate" / "Result_0" / "conv_bn_out.raw", std::vector<float>(64, 1.f));
+  std::vector<float> g(64, 0.f), c(64, 0.f);
+  for (size_t i = 0; i < g.size(); ++i) g[i] = c[i] = static_cast<float>(i);
+  g[0] = -1.f;    // clipped: 1 of 64 values, error 1
+  c[5] += 0.24f;  // half an LSB
+  write_floats(dir / "golden" / "Result_0" / "relu_out.raw", g);
+  write_floats(dir / "candidate" / "Result_0" / "relu_out.raw", c);
+  const std::vector<float> prob = {0.1f, 0.2f, 0.3f, 0.4f, 0, 0, 0, 0, 0, 0};  // [1, 10] in the model
+  write_floats(dir / "golden" / "Result_0" / "prob.raw", prob);
+  write_floats(dir / "candidate" / "Result_0" / "prob.raw", prob);
+  DiffOptions o = options_for(dir);
+  o.model = std::string(QF_SOURCE_DIR) + "/tests/data/diff/model.qgraph.json";
+  auto r = run_diff(o);
+  INFO(r.status().message());
+  REQUIRE(r.is_ok());
+  REQUIRE(r->tensors.size() == 3);
+  CHECK(r->tensors[0].pair.candidate_name == "conv_bn_out");
+  const TensorReport& relu = r->tensors[1];
+  REQUIRE(relu.encoding);
+  CHECK(relu.encoding->source == "override");
+  CHECK(relu.encoding->error.clipped_share == Approx(1.0 / 64));
+  CHECK(relu.encoding->error.clipping_mse == Approx(1.0 / 64));
+  CHECK(relu.encoding->error.rounding_mse == Approx(0.24 * 0.24 / 64).epsilon(1e-5));
+  CHECK(relu.encoding->error.max_error_lsb == Approx(1.0 / 0.48).epsilon(1e-6));
+  CHECK(r->tensors[2].pair.is_output);  // the model's graph output
+  CHECK(r->tensors[2].top_k);
+  CHECK_FALSE(relu.pair.is_output);
+}
+
+TEST_CASE("diff: classifier rows come from the model's last dim", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_rows");
+  // prob is [1, 10] in the model: 20 values are two rows, 15 values are no whole number of rows.
+  std::vector<float> two_rows(20, 0.f);
+  two_rows[3] = two_rows[17] = 1.f;
+  write_pair(dir, 0, "prob", two_rows, two_rows);
+  DiffOptions o = options_for(dir);
+  o.model = std::string(QF_SOURCE_DIR) + "/tests/data/diff/model.qgraph.json";
+  auto r = run_diff(o);
+  INFO(r.status().message());
+  REQUIRE(r.is_ok());
+  REQUIRE(r->tensors[0].top_k);
+  CHECK(r->tensors[0].top_k->top1 == 1.0);
+  testing::write_text(dir / "labels.txt", "3\n");
+  o.labels = (dir / "labels.txt").string();
+  const Status rows = diff_error(o);
+  CHECK(rows.code() == StatusCode::kUnsupported);
+  CHECK(says(rows, "2 rows of 10 classes"));
+  o.labels.clear();
+  write_pair(dir, 0, "prob", std::vector<float>(15, 0.1f), std::vector<float>(15, 0.1f));
+  CHECK(says(diff_error(o), "not rows of 10"));
+}

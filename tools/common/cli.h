@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// What every tool main does at its two boundaries: CLI11 errors become exit code 2 with a one-line
+// message, and a failed Status becomes its exit code after one error line on stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <optional>
+
+#include "core/log.h"
+#include "core/status.h"
+
+namespace qf::cli {
+
+// nullopt when the flags parsed; otherwise the code to exit with (0 after --help).
+inline std::optional<int> parse(CLI::App& app, int argc, char** argv, const char* tool) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "%s: %s (see --help)\n", tool, e.what());
+    return exit_code(StatusCode::kUsage);
+  }
+  return std::nullopt;
+}
+
+inline int fail(const Status& status) {
+  spdlog::error("{}", status.message());
+  return exit_code(status.code());
+}
+
+}  // namespace qf::cli
