@@ -75,6 +75,8 @@ class Absorber {
   Absorber(Graph& graph, bool keep_encodings) : graph_(graph), keep_(keep_encodings) {}
 
   Result<bool> run() {
+    // Exporters put no-op Casts between Q and DQ (PyTorch: Q -> Cast(uint8) -> DQ).
+    QF_RETURN_IF_ERROR(remove_identity(graph_).status());
     QF_ASSIGN_OR_RETURN(std::vector<Node*> order, graph_.topo_order());
     std::vector<Node*> dqs;
     for (Node* n : order)

@@ -39,8 +39,8 @@ std::span<const PassInfo> optimization_passes();
 
 struct PipelineOptions {
   std::set<std::string, std::less<>> disabled;  // pass names to skip
-  // Called after each pass that ran (changed or not) with its name; the converter's
-  // --dump_ir_after prints the graph from here.
+  // Called after each pass (changed or not; disabled ones at their place) with its name; the
+  // converter's --dump_ir_after prints the graph from here.
   std::function<void(std::string_view pass, const Graph&)> after_pass;
 };
 

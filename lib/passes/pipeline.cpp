@@ -17,7 +17,7 @@ namespace {
 // Identity first so that patterns see through it; constants folded before and after the
 // rewrites; BN folded before bias Adds and activations are absorbed into the same producer.
 constexpr PassInfo kPasses[] = {
-    {"remove_identity", "drop Identity and inference Dropout", &remove_identity},
+    {"remove_identity", "drop Identity, inference Dropout and no-op Cast", &remove_identity},
     {"fold_constants", "evaluate nodes whose inputs are all constant", &fold_constants},
     {"fuse_hard_activations", "x*clip(x+3,0,6)/6 -> HardSwish, clip(x+3,0,6)/6 -> HardSigmoid",
      &fuse_hard_activations},
@@ -43,7 +43,11 @@ Status run_optimization_passes(Graph& graph, const PipelineOptions& options) {
     }
   }
   for (const PassInfo& pass : kPasses) {
-    if (options.disabled.count(pass.name)) continue;
+    if (options.disabled.count(pass.name)) {
+      // The graph "after" a disabled pass is still where a dump of it belongs.
+      if (options.after_pass) options.after_pass(pass.name, graph);
+      continue;
+    }
     QF_ASSIGN_OR_RETURN(bool changed, pass.run(graph));
     const Status verified = verify_graph(graph);
     if (!verified.is_ok())

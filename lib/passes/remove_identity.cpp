@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Identity and inference-mode Dropout copy their input:
+// Identity, inference-mode Dropout and a Cast to the dtype its input already has copy their input:
 //
 //   P -> a -> Identity -> b -> ...      becomes      P -> b -> ...
 //
@@ -15,8 +15,11 @@ namespace qf {
 Result<bool> remove_identity(Graph& graph) {
   constexpr std::string_view kPass = "remove_identity";
   std::vector<Node*> candidates;
-  for (const auto& n : graph.nodes())
-    if (n->kind == OpKind::kIdentity || n->kind == OpKind::kDropout) candidates.push_back(n.get());
+  for (const auto& n : graph.nodes()) {
+    const bool noop_cast = n->kind == OpKind::kCast && n->input(0) && !n->outputs.empty() && n->outputs[0] &&
+                           n->input(0)->type.dtype == n->outputs[0]->type.dtype;
+    if (n->kind == OpKind::kIdentity || n->kind == OpKind::kDropout || noop_cast) candidates.push_back(n.get());
+  }
   bool changed = false;
   for (Node* node : candidates) {
     Value* in = node->input(0);

@@ -71,6 +71,17 @@ Status infer_Shape(Node& node) {
   return Status::ok();
 }
 
+Status infer_ConstantOfShape(Node& node) {
+  QF_ASSIGN_OR_RETURN(std::optional<std::vector<int64_t>> dims, constant_ints(node, 0));
+  if (!dims) return bad_input("{}: the shape input is missing", node.describe());
+  for (int64_t d : *dims)
+    if (d < 0) return bad_input("{}: negative dimension {} in the shape", node.describe(), d);
+  const Tensor* value = node.attr_tensor("value");
+  if (value && value->numel() != 1) return bad_input("{}: 'value' must hold one element", node.describe());
+  set_output_type(node, 0, value ? value->dtype() : DType::kF32, Shape(dims->begin(), dims->end()));
+  return Status::ok();
+}
+
 Status infer_Concat(Node& node) {
   if (node.inputs.empty()) return bad_input("{}: no inputs", node.describe());
   QF_ASSIGN_OR_RETURN(const TensorType* first, input_type(node, 0));

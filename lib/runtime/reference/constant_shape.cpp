@@ -37,4 +37,14 @@ Status ref_Shape(const Node& node, std::span<const Tensor* const> inputs, std::s
   return Status::ok();
 }
 
+Status ref_ConstantOfShape(const Node& node, std::span<const Tensor* const>, std::span<Tensor* const> outputs) {
+  Tensor& out = *outputs[0];
+  const Tensor* value = node.attr_tensor("value");
+  if (!value) return Status::ok();  // the default is a float 0, and outputs arrive zeroed
+  const size_t size = dtype_size(out.dtype());
+  if (value->dtype() != out.dtype()) return internal_error("{}: value and output dtypes differ", node.describe());
+  for (int64_t i = 0; i < out.numel(); ++i) std::memcpy(out.bytes() + i * size, value->bytes(), size);
+  return Status::ok();
+}
+
 }  // namespace qf

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Multi-step converter flows for the end-to-end tests (tests/e2e/converter.cmake). Each flow runs
+# qforge-onnx-converter several times as a user would and checks how the results relate.
+#
+# convert_flows.sh FLOW CONVERTER WORK_DIR ARGS...
+#   round-trip MODEL LIST             --dump_encoding_json fed back as overrides: same package
+#   merge-halves MODEL LIST METHOD    two half-list calibration states merged = one full pass
+#   deterministic MODEL LIST          the same conversion twice, 1 and 2 threads: identical files
+#   qat FP32 OVERRIDES QDQ            fp32 + AIMET overrides and the QDQ model: the QAT scales
+#   export-qdq MODEL LIST NET_RUN LABELS MIN_TOP1
+#                                     the --export_qdq model re-imported and run in fp32 (its
+#                                     Q/DQ nodes simulate int8): top-1 of at least MIN_TOP1 %
+set -euo pipefail
+
+flow=$1 converter=$2 work=$3
+shift 3
+here=$(cd "$(dirname "$0")" && pwd)
+python=${QFORGE_PYTHON:-/usr/bin/python3}
+check=("$python" "$here/check_convert.py")
+rm -rf -- "$work"
+mkdir -p "$work"
+
+run() {
+  printf '$'; printf ' %q' "$@"; printf '\n'
+  "$@"
+}
+
+case $flow in
+  round-trip)
+    model=$1 list=$2
+    run "$converter" --input_network "$model" --input_list "$list" --use_per_channel_quantization \
+      --act_quantizer_calibration entropy --output_path "$work/a/model.qgraph.json" \
+      --dump_encoding_json "$work/a/encodings.json" --log_level warn
+    run "${check[@]}" schema "$work/a/encodings.json" "$here/../../schemas/quantization_overrides.schema.json"
+    run "$converter" --input_network "$model" --quantization_overrides "$work/a/encodings.json" \
+      --use_per_channel_quantization --output_path "$work/b/model.qgraph.json" --log_level warn
+    run "${check[@]}" same-package "$work/a/model.qgraph.json" "$work/b/model.qgraph.json"
+    ;;
+  merge-halves)
+    model=$1 list=$2 method=$3
+    run "${check[@]}" split-list "$list" "$work/first.txt" "$work/second.txt"
+    common=(--input_network "$model" --act_quantizer_calibration "$method" --log_level warn)
+    run "$converter" "${common[@]}" --input_list "$list" --output_path "$work/whole/model.qgraph.json"
+    run "$converter" "${common[@]}" --input_list "$work/first.txt" --calibration_state_out "$work/first.state.json"
+    run "$converter" "${common[@]}" --input_list "$work/second.txt" --calibration_state_out "$work/second.state.json"
+    run "$converter" "${common[@]}" --calibration_state_in "$work/first.state.json" \
+      --calibration_state_in "$work/second.state.json" --output_path "$work/merged/model.qgraph.json"
+    run "${check[@]}" same-package "$work/whole/model.qgraph.json" "$work/merged/model.qgraph.json"
+    ;;
+  deterministic)
+    model=$1 list=$2
+    # The same output paths both times (the qgraph records the command line).
+    for threads in 1 2; do
+      run "$converter" --input_network "$model" --input_list "$list" --act_quantizer_calibration mse \
+        --use_per_channel_quantization --threads "$threads" --output_path "$work/out/model.qgraph.json" \
+        --export_qdq "$work/out/model_qdq.onnx" --dump_encoding_json "$work/out/encodings.json" --log_level warn
+      mv "$work/out" "$work/t$threads"
+    done
+    run "${check[@]}" identical "$work"/t{1,2}/model.qgraph.json "$work"/t{1,2}/model.bin \
+      "$work"/t{1,2}/model_qdq.onnx "$work"/t{1,2}/encodings.json
+    ;;
+  qat)
+    fp32=$1 overrides=$2 qdq=$3
+    run "$converter" --input_network "$fp32" --quantization_overrides "$overrides" --use_per_channel_quantization \
+      --output_path "$work/fp32/model.qgraph.json" --log_level warn
+    run "${check[@]}" matches-overrides "$work/fp32/model.qgraph.json" "$overrides"
+    run "$converter" --input_network "$qdq" --output_path "$work/qdq/model.qgraph.json" --log_level warn
+    run "${check[@]}" same-encodings "$work/qdq/model.qgraph.json" "$work/fp32/model.qgraph.json"
+    ;;
+  export-qdq)
+    model=$1 list=$2 net_run=$3 labels=$4 min_top1=$5
+    run "$converter" --input_network "$model" --input_list "$list" --use_per_channel_quantization \
+      --output_path "$work/model.qgraph.json" --export_qdq "$work/model_qdq.onnx" --log_level warn
+    run "$net_run" --model "$work/model_qdq.onnx" --input_list "$list" --output_dir "$work/out" --log_level warn
+    run "$python" "$here/../../scripts/accuracy.py" "$work/out" "$labels" --min "$min_top1"
+    # Converting the export again takes its Q/DQ encodings back unchanged.
+    run "$converter" --input_network "$work/model_qdq.onnx" --output_path "$work/again/model.qgraph.json" \
+      --log_level warn
+    run "${check[@]}" same-encodings "$work/again/model.qgraph.json" "$work/model.qgraph.json"
+    ;;
+  *)
+    echo "convert_flows.sh: unknown flow $flow" >&2
+    exit 2
+    ;;
+esac
+echo PASS

@@ -1,0 +1,144 @@
+# --- qforge-onnx-converter, end to end (included from CMakeLists.txt). The calibration data are
+# the bundled calib/ sets, turned into raw files at build time; make_convert_fixtures.py writes
+# the bad overrides files and lists. A failed conversion must leave no output file behind.
+set(QF_CONVERTER $<TARGET_FILE:qforge-onnx-converter>)
+set(QF_CHECK_CONVERT ${QFORGE_PYTHON} -B ${CMAKE_CURRENT_SOURCE_DIR}/check_convert.py)
+set(QF_CONVERT_FLOWS bash ${CMAKE_CURRENT_SOURCE_DIR}/convert_flows.sh)
+set(QF_PREPARE ${PROJECT_SOURCE_DIR}/scripts/prepare_images.py)
+set(QF_MAKE_CONVERT_FIXTURES ${CMAKE_CURRENT_SOURCE_DIR}/make_convert_fixtures.py)
+set(CD ${CMAKE_CURRENT_BINARY_DIR}/convert_data)
+set(CO ${QF_E2E_OUT}/convert)
+set(MNIST ${PROJECT_SOURCE_DIR}/calib/mnist/mnist.onnx)
+set(FASHION ${PROJECT_SOURCE_DIR}/calib/fashion)
+add_custom_command(
+  OUTPUT ${CD}/generated.stamp
+  COMMAND ${CMAKE_COMMAND} -E rm -rf ${CD}
+  COMMAND ${QFORGE_PYTHON} ${QF_PREPARE} --dataset mnist --src ${PROJECT_SOURCE_DIR}/calib/mnist --count 100
+          --out ${CD}/mnist
+  COMMAND ${QFORGE_PYTHON} ${QF_PREPARE} --dataset fashion-calib --src ${FASHION} --count 100 --out ${CD}/fashion
+  COMMAND ${QFORGE_PYTHON} ${QF_MAKE_CONVERT_FIXTURES} ${CD}/bad
+  COMMAND ${CMAKE_COMMAND} -E touch ${CD}/generated.stamp
+  DEPENDS ${QF_PREPARE} ${QF_MAKE_CONVERT_FIXTURES}
+  COMMENT "Preparing the converter test data (calib/ -> raw files, bad inputs)"
+  VERBATIM)
+add_custom_target(qforge_convert_data ALL DEPENDS ${CD}/generated.stamp)
+set(MNIST_LIST ${CD}/mnist/input_list.txt)
+
+# qf_add_convert_failure(NAME CODE N STDERR REGEX... ARGS ...): the conversion fails with code N
+# and a one-line error matching the regexes, and writes nothing under its output folder.
+function(qf_add_convert_failure name)
+  cmake_parse_arguments(PARSE_ARGV 1 T "" "CODE" "STDERR;ARGS")
+  set(out ${CO}/bad/${name})
+  qf_add_cli_test(convert.bad.${name} CODE ${T_CODE} STDERR ${T_STDERR} CLEAN ${out}
+    COMMAND ${QF_CONVERTER} --input_network ${MNIST} --output_path ${out}/model.qgraph.json
+            --export_qdq ${out}/model_qdq.onnx ${T_ARGS}
+    CHECK ${QF_CHECK_CONVERT} empty-dir ${out})
+endfunction()
+
+set(B ${CD}/bad)
+qf_add_convert_failure(overrides_malformed CODE 3 STDERR [[malformed\.json]] "not valid JSON"
+  ARGS --quantization_overrides ${B}/malformed.json --input_list ${MNIST_LIST})
+qf_add_convert_failure(overrides_schema_invalid CODE 3
+  STDERR [[schema_invalid\.json: activation_encodings\["Input3"\]\[0\]\.scale: must be a number]]
+  ARGS --quantization_overrides ${B}/schema_invalid.json --input_list ${MNIST_LIST})
+qf_add_convert_failure(overrides_unknown_tensor CODE 3 STDERR no_such_tensor ignore_unknown_override_tensors
+  ARGS --quantization_overrides ${B}/unknown_tensor.json --input_list ${MNIST_LIST})
+qf_add_convert_failure(overrides_negative_scale CODE 3 STDERR [[\.scale: -0\.5 is not a positive number]]
+  ARGS --quantization_overrides ${B}/negative_scale.json --input_list ${MNIST_LIST})
+qf_add_convert_failure(overrides_zero_scale CODE 3 STDERR [[\.scale: 0\.0 is not a positive number]]
+  ARGS --quantization_overrides ${B}/zero_scale.json --input_list ${MNIST_LIST})
+qf_add_convert_failure(overrides_bitwidth_3 CODE 3 STDERR [=[\.bitwidth: 3 is not a bitwidth in \[4, 32\]]=]
+  ARGS --quantization_overrides ${B}/bitwidth_3.json --input_list ${MNIST_LIST})
+qf_add_convert_failure(overrides_offset_out_of_range CODE 3 STDERR [=[\.offset: -300 is outside \[-255, 0\]]=]
+  ARGS --quantization_overrides ${B}/offset_out_of_range.json --input_list ${MNIST_LIST})
+qf_add_convert_failure(overrides_channel_count CODE 3 STDERR "3 per-channel encodings for 'Parameter5'" "8 channels"
+  ARGS --quantization_overrides ${B}/channel_count.json --input_list ${MNIST_LIST} --use_per_channel_quantization)
+qf_add_convert_failure(overrides_per_block CODE 4 STDERR "PER_BLOCK encodings are not supported"
+  ARGS --quantization_overrides ${B}/per_block.json --input_list ${MNIST_LIST})
+qf_add_convert_failure(overrides_too_deep CODE 3 STDERR [[deep\.json: JSON nested deeper than]]
+  ARGS --quantization_overrides ${B}/deep.json --input_list ${MNIST_LIST})
+qf_add_convert_failure(overrides_missing CODE 3 STDERR [[no_such_overrides\.json]]
+  ARGS --quantization_overrides ${B}/no_such_overrides.json --input_list ${MNIST_LIST})
+qf_add_convert_failure(list_missing_file CODE 3 STDERR [[no_such_file\.raw]]
+  ARGS --input_list ${B}/list_missing_file.txt)
+qf_add_convert_failure(list_empty CODE 3 STDERR [[list_empty\.txt]]
+  ARGS --input_list ${B}/list_empty.txt)
+qf_add_convert_failure(list_missing CODE 3 STDERR [[no_such_list\.txt]]
+  ARGS --input_list ${B}/no_such_list.txt)
+qf_add_convert_failure(no_encodings CODE 3 STDERR "no encoding for [0-9]+ tensor" ReLU32_Output_0 --input_list
+  ARGS --quantization_overrides ${B}/input_only.json)
+qf_add_convert_failure(unknown_calibration CODE 2 STDERR "min-max" "entropy"
+  ARGS --input_list ${MNIST_LIST} --act_quantizer_calibration kmeans)
+qf_add_convert_failure(percentile_out_of_range CODE 2 STDERR percentile
+  ARGS --input_list ${MNIST_LIST} --act_quantizer_calibration percentile --percentile_calibration_value 80)
+qf_add_convert_failure(act_bw_4 CODE 2 STDERR [[--act_bw 4 is not supported \(choose one of 8, 16\)]]
+  ARGS --input_list ${MNIST_LIST} --act_bw 4)
+qf_add_convert_failure(weight_bw_16 CODE 2 STDERR [[--weight_bw 16]] ARGS --input_list ${MNIST_LIST} --weight_bw 16)
+qf_add_convert_failure(legacy_with_calibration CODE 2 STDERR act_quantizer
+  ARGS --input_list ${MNIST_LIST} --act_quantizer tf --act_quantizer_calibration mse)
+qf_add_convert_failure(ignore_and_overrides CODE 2 STDERR ignore_quantization_overrides
+  ARGS --input_list ${MNIST_LIST} --ignore_quantization_overrides --quantization_overrides ${B}/input_only.json)
+qf_add_convert_failure(float_fallback_with_list CODE 2 STDERR enable_float_fallback
+  ARGS --input_list ${MNIST_LIST} --enable_float_fallback)
+qf_add_convert_failure(dump_ir_unknown_pass CODE 2 STDERR "unknown pass 'fold_everything'"
+  ARGS --input_list ${MNIST_LIST} --dump_ir_after fold_everything)
+qf_add_cli_test(convert.bad.missing_model CODE 3 STDERR [[no_such_model\.onnx]] CLEAN ${CO}/bad/missing_model
+  COMMAND ${QF_CONVERTER} --input_network ${D}/no_such_model.onnx --output_path ${CO}/bad/missing_model/m.qgraph.json
+  CHECK ${QF_CHECK_CONVERT} empty-dir ${CO}/bad/missing_model)
+qf_add_cli_test(convert.bad.not_onnx CODE 3 STDERR [[random\.onnx]] CLEAN ${CO}/bad/not_onnx
+  COMMAND ${QF_CONVERTER} --input_network ${D}/random.onnx --output_path ${CO}/bad/not_onnx/m.qgraph.json
+  CHECK ${QF_CHECK_CONVERT} empty-dir ${CO}/bad/not_onnx)
+qf_add_cli_test(convert.bad.unsupported_ops CODE 4 STDERR TopK NonMaxSuppression CLEAN ${CO}/bad/unsupported
+  COMMAND ${QF_CONVERTER} --input_network ${D}/unsupported.onnx --output_path ${CO}/bad/unsupported/m.qgraph.json
+  CHECK ${QF_CHECK_CONVERT} empty-dir ${CO}/bad/unsupported)
+qf_add_cli_test(convert.bad.no_output_path CODE 2 STDERR output_path
+  COMMAND ${QF_CONVERTER} --input_network ${MNIST} --input_list ${MNIST_LIST})
+
+# --- Conversions that work: every calibration method, the package validated by its schema.
+qf_add_cli_test(convert.help STDOUT --input_network --act_quantizer_calibration entropy percentile
+  COMMAND ${QF_CONVERTER} --help)
+foreach(method min-max moving-average mse entropy percentile sqnr)
+  foreach(granularity per_tensor per_channel)
+    set(out ${CO}/mnist_${method}_${granularity})
+    set(flags)
+    if(granularity STREQUAL per_channel)
+      set(flags --use_per_channel_quantization)
+    endif()
+    qf_add_cli_test(convert.mnist.${method}.${granularity} CLEAN ${out}
+      COMMAND ${QF_CONVERTER} --input_network ${MNIST} --input_list ${MNIST_LIST} --act_quantizer_calibration ${method}
+              ${flags} --output_path ${out}/model.qgraph.json
+      CHECK ${QF_CHECK_CONVERT} schema ${out}/model.qgraph.json ${PROJECT_SOURCE_DIR}/schemas/qgraph.schema.json)
+  endforeach()
+endforeach()
+qf_add_cli_test(convert.legacy_quantizers CLEAN ${CO}/legacy
+  COMMAND ${QF_CONVERTER} --input_network ${MNIST} --input_list ${MNIST_LIST} --act_quantizer enhanced
+          --param_quantizer symmetric --bias_bw 8 --weight_bw 4 --output_path ${CO}/legacy/model.qgraph.json
+  CHECK ${QF_CHECK_CONVERT} schema ${CO}/legacy/model.qgraph.json ${PROJECT_SOURCE_DIR}/schemas/qgraph.schema.json)
+qf_add_cli_test(convert.ignore_unknown_override_tensors STDERR "no_such_tensor" CLEAN ${CO}/ignore_unknown
+  COMMAND ${QF_CONVERTER} --input_network ${MNIST} --input_list ${MNIST_LIST}
+          --quantization_overrides ${B}/unknown_tensor.json --ignore_unknown_override_tensors
+          --output_path ${CO}/ignore_unknown/model.qgraph.json)
+qf_add_cli_test(convert.dump_ir_after STDOUT "# after fold_bias_add" "Gemm\\(Pooling160" "fused_min=0"
+  COMMAND ${QF_CONVERTER} --input_network ${MNIST} --input_list ${MNIST_LIST} --dump_ir_after all
+          --calibration_state_out ${CO}/dump_ir/state.json)
+qf_add_cli_test(convert.disable_passes STDOUT "= Relu\\(" "= BatchNormalization\\("
+  COMMAND ${QF_CONVERTER} --input_network ${FASHION}/model_fp32.onnx --input_list ${CD}/fashion/input_list.txt
+          --disable_batchnorm_folding --disable_relu_squashing --dump_ir_after squash_activations
+          --output_path ${CO}/disabled/model.qgraph.json)
+
+foreach(flow round-trip deterministic)
+  add_test(NAME e2e.convert.${flow} COMMAND ${QF_CONVERT_FLOWS} ${flow} ${QF_CONVERTER} ${CO}/${flow} ${MNIST} ${MNIST_LIST})
+  set_tests_properties(e2e.convert.${flow} PROPERTIES LABELS e2e TIMEOUT 300)
+endforeach()
+foreach(method min-max moving-average mse entropy percentile sqnr)
+  add_test(NAME e2e.convert.merge_halves.${method}
+    COMMAND ${QF_CONVERT_FLOWS} merge-halves ${QF_CONVERTER} ${CO}/merge_${method} ${MNIST} ${MNIST_LIST} ${method})
+  set_tests_properties(e2e.convert.merge_halves.${method} PROPERTIES LABELS e2e TIMEOUT 300)
+endforeach()
+add_test(NAME e2e.convert.fashion_qat
+  COMMAND ${QF_CONVERT_FLOWS} qat ${QF_CONVERTER} ${CO}/qat ${FASHION}/model_fp32.onnx
+          ${FASHION}/model_fp32.encodings.json ${FASHION}/model_qat_qdq.onnx)
+add_test(NAME e2e.convert.export_qdq.mnist
+  COMMAND ${QF_CONVERT_FLOWS} export-qdq ${QF_CONVERTER} ${CO}/export_qdq ${MNIST} ${MNIST_LIST} ${QF_NET_RUN}
+          ${CD}/mnist/labels.txt 97)
+set_tests_properties(e2e.convert.fashion_qat e2e.convert.export_qdq.mnist PROPERTIES LABELS e2e TIMEOUT 300)
