@@ -77,7 +77,8 @@ Result<CalibrationState> CalibrationState::from_json(const nlohmann::json& j, co
   if (j.value("observer", "") != options.observer)
     return bad_input("{}: calibrated with '{}', but --act_quantizer_calibration is '{}'", source,
                      j.value("observer", ""), options.observer);
-  if (!j.contains("tensors") || !j["tensors"].is_object() || !j["inferences"].is_number_unsigned())
+  if (!j.contains("tensors") || !j["tensors"].is_object() || !j.contains("inferences") ||
+      !j["inferences"].is_number_integer() || j["inferences"].get<int64_t>() < 0)
     return bad_input("{}: calibration state without tensors or inference count", source);
   QF_ASSIGN_OR_RETURN(CalibrationState state, create(plan, options));
   state.inferences_ = j["inferences"].get<int64_t>();

@@ -61,7 +61,9 @@ class Reader {
       o.json_path = where;
       std::vector<ChannelSpec> channels;
       for (size_t i = 0; i < entries.size(); ++i) {
-        QF_ASSIGN_OR_RETURN(ChannelSpec c, legacy_channel(entries[i], fmt::format("{}[{}]", where, i)));
+        const std::string at = fmt::format("{}[{}]", where, i);
+        QF_ASSIGN_OR_RETURN(ChannelSpec c, legacy_channel(entries[i], at));
+        c.path = at;
         channels.push_back(c);
       }
       QF_RETURN_IF_ERROR(combine(channels, where, &o));
@@ -107,7 +109,10 @@ class Reader {
         return error(named + ".scale", "a PER_TENSOR encoding has exactly one scale");
       std::vector<ChannelSpec> channels;
       for (size_t c = 0; c < e["scale"].size(); ++c) {
-        ChannelSpec spec{bw, sym, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+        ChannelSpec spec;
+        spec.bitwidth = bw;
+        spec.symmetric = sym;
+        spec.path = e["scale"].size() == 1 ? named : fmt::format("{} channel {}", named, c);
         QF_ASSIGN_OR_RETURN(spec.scale, positive_number(e["scale"][c], fmt::format("{}.scale[{}]", named, c)));
         QF_ASSIGN_OR_RETURN(spec.offset, integer(e["offset"][c], fmt::format("{}.offset[{}]", named, c)));
         channels.push_back(spec);
@@ -125,6 +130,7 @@ class Reader {
     std::optional<float> scale, min, max;
     std::optional<int64_t> offset;
     bool keep_float = false;
+    std::string path;  // where this channel is in the file
   };
 
   Result<ChannelSpec> legacy_channel(const json& e, const std::string& where) {
@@ -171,10 +177,9 @@ class Reader {
   // Channels -> one override: same bitwidth, symmetry and dtype on every channel.
   Status combine(const std::vector<ChannelSpec>& channels, const std::string& where, EncodingOverride* o) {
     const ChannelSpec& first = channels.front();
-    for (size_t i = 1; i < channels.size(); ++i) {
-      const ChannelSpec& c = channels[i];
+    for (const ChannelSpec& c : channels) {
       if (c.keep_float != first.keep_float || c.bitwidth != first.bitwidth || c.symmetric != first.symmetric)
-        return error(fmt::format("{}[{}]", where, i), "channels differ in dtype, bitwidth or is_symmetric");
+        return error(c.path, "channels differ in dtype, bitwidth or is_symmetric");
     }
     if (first.keep_float) {
       o->keep_float = true;
@@ -185,9 +190,8 @@ class Reader {
     e.is_signed = false;  // AIMET's view; turned signed below for symmetric -2^(bw-1) offsets
     e.symmetric = first.symmetric;
     const int64_t steps = (int64_t{1} << e.bitwidth) - 1;
-    for (size_t i = 0; i < channels.size(); ++i) {
-      const ChannelSpec& c = channels[i];
-      const std::string at = channels.size() == 1 ? where : fmt::format("{}[{}]", where, i);
+    for (const ChannelSpec& c : channels) {
+      const std::string& at = c.path;
       if (c.scale) {
         if (*c.offset < -steps || *c.offset > 0)
           return error(at + ".offset", fmt::format("{} is outside [{}, 0] for {} bits", *c.offset, -steps, e.bitwidth));
