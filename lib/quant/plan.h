@@ -22,6 +22,8 @@ struct ActivationGroup {
   std::vector<Value*> members;   // in topological order; members[0] names the group
   std::vector<Value*> observed;  // members whose values cover the group's (calibration watches these)
   std::vector<const Value*> constant_inputs;  // constants a shared op mixes in (Concat(x, c))
+  // kWithinInput: the input whose encoding the group takes when it gets none of its own.
+  const Value* fallback = nullptr;
 };
 
 struct ConstantUse {

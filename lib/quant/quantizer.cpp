@@ -180,6 +180,12 @@ class Assigner {
       origin = group_qdq;
     } else {
       QF_ASSIGN_OR_RETURN(shared, calibrated(g));
+      // Groups come in topological order: the fallback input's encoding is settled already.
+      if (!shared && g.fallback && g.fallback->encoding) {
+        shared = g.fallback->encoding;
+        source = EncodingSource::kPropagated;
+        origin = g.fallback;
+      }
     }
     for (size_t i = 0; i < g.members.size(); ++i) {
       Value* m = g.members[i];
