@@ -194,6 +194,11 @@ class Exporter {
       std::vector<std::string> data_only{ins[0]};
       node = add_node(op, data_only, outs, n.name);
       if (n.input(1)) set_attribute(node, "axes", AttrValue(n.input(1)->constant->to_int_vector()));
+    } else if (n.kind == OpKind::kConv && n.input(3)) {
+      // qforge's residual input is a plain Add after the Conv.
+      const std::string conv_out = n.outputs[0]->name + "_conv";
+      node = add_node(op, {ins[0], ins[1], ins[2]}, {conv_out}, n.name);
+      add_node("Add", {conv_out, ins[3]}, outs, n.name + "_residual");
     } else {
       if ((n.kind == OpKind::kSoftmax || n.kind == OpKind::kLogSoftmax) && n.attr_int("legacy_2d", 0) != 0 &&
           n.attr_int("axis", 1) != static_cast<int64_t>(n.input(0)->type.shape.size()) - 1)

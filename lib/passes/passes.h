@@ -23,6 +23,7 @@ Result<bool> fold_batchnorm(Graph& graph);
 Result<bool> fuse_hard_activations(Graph& graph);
 Result<bool> fold_bias_add(Graph& graph);
 Result<bool> squash_activations(Graph& graph);
+Result<bool> fuse_residual_add(Graph& graph);
 
 // Not part of the optimization pipeline (a Q/DQ model run in fp32 keeps its fake quantization):
 // the converter runs it first, turning Q/DQ pairs into encodings (passes/absorb_qdq.cpp).

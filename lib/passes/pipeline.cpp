@@ -26,6 +26,8 @@ constexpr PassInfo kPasses[] = {
     {"fold_bias_add", "fold an Add of a constant into the Conv/Gemm bias; MatMul + Add -> Gemm", &fold_bias_add},
     {"squash_activations", "fuse Relu/Clip into the Conv/Gemm/MatMul/Add that produces their input",
      &squash_activations},
+    {"fuse_residual_add", "fold a skip connection's Add (and its activation) into the Conv before it",
+     &fuse_residual_add},
 };
 
 }  // namespace

@@ -43,6 +43,17 @@ nlohmann::json options_json(const ConvertOptions& o, const CalibrationState& sta
   return j;
 }
 
+// Activations an override names are quantization points the passes keep (fuse_residual_add will
+// not fuse one away): they carry their override's encoding from the start.
+void mark_override_points(Graph& graph, const QuantizationOverrides& overrides) {
+  for (const auto& [name, o] : overrides.activations) {
+    Value* v = graph.find_value(name);
+    if (!v || o.keep_float || o.encoding.channels() != 1 || v->is_constant()) continue;
+    v->encoding = o.encoding;
+    v->encoding_source = EncodingSource::kOverride;
+  }
+}
+
 Status write_outputs(Graph& graph, const ConvertOptions& options, const CalibrationState& state,
                      const std::string& source_sha256) {
   if (!options.dump_encoding_json.empty())
@@ -99,6 +110,11 @@ Status run_converter(const ConvertOptions& options) {
   Graph& g = *graph;
 
   QF_ASSIGN_OR_RETURN(bool had_qdq, absorb_qdq(g, !options.ignore_overrides));
+  std::optional<QuantizationOverrides> overrides;
+  if (!options.overrides_path.empty()) {
+    QF_ASSIGN_OR_RETURN(overrides, read_quantization_overrides(options.overrides_path));
+    mark_override_points(g, *overrides);
+  }
   if (had_qdq) spdlog::info("took the encodings of the model's QuantizeLinear/DequantizeLinear nodes");
   PipelineOptions pipeline;
   pipeline.disabled = options.disabled_passes;
@@ -110,10 +126,6 @@ Status run_converter(const ConvertOptions& options) {
   }
   QF_RETURN_IF_ERROR(run_optimization_passes(g, pipeline).with_context(options.input_network));
 
-  std::optional<QuantizationOverrides> overrides;
-  if (!options.overrides_path.empty()) {
-    QF_ASSIGN_OR_RETURN(overrides, read_quantization_overrides(options.overrides_path));
-  }
   QF_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(g, PlanOptions{options.per_channel, options.per_row}));
 
   QF_ASSIGN_OR_RETURN(CalibrationState state, CalibrationState::create(plan, options.calibration));

@@ -253,6 +253,30 @@ TEST_CASE("squash_activations clamps the producer and keeps the activation's out
   check_same_results(*c.graph, c.before, c.inputs, 1e-5, "onednn");
 }
 
+TEST_CASE("fuse_residual_add moves a skip connection's Add and its Relu into the later Conv", "[passes]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4, 5, 5}).output("y");
+  b.initializer("w1", {4, 4, 3, 3}, random_values(144, 30));
+  b.initializer("w2", {4, 4, 1, 1}, random_values(16, 31));
+  auto& c1 = b.node("Conv", {"x", "w1"}, {"a"}, "conv1");
+  OnnxBuilder::attr(c1, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("Conv", {"a", "w2"}, {"c"}, "conv2");  // a feeds conv2 and the Add: it is the residual
+  b.node("Add", {"a", "c"}, {"s"}, "add");
+  b.node("Relu", {"s"}, {"y"}, "relu");
+  Case c = prepare(b, "residual.onnx", {test::random_tensor({1, 4, 5, 5}, 32)});
+  REQUIRE(squash_activations(*c.graph).is_ok());
+  auto changed = fuse_residual_add(*c.graph);
+  REQUIRE(changed.is_ok());
+  CHECK(*changed);
+  CHECK(count_ops(*c.graph, OpKind::kAdd) == 0);
+  const Node* conv2 = c.graph->find_value("y")->producer;
+  REQUIRE(conv2->name == "conv2");
+  CHECK(conv2->input(3) == c.graph->find_value("a"));
+  CHECK(fused_activation(*conv2)->is_relu());
+  check_same_results(*c.graph, c.before, c.inputs);
+  check_same_results(*c.graph, c.before, c.inputs, 1e-5, "onednn");
+}
+
 TEST_CASE("fuse_hard_activations recognises the HardSwish and HardSigmoid chains", "[passes]") {
   OnnxBuilder b(13);
   b.input("x", {1, 3, 4, 4}).output("y").output("h");
@@ -343,7 +367,10 @@ TEST_CASE("real models: every pass keeps the results", "[passes][models]") {
       CHECK(count_ops(g, OpKind::kAdd) == 0);  // conv biases and the classifier's bias
       CHECK(count_ops(g, OpKind::kGemm) == 1);
     }
-    if (model.label == "ppocr_cls") CHECK(count_ops(g, OpKind::kHardSwish) > 0);
+    if (model.label == "ppocr_cls") {
+      CHECK(count_ops(g, OpKind::kHardSwish) > 0);
+      CHECK(count_ops(g, OpKind::kAdd) == 0);  // every skip connection is a Conv's residual now
+    }
     // The fused graph on oneDNN (post-ops) agrees with the reference as before.
     INFO(model.label << " on oneDNN");
     check_same_results(g, before, inputs, 1e-4, "onednn");

@@ -87,6 +87,12 @@ Status infer_Conv(Node& node) {
                       window_geometry(node, spatial_dims(x->shape), spatial_dims(w->shape), false));
   Shape out = {x->shape[0], m};
   out.insert(out.end(), g.out.begin(), g.out.end());
+  if (node.input(3)) {
+    QF_ASSIGN_OR_RETURN(const TensorType* residual, input_type(node, 3));
+    if (residual->shape != out)
+      return bad_input("{}: the residual {} differs from the output {}", node.describe(),
+                       shape_to_string(residual->shape), shape_to_string(out));
+  }
   set_output_type(node, 0, x->dtype, out);
   return Status::ok();
 }

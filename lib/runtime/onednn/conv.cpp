@@ -57,9 +57,24 @@ Created finish(const Context& ctx, const dnnl::primitive& prim, const dnnl::prim
   }
   k->set_input_layout(1, Layout::kPlain);
   const Shape& out = ctx.out_shape();
+  if (node.input(3)) {
+    // The residual is the first post-op's second source, in the output's layout.
+    k->bind_input(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, 3, desc_for(out, Layout::kChannelsLast),
+                  output_layout_for(out, Layout::kChannelsLast));
+  }
   k->bind_output(DNNL_ARG_DST, 0, desc_for(out, Layout::kChannelsLast),
                  output_layout_for(out, Layout::kChannelsLast));
   return std::unique_ptr<Kernel>(std::move(k));
+}
+
+// Post-ops: the residual (Conv's fourth input) added first, then the fused activation.
+dnnl::primitive_attr conv_attr(const Node& node, const dnnl::memory::desc& dst_md) {
+  dnnl::post_ops po;
+  if (node.input(3)) po.append_binary(dnnl::algorithm::binary_add, dst_md);
+  append_fused_activation(node, po);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(po);
+  return attr;
 }
 
 // Checks shared by Conv and ConvTranspose; empty when fine.
@@ -124,7 +139,7 @@ Created create_conv(const Context& ctx) {
                   : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                     dnnl::algorithm::convolution_direct, src_md, wany, dst_md,
                                                     win.strides, win.dilates, win.pad_l, win.pad_r);
-  dnnl::convolution_forward::primitive_desc pd(desc, fused_activation_attr(node), cpu_engine());
+  dnnl::convolution_forward::primitive_desc pd(desc, conv_attr(node, dst_md), cpu_engine());
   return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, cs);
 }
 
@@ -132,6 +147,7 @@ Created create_conv_transpose(const Context& ctx) {
   const Node& node = ctx.node;
   if (std::string bad = common_checks(ctx); !bad.empty()) return decline(ctx, bad);
   if (node.has_attr("output_shape")) return decline(ctx, "output_shape attribute (pads derived from it)");
+  if (node.input(3)) return decline(ctx, "a fused residual (only Conv takes one)");
   const Shape& in = ctx.in_shape(0);
   const Shape& out = ctx.out_shape();
   const Shape& w = node.input(1)->type.shape;

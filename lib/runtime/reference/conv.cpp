@@ -11,8 +11,9 @@ Status ref_Conv(const Node& node, std::span<const Tensor* const> inputs, std::sp
   const Tensor& x = *inputs[0];
   const Tensor& w = *inputs[1];
   const Tensor* bias = opt_input(inputs, 2);
+  const Tensor* residual = opt_input(inputs, 3);
   Tensor& y = *outputs[0];
-  QF_RETURN_IF_ERROR(require_f32(node, {&x, &w, bias, &y}));
+  QF_RETURN_IF_ERROR(require_f32(node, {&x, &w, bias, residual, &y}));
   if (x.rank() < 3 || w.rank() != x.rank())
     return bad_input("{}: input {} and weights {} do not fit", node.describe(), shape_to_string(x.shape()),
                      shape_to_string(w.shape()));
@@ -31,6 +32,8 @@ Status ref_Conv(const Node& node, std::span<const Tensor* const> inputs, std::sp
   Shape expected = {batch, out_channels};
   expected.insert(expected.end(), g.out.begin(), g.out.end());
   QF_RETURN_IF_ERROR(check_output_shape(node, y, expected));
+  if (residual && residual->shape() != y.shape())
+    return bad_input("{}: the residual {} differs from the output", node.describe(), shape_to_string(residual->shape()));
 
   const int64_t cg = channels / group, mg = out_channels / group;
   const int64_t in_vol = win.in_volume(), out_vol = win.out_volume(), k_vol = win.k_volume();
@@ -69,8 +72,13 @@ Status ref_Conv(const Node& node, std::span<const Tensor* const> inputs, std::sp
         }
       }
       const double b = bias ? bias->data<float>()[m] : 0.0;
-      float* yc = yd + (n * out_channels + m) * out_vol;
+      const int64_t base = (n * out_channels + m) * out_vol;
+      float* yc = yd + base;
       for (int64_t i = 0; i < out_vol; ++i) yc[i] = static_cast<float>(acc[static_cast<size_t>(i)] + b);
+      if (residual) {
+        const float* r = residual->data<float>() + base;
+        for (int64_t i = 0; i < out_vol; ++i) yc[i] += r[i];
+      }
     }
   }
   return Status::ok();
