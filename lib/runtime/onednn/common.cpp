@@ -182,6 +182,13 @@ Status PrimitiveKernel::run(std::span<const Tensor* const> inputs, std::span<Ten
       r.from.set_data_handle(const_cast<std::byte*>(t->bytes()));
       r.prim.execute(s, r.from, r.into);
     }
+    if (accumulate_) {
+      const Tensor* from = inputs[accumulate_->first];
+      Tensor* to = outputs[accumulate_->second];
+      if (!from || !to || from->nbytes() != to->nbytes())
+        return internal_error("{}: the accumulated input does not match the output", impl_);
+      std::memcpy(to->bytes(), from->bytes(), from->nbytes());
+    }
     primitive_.execute(s, args_);
     s.wait();
   } catch (const dnnl::error& e) {

@@ -100,6 +100,12 @@ class PrimitiveKernel final : public Kernel {
   // For inputs the primitive does not read but the executor must still place (e.g. constant
   // axes): only records the layout asked for.
   void set_input_layout(size_t index, Layout layout) { in_layouts_[index] = layout; }
+  // The primitive accumulates into its destination (a sum post-op): input `input` is copied into
+  // output `output` before each run, in the output's layout.
+  void accumulate_into_output(size_t input, size_t output, Layout layout) {
+    accumulate_ = {input, output};
+    in_layouts_[input] = layout;
+  }
   // A reorder to run on input `index` before the primitive (the source is whatever the producer
   // delivered; the primitive reads `into`).
   void add_pre_reorder(size_t index, const dnnl::memory::desc& from, dnnl::memory into, Layout layout);
@@ -132,6 +138,7 @@ class PrimitiveKernel final : public Kernel {
   std::vector<Layout> out_layouts_;
   std::vector<Binding> bindings_;
   std::vector<PreReorder> pre_reorders_;
+  std::optional<std::pair<size_t, size_t>> accumulate_;
   std::unordered_map<int, dnnl::memory> args_;
 };
 
