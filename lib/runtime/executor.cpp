@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "runtime/int8.h"
 #include "runtime/layout.h"
 
 namespace qf {
@@ -17,22 +18,173 @@ Result<std::unique_ptr<Executor>> Executor::create(const Graph& graph, const Exe
   return ex;
 }
 
-Tensor* Executor::storage_in_layout(const Value* v, Layout layout) {
-  Tensor* base = nullptr;
-  if (auto it = constants_.find(v); it != constants_.end()) base = &it->second;
-  if (auto it = produced_.find(v); it != produced_.end()) base = &it->second;
-  if (!base) return nullptr;
-  if (base->layout() == layout || base->rank() < 3) return base;
-  auto key = std::make_pair(v, layout);
-  auto it = converted_.find(key);
-  if (it != converted_.end()) return &it->second;
-  Tensor& copy = converted_[key] = Tensor(base->dtype(), base->shape(), layout);
+Executor::Form Executor::home_form(const Value* v) const {
+  return quantized() && v->encoding ? Form::kCodes : Form::kFloat;
+}
+
+void Executor::add_conversion(Step::Kind kind, const Value* v, const Tensor* src, Tensor* dst) {
   Step step;
-  step.convert_src = base;
-  step.convert_dst = &copy;
+  step.kind = kind;
+  step.src = src;
+  step.dst = dst;
+  step.encoding = v->encoding ? &*v->encoding : nullptr;
   steps_.push_back(std::move(step));
-  profile_.push_back({"reorder:" + v->name, "Reorder", "layout", 0});
-  return &copy;
+  const char* what = kind == Step::Kind::kLayout ? "reorder" : kind == Step::Kind::kQuantize ? "quantize" : "dequantize";
+  profile_.push_back({fmt::format("{}:{}", what, v->name), kind == Step::Kind::kLayout ? "Reorder" : what,
+                      kind == Step::Kind::kLayout ? "layout" : "qforge", 0});
+}
+
+Tensor* Executor::view(const Value* v, Form form, Layout layout) {
+  if (v->is_constant()) {
+    // Constants exist in their stored form and as float, in ONNX layout; layout copies are made
+    // like any other.
+    const Form stored = tensors_.count({v, Form::kCodes, Layout::kPlain}) ? form : Form::kFloat;
+    Tensor& base = tensors_.at({v, stored, Layout::kPlain});
+    if (layout == Layout::kPlain || base.rank() < 3) return &base;
+    const Key key{v, stored, layout};
+    if (auto it = tensors_.find(key); it != tensors_.end()) return &it->second;
+    Tensor& copy = tensors_[key] = Tensor(base.dtype(), base.shape(), layout);
+    add_conversion(Step::Kind::kLayout, v, &base, &copy);
+    return &copy;
+  }
+  auto home_it = home_.find(v);
+  if (home_it == home_.end()) return nullptr;
+  const Key home = home_it->second;
+  Tensor& base = tensors_.at(home);
+  // Tensors of rank < 3 are the same bytes in both layouts.
+  if (base.rank() < 3) layout = std::get<2>(home);
+  if (std::get<1>(home) == form && std::get<2>(home) == layout) return &base;
+  const Key key{v, form, layout};
+  if (auto it = tensors_.find(key); it != tensors_.end()) return &it->second;
+  if (std::get<1>(home) == form) {
+    Tensor& copy = tensors_[key] = Tensor(base.dtype(), base.shape(), layout);
+    add_conversion(Step::Kind::kLayout, v, &base, &copy);
+    return &copy;
+  }
+  // Another form: converted elementwise in the home layout, then moved to `layout` if need be.
+  const Key same_layout{v, form, std::get<2>(home)};
+  auto it = tensors_.find(same_layout);
+  if (it == tensors_.end()) {
+    const DType dtype = form == Form::kCodes ? v->encoding->storage_dtype() : DType::kF32;
+    Tensor& converted = tensors_[same_layout] = Tensor(dtype, base.shape(), std::get<2>(home));
+    add_conversion(form == Form::kCodes ? Step::Kind::kQuantize : Step::Kind::kDequantize, v, &base, &converted);
+    it = tensors_.find(same_layout);
+  }
+  if (std::get<2>(home) == layout) return &it->second;
+  Tensor& moved = tensors_[key] = Tensor(it->second.dtype(), base.shape(), layout);
+  add_conversion(Step::Kind::kLayout, v, &it->second, &moved);
+  return &moved;
+}
+
+KernelConfig Executor::config_for(const Node& node) const {
+  KernelConfig config;
+  for (const Value* in : node.inputs) {
+    auto it = in ? home_.find(in) : home_.end();
+    config.input_layouts.push_back(it != home_.end() ? std::get<2>(it->second) : Layout::kPlain);
+  }
+  return config;
+}
+
+Result<std::unique_ptr<Kernel>> Executor::float_kernel(const Node& node, const KernelConfig& config) {
+  std::string why;
+  QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, backend_->create_kernel(node, config, &why));
+  if (kernel) return kernel;
+  spdlog::debug("{}: {} backend declined ({}); running the reference kernel", node.describe(), backend_->name(), why);
+  fallbacks_.emplace_back(node.name, why);
+  return reference_->create_kernel(node, config, &why);
+}
+
+Status Executor::add_node_step(const Node& node, std::unique_ptr<Kernel> kernel, const std::vector<Form>& input_forms,
+                               const std::vector<Form>& output_forms, const std::string& impl_suffix) {
+  Step step;
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    const Value* in = node.inputs[i];
+    if (!in) {
+      step.inputs.push_back(nullptr);
+      continue;
+    }
+    Tensor* t = view(in, input_forms[i], kernel->input_layout(i));
+    if (!t) return internal_error("{}: input '{}' has no storage", node.describe(), in->name);
+    step.inputs.push_back(t);
+  }
+  std::vector<const Value*> to_quantize;
+  for (size_t i = 0; i < node.outputs.size(); ++i) {
+    const Value* out = node.outputs[i];
+    if (!out) {
+      step.outputs.push_back(nullptr);
+      continue;
+    }
+    const Layout layout = kernel->output_layout(i);
+    if (output_forms[i] == Form::kFloat && home_form(out) == Form::kCodes) {
+      // A float kernel computing an encoded value: its result is quantized before anyone reads it.
+      Tensor& raw = raw_outputs_[out] = Tensor(DType::kF32, out->type.shape, layout);
+      step.outputs.push_back(&raw);
+      to_quantize.push_back(out);
+      continue;
+    }
+    const Key key{out, output_forms[i], layout};
+    const DType dtype = output_forms[i] == Form::kCodes ? out->encoding->storage_dtype() : out->type.dtype;
+    Tensor& t = tensors_[key] = Tensor(dtype, out->type.shape, layout);
+    home_[out] = key;
+    step.outputs.push_back(&t);
+  }
+  profile_.push_back({node.name, std::string(op_name(node.kind)), kernel->impl_name() + impl_suffix, 0});
+  step.kernel = std::move(kernel);
+  steps_.push_back(std::move(step));
+  for (const Value* out : to_quantize) {
+    const Tensor& raw = raw_outputs_.at(out);
+    const Key key{out, Form::kCodes, raw.layout()};
+    Tensor& codes = tensors_[key] = Tensor(out->encoding->storage_dtype(), out->type.shape, raw.layout());
+    home_[out] = key;
+    add_conversion(Step::Kind::kQuantize, out, &raw, &codes);
+  }
+  return Status::ok();
+}
+
+Status Executor::build_float_node(const Node& node, const std::string& why) {
+  const Node& twin = *twin_.node.at(&node);
+  QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, float_kernel(twin, config_for(node)));
+  placements_.push_back({node.name, "float", why});
+  spdlog::debug("{} runs in float: {}", node.describe(), why);
+  return add_node_step(node, std::move(kernel), std::vector<Form>(node.inputs.size(), Form::kFloat),
+                       std::vector<Form>(node.outputs.size(), Form::kFloat));
+}
+
+Status Executor::build_node(const Node& node) {
+  const KernelConfig config = config_for(node);
+  if (!quantized()) {
+    QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, float_kernel(node, config));
+    return add_node_step(node, std::move(kernel), std::vector<Form>(node.inputs.size(), Form::kFloat),
+                         std::vector<Form>(node.outputs.size(), Form::kFloat));
+  }
+  // Integer kernels read codes wherever an input has them and write codes for encoded outputs.
+  std::vector<Form> in_forms, out_forms;
+  for (const Value* in : node.inputs) {
+    const bool codes = in && in->encoding &&
+                       (in->is_constant() ? in->constant->dtype() != DType::kF32 : home_form(in) == Form::kCodes);
+    in_forms.push_back(codes ? Form::kCodes : Form::kFloat);
+  }
+  for (const Value* out : node.outputs) out_forms.push_back(out ? home_form(out) : Form::kFloat);
+  std::string why;
+  QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, backend_->create_int8_kernel(node, config, &why));
+  if (kernel) {
+    placements_.push_back({node.name, "int8", ""});
+    return add_node_step(node, std::move(kernel), in_forms, out_forms);
+  }
+  std::string why_reference;
+  QF_ASSIGN_OR_RETURN(kernel, reference_->create_int8_kernel(node, config, &why_reference));
+  if (kernel) {
+    // Integer semantics the backend has no kernel for: the naive loops keep the results exact.
+    // (Ops that only move codes are no fallback: the reference kernel is a copy.)
+    if (backend_->name() != reference_->name() && !moves_codes(node)) {
+      fallbacks_.emplace_back(node.name, why);
+      placements_.push_back({node.name, "int8 (reference)", why});
+    } else {
+      placements_.push_back({node.name, "int8", ""});
+    }
+    return add_node_step(node, std::move(kernel), in_forms, out_forms);
+  }
+  return build_float_node(node, why_reference);
 }
 
 Status Executor::build(const ExecutorOptions& options) {
@@ -44,51 +196,29 @@ Status Executor::build(const ExecutorOptions& options) {
   } else {
     return usage_error("unknown backend '{}' (onednn, reference)", options.backend);
   }
-
-  for (const Value* in : graph_.inputs()) produced_[in] = Tensor(in->type.dtype, in->type.shape);
-  for (const auto& v : graph_.values())
-    if (v->is_constant()) constants_[v.get()] = *v->constant;
-
-  QF_ASSIGN_OR_RETURN(std::vector<Node*> order, graph_.topo_order());
-  for (const Node* node : order) {
-    KernelConfig config;
-    for (const Value* in : node->inputs) {
-      auto it = in ? produced_.find(in) : produced_.end();
-      config.input_layouts.push_back(it != produced_.end() ? it->second.layout() : Layout::kPlain);
-    }
-    std::string why;
-    QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, backend_->create_kernel(*node, config, &why));
-    if (!kernel) {
-      spdlog::debug("{}: {} backend declined ({}); running the reference kernel", node->describe(), backend_->name(),
-                    why);
-      fallbacks_.emplace_back(node->name, why);
-      QF_ASSIGN_OR_RETURN(kernel, reference_->create_kernel(*node, config, &why));
-    }
-    Step step;
-    step.node = node;
-    for (size_t i = 0; i < node->inputs.size(); ++i) {
-      const Value* in = node->inputs[i];
-      if (!in) {
-        step.inputs.push_back(nullptr);
-        continue;
-      }
-      Tensor* t = storage_in_layout(in, kernel->input_layout(i));
-      if (!t) return internal_error("{}: input '{}' has no storage", node->describe(), in->name);
-      step.inputs.push_back(t);
-    }
-    for (size_t i = 0; i < node->outputs.size(); ++i) {
-      const Value* out = node->outputs[i];
-      if (!out) {
-        step.outputs.push_back(nullptr);
-        continue;
-      }
-      Tensor& t = produced_[out] = Tensor(out->type.dtype, out->type.shape, kernel->output_layout(i));
-      step.outputs.push_back(&t);
-    }
-    profile_.push_back({node->name, std::string(op_name(node->kind)), kernel->impl_name(), 0});
-    step.kernel = std::move(kernel);
-    steps_.push_back(std::move(step));
+  bool encoded = false;
+  for (const auto& v : graph_.values()) encoded = encoded || v->encoding.has_value();
+  if (encoded) {
+    QF_ASSIGN_OR_RETURN(twin_, make_float_twin(graph_));
   }
+  for (const Value* in : graph_.inputs()) {
+    const Key key{in, Form::kFloat, Layout::kPlain};
+    tensors_[key] = Tensor(in->type.dtype, in->type.shape);
+    home_[in] = key;
+  }
+  for (const auto& v : graph_.values()) {
+    if (!v->is_constant()) continue;
+    const Tensor& stored = *v->constant;
+    if (v->encoding && stored.dtype() != DType::kF32) {
+      tensors_[{v.get(), Form::kCodes, Layout::kPlain}] = stored;
+      const Key float_key{v.get(), Form::kFloat, Layout::kPlain};
+      QF_ASSIGN_OR_RETURN(tensors_[float_key], dequantize(stored, *v->encoding));
+    } else {
+      tensors_[{v.get(), Form::kFloat, Layout::kPlain}] = stored;
+    }
+  }
+  QF_ASSIGN_OR_RETURN(std::vector<Node*> order, graph_.topo_order());
+  for (const Node* node : order) QF_RETURN_IF_ERROR(build_node(*node));
   return Status::ok();
 }
 
@@ -101,16 +231,17 @@ Status Executor::run(std::span<const Tensor> inputs, bool profile) {
     if (inputs[i].dtype() != v->type.dtype || inputs[i].shape() != v->type.shape)
       return bad_input("input '{}' must be {} {}, got {} {}", v->name, dtype_name(v->type.dtype),
                        shape_to_string(v->type.shape), dtype_name(inputs[i].dtype()), shape_to_string(inputs[i].shape()));
-    std::memcpy(produced_[v].bytes(), inputs[i].bytes(), inputs[i].nbytes());
+    std::memcpy(tensors_.at({v, Form::kFloat, Layout::kPlain}).bytes(), inputs[i].bytes(), inputs[i].nbytes());
   }
   using Clock = std::chrono::steady_clock;
   for (size_t s = 0; s < steps_.size(); ++s) {
     Step& step = steps_[s];
     const auto start = profile ? Clock::now() : Clock::time_point{};
-    if (!step.node) {
-      convert_layout(*step.convert_src, *step.convert_dst);
-    } else {
-      QF_RETURN_IF_ERROR(step.kernel->run(step.inputs, step.outputs));
+    switch (step.kind) {
+      case Step::Kind::kNode: QF_RETURN_IF_ERROR(step.kernel->run(step.inputs, step.outputs)); break;
+      case Step::Kind::kLayout: convert_layout(*step.src, *step.dst); break;
+      case Step::Kind::kQuantize: quantize_into(*step.src, *step.encoding, *step.dst); break;
+      case Step::Kind::kDequantize: dequantize_into(*step.src, *step.encoding, *step.dst); break;
     }
     if (profile) profile_[s].total_ms += std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   }
@@ -118,19 +249,37 @@ Status Executor::run(std::span<const Tensor> inputs, bool profile) {
 }
 
 const Tensor* Executor::computed(const Value* value) const {
-  auto it = produced_.find(value);
-  return it == produced_.end() ? nullptr : &it->second;
+  auto it = home_.find(value);
+  return it == home_.end() ? nullptr : &tensors_.at(it->second);
 }
 
-Result<Tensor> Executor::fetch(const Value* value) const {
-  const Tensor* t = nullptr;
-  if (auto it = produced_.find(value); it != produced_.end()) t = &it->second;
-  if (auto it = constants_.find(value); !t && it != constants_.end()) t = &it->second;
-  if (!t) return bad_input("tensor '{}' is not computed by this graph", value->name);
-  if (t->layout() == Layout::kPlain || t->rank() < 3) return t->clone();
-  Tensor plain(t->dtype(), t->shape());
-  convert_layout(*t, plain);
+namespace {
+
+Tensor plain_copy(const Tensor& t) {
+  if (t.layout() == Layout::kPlain || t.rank() < 3) return t.clone();
+  Tensor plain(t.dtype(), t.shape());
+  convert_layout(t, plain);
   return plain;
+}
+
+}  // namespace
+
+Result<Tensor> Executor::fetch(const Value* value) const {
+  const Tensor* t = computed(value);
+  if (!t && value->is_constant()) t = &tensors_.at({value, Form::kFloat, Layout::kPlain});
+  if (!t) return bad_input("tensor '{}' is not computed by this graph", value->name);
+  Tensor plain = plain_copy(*t);
+  if (plain.dtype() == DType::kF32 || !value->encoding) return plain;
+  Tensor x(DType::kF32, plain.shape());
+  dequantize_into(plain, *value->encoding, x);
+  return x;
+}
+
+Result<Tensor> Executor::fetch_codes(const Value* value) const {
+  const Tensor* t = computed(value);
+  if (!t || !value->encoding || t->dtype() == DType::kF32)
+    return bad_input("tensor '{}' has no integer codes in this graph", value->name);
+  return plain_copy(*t);
 }
 
 }  // namespace qf

@@ -41,6 +41,11 @@ class Backend {
   // Errors are for real failures (a primitive that should exist could not be built).
   virtual Result<std::unique_ptr<Kernel>> create_kernel(const Node& node, const KernelConfig& config,
                                                         std::string* why) = 0;
+  // An integer kernel for a node of a quantized graph (runtime/int8.h): it reads the codes of
+  // encoded inputs (float for the others) and writes the codes of encoded outputs. nullptr with
+  // `why` when the backend has none for this node.
+  virtual Result<std::unique_ptr<Kernel>> create_int8_kernel(const Node& node, const KernelConfig& config,
+                                                             std::string* why) = 0;
 };
 
 std::unique_ptr<Backend> make_reference_backend();

@@ -13,6 +13,7 @@
 #include "io/atomic_file.h"
 #include "io/input_list.h"
 #include "onnx/importer.h"
+#include "package/qgraph.h"
 #include "passes/passes.h"
 #include "runtime/executor.h"
 
@@ -67,6 +68,13 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+void write_placements(const Executor& executor, nlohmann::json& report) {
+  nlohmann::json placements = nlohmann::json::array();
+  for (const NodePlacement& p : executor.placements())
+    placements.push_back({{"node", p.node}, {"runs", p.how}, {"reason", p.why}});
+  report["int8"] = {{"quantized", executor.quantized()}, {"nodes", placements}};
+}
+
 Status write_perf_report(const NetRunOptions& options, const Executor& executor, const std::vector<double>& latencies) {
   nlohmann::json report;
   report["backend"] = options.backend;
@@ -86,18 +94,46 @@ Status write_perf_report(const NetRunOptions& options, const Executor& executor,
   nlohmann::json fallbacks = nlohmann::json::array();
   for (const auto& [node, why] : executor.fallbacks()) fallbacks.push_back({{"node", node}, {"reason", why}});
   report["reference_fallbacks"] = fallbacks;
+  write_placements(executor, report);
   return write_file_atomic(options.perf_report_path, report.dump(2) + "\n");
 }
+
+bool is_qgraph_path(const std::string& path) {
+  constexpr std::string_view kSuffix = ".json";
+  return path.size() >= kSuffix.size() && path.compare(path.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
+}
+
+// A quantized graph has fixed shapes: --input_dim may only repeat them.
+Status check_input_dims(const Graph& graph, const std::map<std::string, Shape>& dims, const std::string& path) {
+  for (const auto& [name, shape] : dims) {
+    const Value* v = graph.find_value(name);
+    if (!v || std::find(graph.inputs().begin(), graph.inputs().end(), v) == graph.inputs().end())
+      return usage_error("--input_dim: {} has no input '{}'", path, name);
+    if (v->type.shape != shape)
+      return usage_error("--input_dim: input '{}' of {} is {}; a quantized graph's shapes are fixed at conversion",
+                         name, path, shape_to_string(v->type.shape));
+  }
+  return Status::ok();
+}
+
 
 }  // namespace
 
 Status run_net(const NetRunOptions& options) {
-  ImportOptions import_options;
-  import_options.input_dims = options.input_dims;
-  QF_ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, import_onnx_file(options.model_path, import_options));
+  const bool quantized = is_qgraph_path(options.model_path);
+  std::unique_ptr<Graph> graph;
+  if (quantized) {
+    QF_ASSIGN_OR_RETURN(graph, read_package(options.model_path));
+    QF_RETURN_IF_ERROR(check_input_dims(*graph, options.input_dims, options.model_path));
+  } else {
+    ImportOptions import_options;
+    import_options.input_dims = options.input_dims;
+    QF_ASSIGN_OR_RETURN(graph, import_onnx_file(options.model_path, import_options));
+  }
   QF_ASSIGN_OR_RETURN(InputList list, read_input_list(options.input_list_path));
   QF_ASSIGN_OR_RETURN(std::vector<const Value*> to_write, tensors_to_write(*graph, list, options.debug));
-  if (options.optimize && !options.debug) {
+  // A quantized graph was optimized by the converter; its fused tensors are what it has.
+  if (!quantized && options.optimize && !options.debug) {
     // Tensors the list asks for become graph outputs, which the passes never fuse away.
     for (const Value* v : to_write)
       if (std::find(graph->outputs().begin(), graph->outputs().end(), v) == graph->outputs().end())
@@ -110,6 +146,8 @@ Status run_net(const NetRunOptions& options) {
   QF_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, Executor::create(*graph, exec_options));
   for (const auto& [node, why] : executor->fallbacks())
     spdlog::info("node '{}' runs on the reference backend: {}", node, why);
+  for (const NodePlacement& p : executor->placements())
+    if (p.how == "float") spdlog::debug("node '{}' runs in float: {}", p.node, p.why);
   QF_RETURN_IF_ERROR(make_directories(options.output_dir));
 
   const auto lines = static_cast<int64_t>(list.inferences.size());
@@ -127,8 +165,15 @@ Status run_net(const NetRunOptions& options) {
       const std::string dir = (fs::path(options.output_dir) / fmt::format("Result_{}", i)).string();
       QF_RETURN_IF_ERROR(make_directories(dir));
       for (const Value* v : to_write) {
+        const std::string stem = (fs::path(dir) / tensor_file_name(v->name)).string();
+        if (options.native_outputs && v->encoding && v->encoding->bitwidth <= 8) {
+          // QNN's --use_native_output_files: the codes themselves, under a _native suffix.
+          QF_ASSIGN_OR_RETURN(Tensor codes, executor->fetch_codes(v));
+          QF_RETURN_IF_ERROR(write_file_atomic(stem + "_native.raw", codes.bytes(), codes.nbytes()));
+          continue;
+        }
         QF_ASSIGN_OR_RETURN(Tensor t, executor->fetch(v));
-        QF_RETURN_IF_ERROR(write_raw_float((fs::path(dir) / (tensor_file_name(v->name) + ".raw")).string(), t));
+        QF_RETURN_IF_ERROR(write_raw_float(stem + ".raw", t));
       }
     }
     if (options.show_progress && (i + 1 == total || (i + 1) % 50 == 0))

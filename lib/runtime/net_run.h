@@ -12,7 +12,7 @@
 namespace qf {
 
 struct NetRunOptions {
-  std::string model_path;
+  std::string model_path;  // .onnx, or a quantized graph (.qgraph.json)
   std::string input_list_path;
   std::string output_dir = "./output";
   std::string backend = "onednn";
@@ -24,6 +24,7 @@ struct NetRunOptions {
   std::string perf_report_path;
   std::map<std::string, Shape> input_dims;
   bool show_progress = false;
+  bool native_outputs = false;      // --use_native_output_files: codes of encoded outputs (_native.raw)
 };
 
 Status run_net(const NetRunOptions& options);

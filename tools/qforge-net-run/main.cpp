@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> input_dims;
 
   CLI::App app{"qforge-net-run: run a model over an input list, writing output_dir/Result_N/<tensor>.raw"};
-  app.add_option("--model", options.model_path, "Model to run (.onnx)")->required();
+  app.add_option("--model", options.model_path, "Model to run: .onnx (fp32) or a quantized .qgraph.json (int8)")->required();
   app.add_option("--input_list", options.input_list_path,
                  "Input list: one inference per line, 'name:=path.raw' entries or positional paths")
       ->required();
@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--threads", options.threads, "Threads for the oneDNN backend (0: all cores)")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--use_native_output_files", options.native_outputs,
+               "Write encoded outputs as their integer codes (uint8/int8, <tensor>_native.raw)");
   app.add_option("--perf_report", options.perf_report_path, "Write per-node and total times (JSON)");
   app.add_option("--input_dim", input_dims, "Fix an input's shape: --input_dim NAME 1,3,224,224 (repeatable)")
       ->expected(2)

@@ -66,6 +66,19 @@ Created dispatch(const Context& ctx) {
 
 class OnednnBackend final : public Backend {
  public:
+  Result<std::unique_ptr<Kernel>> create_int8_kernel(const Node& node, const KernelConfig& config,
+                                                     std::string* why) override {
+    std::string local_why;
+    Context ctx{node, config, threads_, why ? why : &local_why};
+    try {
+      onednn::apply_threads(threads_);
+      return onednn::create_int8(ctx);
+    } catch (const dnnl::error& e) {
+      return onednn::decline(ctx, fmt::format("oneDNN rejected the int8 form (status {}): {}",
+                                              static_cast<int>(e.status), e.what()));
+    }
+  }
+
   explicit OnednnBackend(int threads) : threads_(threads) { onednn::apply_threads(threads); }
 
   std::string_view name() const override { return "onednn"; }

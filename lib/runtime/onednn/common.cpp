@@ -82,10 +82,20 @@ Tag tag_for(size_t rank, Layout layout) {
   return layout == Layout::kChannelsLast && rank >= 3 ? channels_last_tag(rank) : plain_tag(rank);
 }
 
-dnnl::memory::desc desc_for(const Shape& shape, Layout layout) {
+dnnl::memory::desc desc_for(const Shape& shape, Layout layout, DataType dtype) {
   // A scalar is a one-element 1-D tensor to oneDNN.
   Dims dims = shape.empty() ? Dims{1} : Dims(shape.begin(), shape.end());
-  return {dims, DataType::f32, tag_for(dims.size(), layout)};
+  return {dims, dtype, tag_for(dims.size(), layout)};
+}
+
+DataType onednn_dtype(DType t) {
+  switch (t) {
+    case DType::kF32: return DataType::f32;
+    case DType::kU8: return DataType::u8;
+    case DType::kS8: return DataType::s8;
+    case DType::kS32: return DataType::s32;
+    default: return DataType::undef;
+  }
 }
 
 Dims padded_dims(const Shape& shape, size_t rank) {
@@ -119,7 +129,7 @@ Result<dnnl::memory> reorder_constant(const Tensor& t, const dnnl::memory::desc&
   return dst;
 }
 
-dnnl::memory owned_memory(const dnnl::memory::desc& md, const float* values) {
+dnnl::memory owned_memory(const dnnl::memory::desc& md, const void* values) {
   dnnl::memory mem(md, cpu_engine());
   std::memcpy(mem.get_data_handle(), values, md.get_size());
   return mem;

@@ -30,6 +30,8 @@ struct Context {
   const KernelConfig& config;
   int threads;
   std::string* why;
+  // f32 for fp32 kernels; u8 / s8 when an int8 kernel moves codes (pooling, concat).
+  DataType dtype = DataType::f32;
 
   // The layout the producer of input i delivers (kPlain for constants, absent inputs, rank < 3).
   Layout incoming(size_t i) const;
@@ -50,7 +52,9 @@ std::optional<std::string> check_f32_static(const Node& node, std::initializer_l
 Tag plain_tag(size_t rank);
 Tag channels_last_tag(size_t rank);  // undef unless 3 <= rank <= 5
 Tag tag_for(size_t rank, Layout layout);
-dnnl::memory::desc desc_for(const Shape& shape, Layout layout);
+dnnl::memory::desc desc_for(const Shape& shape, Layout layout, DataType dtype = DataType::f32);
+// The oneDNN data type of a tensor dtype (f32, u8, s8, s32); undef for the others.
+DataType onednn_dtype(DType t);
 // Row-major desc of `shape` left-padded with 1s to `rank` (numpy broadcasting).
 Dims padded_dims(const Shape& shape, size_t rank);
 
@@ -82,7 +86,7 @@ dnnl::primitive_attr fused_activation_attr(const Node& node);
 Result<dnnl::memory> reorder_constant(const Tensor& t, const dnnl::memory::desc& user,
                                       const dnnl::memory::desc& target);
 // A memory that owns a copy of `values` with desc `md` (biases, scales, shifts...).
-dnnl::memory owned_memory(const dnnl::memory::desc& md, const float* values);
+dnnl::memory owned_memory(const dnnl::memory::desc& md, const void* values);
 
 // One primitive, executed with memories bound to the run-time tensors by index.
 class PrimitiveKernel final : public Kernel {
@@ -145,16 +149,27 @@ class PrimitiveKernel final : public Kernel {
 // Per-family factories (one file each). They may throw dnnl::error; the backend turns that into a
 // decline with the library's message.
 Created create_conv(const Context& ctx);
+// The data types and attributes that make a convolution fp32 or int8; the geometry is shared.
+struct ConvTypes {
+  DataType src, weights, bias, dst;
+  dnnl::primitive_attr attr;
+};
+Created create_conv_with(const Context& ctx, const ConvTypes& types);
 Created create_conv_transpose(const Context& ctx);
 Created create_batchnorm(const Context& ctx);
 Created create_eltwise(const Context& ctx);
 Created create_binary(const Context& ctx);
 Created create_pool(const Context& ctx);
+// Pooling of codes that keep one encoding (ctx.dtype u8 / s8); the fp32 rules otherwise.
+Created create_pool_of(const Context& ctx, bool codes);
 Created create_gemm(const Context& ctx);
 Created create_matmul(const Context& ctx);
 Created create_softmax(const Context& ctx);
 Created create_concat(const Context& ctx);
+Created create_concat_of(const Context& ctx, bool codes);
 Created create_reduce_mean(const Context& ctx);
 Created create_resize(const Context& ctx);
+// Integer kernels for quantized graphs (int8_*.cpp); they decline what they do not cover.
+Created create_int8(const Context& ctx);
 
 }  // namespace qf::onednn

@@ -6,9 +6,13 @@
 
 namespace qf::onednn {
 
-Created create_concat(const Context& ctx) {
+Created create_concat(const Context& ctx) { return create_concat_of(ctx, false); }
+
+Created create_concat_of(const Context& ctx, bool codes) {
   const Node& node = ctx.node;
-  if (auto bad = check_f32_static(node)) return decline(ctx, *bad);
+  if (!codes) {
+    if (auto bad = check_f32_static(node)) return decline(ctx, *bad);
+  }
   if (node.inputs.empty() || node.outputs.size() != 1) return decline(ctx, "unexpected arity");
   const Shape& out = ctx.out_shape();
   const int64_t rank = static_cast<int64_t>(out.size());
@@ -32,8 +36,8 @@ Created create_concat(const Context& ctx) {
     }
   }
   std::vector<dnnl::memory::desc> srcs;
-  for (size_t i = 0; i < node.inputs.size(); ++i) srcs.push_back(desc_for(ctx.in_shape(i), layout));
-  const dnnl::memory::desc dst_md = desc_for(out, layout);
+  for (size_t i = 0; i < node.inputs.size(); ++i) srcs.push_back(desc_for(ctx.in_shape(i), layout, ctx.dtype));
+  const dnnl::memory::desc dst_md = desc_for(out, layout, ctx.dtype);
   dnnl::concat::primitive_desc pd(dst_md, static_cast<int>(axis), srcs, cpu_engine());
   auto k = std::make_unique<PrimitiveKernel>(dnnl::concat(pd), pd.impl_info_str(), ctx.threads, node.inputs.size(),
                                              node.outputs.size());
@@ -42,7 +46,7 @@ Created create_concat(const Context& ctx) {
     if (const Value* v = node.input(i); v->is_constant()) {
       // Put into the shared layout once here rather than by the executor on every run.
       QF_ASSIGN_OR_RETURN(dnnl::memory mem,
-                          reorder_constant(*v->constant, desc_for(v->type.shape, Layout::kPlain), srcs[i]));
+                          reorder_constant(*v->constant, desc_for(v->type.shape, Layout::kPlain, ctx.dtype), srcs[i]));
       k->bind_constant(arg, mem);
       k->set_input_layout(i, Layout::kPlain);
       continue;

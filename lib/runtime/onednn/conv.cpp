@@ -37,7 +37,7 @@ void choose_source(const Context& ctx, ConvShapes* cs) {
 
 Created finish(const Context& ctx, const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
                const dnnl::memory::desc& src_md, const dnnl::memory::desc& weights_pd_md,
-               const dnnl::memory::desc& bias_md, const ConvShapes& cs) {
+               const dnnl::memory::desc& bias_md, const dnnl::memory::desc& dst_md, const ConvShapes& cs) {
   const Node& node = ctx.node;
   const Tensor& weights = *node.input(1)->constant;
   QF_ASSIGN_OR_RETURN(dnnl::memory w, reorder_constant(weights, cs.user_weights, weights_pd_md));
@@ -45,22 +45,21 @@ Created finish(const Context& ctx, const dnnl::primitive& prim, const dnnl::prim
                                              node.outputs.size());
   if (cs.pre_reorder) {
     dnnl::memory staged(src_md, cpu_engine());
-    k->add_pre_reorder(0, desc_for(ctx.in_shape(0), Layout::kPlain), staged, Layout::kPlain);
+    k->add_pre_reorder(0, desc_for(ctx.in_shape(0), Layout::kPlain, src_md.data_type()), staged, Layout::kPlain);
     k->bind_constant(DNNL_ARG_SRC, staged);
   } else {
     k->bind_input(DNNL_ARG_SRC, 0, src_md, ctx.incoming(0));
   }
   k->bind_constant(DNNL_ARG_WEIGHTS, w);
   if (node.input(2)) {
-    k->bind_constant(DNNL_ARG_BIAS, owned_memory(bias_md, node.input(2)->constant->data<float>()));
+    k->bind_constant(DNNL_ARG_BIAS, owned_memory(bias_md, node.input(2)->constant->bytes()));
     k->set_input_layout(2, Layout::kPlain);
   }
   k->set_input_layout(1, Layout::kPlain);
   const Shape& out = ctx.out_shape();
   // The residual is summed into the destination: it is copied there first.
   if (node.input(3)) k->accumulate_into_output(3, 0, output_layout_for(out, Layout::kChannelsLast));
-  k->bind_output(DNNL_ARG_DST, 0, desc_for(out, Layout::kChannelsLast),
-                 output_layout_for(out, Layout::kChannelsLast));
+  k->bind_output(DNNL_ARG_DST, 0, dst_md, output_layout_for(out, Layout::kChannelsLast));
   return std::unique_ptr<Kernel>(std::move(k));
 }
 
@@ -78,7 +77,6 @@ dnnl::primitive_attr conv_attr(const Node& node) {
 // Checks shared by Conv and ConvTranspose; empty when fine.
 std::string common_checks(const Context& ctx) {
   const Node& node = ctx.node;
-  if (auto bad = check_f32_static(node)) return *bad;
   if (!node.input(0) || !node.input(1)) return "missing input";
   const size_t rank = ctx.in_shape(0).size();
   if (rank < 3 || rank > 5) return fmt::format("{}-D input (oneDNN takes 1-D to 3-D spatial)", rank);
@@ -100,7 +98,7 @@ Dims kernel_of(const Context& ctx) {
 
 }  // namespace
 
-Created create_conv(const Context& ctx) {
+Created create_conv_with(const Context& ctx, const ConvTypes& types) {
   const Node& node = ctx.node;
   if (std::string bad = common_checks(ctx); !bad.empty()) return decline(ctx, bad);
   const Shape& in = ctx.in_shape(0);
@@ -122,13 +120,13 @@ Created create_conv(const Context& ctx) {
     wdims.insert(wdims.end(), kernel.begin(), kernel.end());
   }
   // ONNX [oc, ic/g, k...] is row-major [g, oc/g, ic/g, k...] too, so a plain tag describes it.
-  cs.user_weights = dnnl::memory::desc(wdims, DataType::f32, plain_tag(wdims.size()));
+  cs.user_weights = dnnl::memory::desc(wdims, types.weights, plain_tag(wdims.size()));
   choose_source(ctx, &cs);
 
-  const dnnl::memory::desc src_md = desc_for(in, Layout::kChannelsLast);
-  const dnnl::memory::desc dst_md = desc_for(out, Layout::kChannelsLast);
-  const dnnl::memory::desc wany(wdims, DataType::f32, Tag::any);
-  const dnnl::memory::desc bias_md({oc}, DataType::f32, Tag::a);
+  const dnnl::memory::desc src_md = desc_for(in, Layout::kChannelsLast, types.src);
+  const dnnl::memory::desc dst_md = desc_for(out, Layout::kChannelsLast, types.dst);
+  const dnnl::memory::desc wany(wdims, types.weights, Tag::any);
+  const dnnl::memory::desc bias_md({oc}, types.bias, Tag::a);
   const Window& win = cs.window;
   auto desc = node.input(2)
                   ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
@@ -137,12 +135,18 @@ Created create_conv(const Context& ctx) {
                   : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                     dnnl::algorithm::convolution_direct, src_md, wany, dst_md,
                                                     win.strides, win.dilates, win.pad_l, win.pad_r);
-  dnnl::convolution_forward::primitive_desc pd(desc, conv_attr(node), cpu_engine());
-  return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, cs);
+  dnnl::convolution_forward::primitive_desc pd(desc, types.attr, cpu_engine());
+  return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, dst_md, cs);
+}
+
+Created create_conv(const Context& ctx) {
+  if (auto bad = check_f32_static(ctx.node)) return decline(ctx, *bad);
+  return create_conv_with(ctx, {DataType::f32, DataType::f32, DataType::f32, DataType::f32, conv_attr(ctx.node)});
 }
 
 Created create_conv_transpose(const Context& ctx) {
   const Node& node = ctx.node;
+  if (auto bad = check_f32_static(node)) return decline(ctx, *bad);
   if (std::string bad = common_checks(ctx); !bad.empty()) return decline(ctx, bad);
   if (node.has_attr("output_shape")) return decline(ctx, "output_shape attribute (pads derived from it)");
   if (node.input(3)) return decline(ctx, "a fused residual (only Conv takes one)");
@@ -219,7 +223,7 @@ Created create_conv_transpose(const Context& ctx) {
                                                       dnnl::algorithm::deconvolution_direct, src_md, wany, dst_md,
                                                       win.strides, win.dilates, win.pad_l, win.pad_r);
   dnnl::deconvolution_forward::primitive_desc pd(desc, fused_activation_attr(node), cpu_engine());
-  return finish(ctx, dnnl::deconvolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, cs);
+  return finish(ctx, dnnl::deconvolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, dst_md, cs);
 }
 
 }  // namespace qf::onednn

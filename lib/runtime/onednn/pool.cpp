@@ -6,9 +6,13 @@
 
 namespace qf::onednn {
 
-Created create_pool(const Context& ctx) {
+Created create_pool(const Context& ctx) { return create_pool_of(ctx, false); }
+
+Created create_pool_of(const Context& ctx, bool codes) {
   const Node& node = ctx.node;
-  if (auto bad = check_f32_static(node)) return decline(ctx, *bad);
+  if (!codes) {
+    if (auto bad = check_f32_static(node)) return decline(ctx, *bad);
+  }
   if (!node.input(0) || node.outputs.empty() || !node.outputs[0]) return decline(ctx, "unexpected arity");
   if (node.outputs.size() > 1 && node.outputs[1]) return decline(ctx, "MaxPool indices output");
   const Shape& in = ctx.in_shape(0);
@@ -54,8 +58,8 @@ Created create_pool(const Context& ctx) {
   }
 
   const Layout layout = ctx.incoming(0);
-  const dnnl::memory::desc src_md = desc_for(in, layout);
-  const dnnl::memory::desc dst_md = desc_for(out, layout);
+  const dnnl::memory::desc src_md = desc_for(in, layout, ctx.dtype);
+  const dnnl::memory::desc dst_md = desc_for(out, layout, ctx.dtype);
   dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src_md, dst_md, win.strides,
                                       win.kernel, win.dilates, win.pad_l, win.pad_r);
   dnnl::pooling_v2_forward::primitive_desc pd(desc, cpu_engine());

@@ -42,6 +42,9 @@ class ReferenceBackend final : public Backend {
   Result<std::unique_ptr<Kernel>> create_kernel(const Node& node, const KernelConfig&, std::string*) override {
     return std::unique_ptr<Kernel>(std::make_unique<ReferenceKernel>(node));
   }
+  Result<std::unique_ptr<Kernel>> create_int8_kernel(const Node& node, const KernelConfig&, std::string* why) override {
+    return make_reference_int8_kernel(node, why);
+  }
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
+#include "runtime/kernel.h"
 
 namespace qf {
 
@@ -20,6 +21,9 @@ using ReferenceKernelFn = Status (*)(const Node& node, std::span<const Tensor* c
 #include "ir/ops.def"
 
 ReferenceKernelFn reference_kernel(OpKind kind);
+// The integer kernel of a node of a quantized graph (runtime/int8.h), or nullptr with `why`.
+Result<std::unique_ptr<Kernel>> make_reference_int8_kernel(const Node& node, std::string* why);
+
 // The node's reference kernel followed by its fused activation, if any (ir/fused_activation.h).
 Status run_reference(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs);
 

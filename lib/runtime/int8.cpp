@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "runtime/int8.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "quant/plan.h"
+
+namespace qf {
+namespace {
+
+bool per_tensor_codes(const Value* v) { return v && runs_as_codes(*v) && !v->encoding->per_channel(); }
+
+bool same_grid(const Encoding& a, const Encoding& b) {
+  return a.bitwidth == b.bitwidth && a.is_signed == b.is_signed && a.scale == b.scale && a.offset == b.offset;
+}
+
+std::optional<Int8Linear> decline(std::string* why, const char* reason) {
+  if (why) *why = reason;
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool runs_as_codes(const Value& v) { return v.encoding && v.encoding->bitwidth <= 8; }
+
+int32_t Int8Linear::requantize(int32_t acc, int64_t channel, const float* residual_code) const {
+  float v = static_cast<float>(acc) * multiplier_of(channel);
+  if (residual_code) v += residual_scale * (*residual_code - static_cast<float>(residual_zero));
+  v = relu ? std::max(v, 0.f) : std::min(std::max(v, act_min), act_max);
+  v += static_cast<float>(output_zero);
+  const float lo = static_cast<float>(output->qmin()), hi = static_cast<float>(output->qmax());
+  return static_cast<int32_t>(std::nearbyint(std::min(std::max(v, lo), hi)));
+}
+
+std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why) {
+  if (node.kind != OpKind::kConv && node.kind != OpKind::kGemm && node.kind != OpKind::kMatMul)
+    return decline(why, "not a Conv, Gemm or MatMul");
+  const Value* x = node.input(0);
+  const Value* w = node.input(1);
+  const Value* y = node.outputs.empty() ? nullptr : node.outputs[0];
+  if (!per_tensor_codes(x)) return decline(why, "the input has no 8-bit per-tensor encoding");
+  if (!per_tensor_codes(y)) return decline(why, "the output has no 8-bit per-tensor encoding");
+  if (!w || !w->is_constant() || !runs_as_codes(*w) || w->constant->dtype() != DType::kS8)
+    return decline(why, "the weights are not constant 8-bit codes");
+  const Encoding& we = *w->encoding;
+  if (!we.is_signed || std::any_of(we.offset.begin(), we.offset.end(), [](int64_t o) { return o != 0; }))
+    return decline(why, "asymmetric weights (integer kernels take no weight zero point)");
+  if (we.per_channel() && we.axis != weight_channel_axis(node))
+    return decline(why, "per-channel weights along an axis other than the output channels");
+  if (node.kind == OpKind::kGemm) {
+    if (node.attr_int("transA", 0) != 0 || node.attr_float("alpha", 1.f) != 1.f ||
+        (node.input(2) && node.attr_float("beta", 1.f) != 1.f))
+      return decline(why, "Gemm with transA, alpha or beta");
+  }
+  if (node.kind != OpKind::kConv && (x->type.shape.size() != 2 || w->type.shape.size() != 2))
+    return decline(why, "Gemm / MatMul on other than 2-D operands");
+
+  Int8Linear f;
+  f.input = &*x->encoding;
+  f.weight = &we;
+  f.output = &*y->encoding;
+  f.input_zero = static_cast<int32_t>(-f.input->offset[0]);
+  f.output_zero = static_cast<int32_t>(-f.output->offset[0]);
+  const double s_in = f.input->scale[0], s_out = f.output->scale[0];
+  for (float s_w : we.scale) f.multiplier.push_back(static_cast<float>(s_in * s_w / s_out));
+
+  if (const Value* b = node.kind == OpKind::kMatMul ? nullptr : node.input(2)) {
+    if (!b->is_constant() || !b->encoding || b->encoding->bitwidth != 32 || b->constant->dtype() != DType::kS32)
+      return decline(why, "the bias is not int32 codes");
+    // The bias must be on the accumulator's grid: its scale is s_in * s_w[c].
+    for (size_t c = 0; c < b->encoding->scale.size(); ++c) {
+      const float expected = static_cast<float>(s_in * static_cast<double>(we.scale[we.per_channel() ? c : 0]));
+      if (b->encoding->scale[c] != expected || b->encoding->offset[c] != 0)
+        return decline(why, "the bias is not on the grid input scale x weight scale");
+    }
+  }
+  if (const Value* r = node.kind == OpKind::kConv ? node.input(3) : nullptr) {
+    if (!per_tensor_codes(r) || r->encoding->is_signed != f.output->is_signed)
+      return decline(why, "the residual is not 8-bit codes of the output's signedness");
+    f.residual = &*r->encoding;
+    f.residual_scale = static_cast<float>(static_cast<double>(f.residual->scale[0]) / s_out);
+    f.residual_zero = static_cast<int32_t>(-f.residual->offset[0]);
+  }
+  const auto act = fused_activation(node).value_or(FusedActivation{});
+  f.relu = act.is_relu();
+  f.act_min = std::isinf(act.min) ? -std::numeric_limits<float>::infinity() : static_cast<float>(act.min / s_out);
+  f.act_max = std::isinf(act.max) ? std::numeric_limits<float>::infinity() : static_cast<float>(act.max / s_out);
+  return f;
+}
+
+bool moves_codes(const Node& node) {
+  switch (node.kind) {
+    case OpKind::kReshape:
+    case OpKind::kFlatten:
+    case OpKind::kSqueeze:
+    case OpKind::kUnsqueeze:
+    case OpKind::kTranspose:
+    case OpKind::kConcat:
+    case OpKind::kSplit:
+    case OpKind::kSlice:
+    case OpKind::kGather:
+    case OpKind::kIdentity:
+    case OpKind::kDropout: break;
+    default: return false;
+  }
+  const Encoding* grid = nullptr;
+  auto fits = [&](const Value* v) {
+    if (!per_tensor_codes(v)) return false;
+    if (!grid) grid = &*v->encoding;
+    return same_grid(*grid, *v->encoding);
+  };
+  for (size_t i = 0; i < node.inputs.size(); ++i)
+    if (node.inputs[i] && op_input_role(node.kind, i) == InputRole::kData && !fits(node.inputs[i])) return false;
+  for (const Value* out : node.outputs)
+    if (out && !fits(out)) return false;
+  return grid != nullptr;
+}
+
+namespace {
+
+// Adding and subtracting 1.5 * 2^23 rounds a float of magnitude below 2^22 to the nearest
+// integer, ties to even, in plain float arithmetic: the loops below vectorize on any x86-64.
+constexpr float kRoundingBias = 12582912.f;
+
+template <typename Q>
+void quantize_codes(const float* x, int64_t n, const Encoding& e, Q* out) {
+  const float scale = e.scale[0];
+  const auto zero = static_cast<int32_t>(-e.offset[0]);
+  const float lo = static_cast<float>(e.qmin() - zero), hi = static_cast<float>(e.qmax() - zero);
+  for (int64_t i = 0; i < n; ++i) {
+    float v = x[i] / scale;
+    v = v == v ? v : 0.f;  // NaN becomes the zero point
+    v = v > lo ? v : lo;
+    v = v < hi ? v : hi;
+    v = (v + kRoundingBias) - kRoundingBias;
+    out[i] = static_cast<Q>(static_cast<int32_t>(v) + zero);
+  }
+}
+
+template <typename Q>
+void dequantize_codes(const Q* q, int64_t n, const Encoding& e, float* out) {
+  const float scale = e.scale[0];
+  const auto zero = static_cast<int32_t>(-e.offset[0]);
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(static_cast<int32_t>(q[i]) - zero) * scale;
+}
+
+}  // namespace
+
+// Activations are quantized as ONNX QuantizeLinear does, in float32: q = saturate(round(x / s) + z).
+void quantize_into(const Tensor& x, const Encoding& e, Tensor& codes) {
+  const float* src = x.data<float>();
+  const int64_t n = x.numel();
+  switch (codes.dtype()) {
+    case DType::kU8: quantize_codes(src, n, e, codes.data<uint8_t>()); break;
+    case DType::kS8: quantize_codes(src, n, e, codes.data<int8_t>()); break;
+    case DType::kS32:
+      if (e.bitwidth <= 16) {
+        quantize_codes(src, n, e, codes.data<int32_t>());
+      } else {
+        for (int64_t i = 0; i < n; ++i) codes.data<int32_t>()[i] = static_cast<int32_t>(quantize_value(src[i], e));
+      }
+      break;
+    default:
+      for (int64_t i = 0; i < n; ++i) codes.data<int64_t>()[i] = quantize_value(src[i], e);
+      break;
+  }
+}
+
+void dequantize_into(const Tensor& codes, const Encoding& e, Tensor& x) {
+  float* dst = x.data<float>();
+  const int64_t n = codes.numel();
+  switch (codes.dtype()) {
+    case DType::kU8: dequantize_codes(codes.data<uint8_t>(), n, e, dst); break;
+    case DType::kS8: dequantize_codes(codes.data<int8_t>(), n, e, dst); break;
+    case DType::kS32:
+      for (int64_t i = 0; i < n; ++i) dst[i] = dequantize_value(codes.data<int32_t>()[i], e);
+      break;
+    default:
+      for (int64_t i = 0; i < n; ++i) dst[i] = dequantize_value(codes.data<int64_t>()[i], e);
+      break;
+  }
+}
+
+}  // namespace qf

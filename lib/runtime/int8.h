@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+// The integer semantics of a quantized graph, decided once for both backends: which nodes run as
+// integer arithmetic, and with which constants. The reference backend implements these formulas
+// with naive loops, the oneDNN backend with int8 primitives; they agree bit for bit except where
+// a primitive rounds inside (see tests/unit/test_int8.cpp).
+//
+// Conv / Gemm / MatMul with 8-bit activations, symmetric 8-bit (or 4-bit) weights and an int32
+// bias on the grid s_in * s_w run as (oneDNN 2.x's order of operations):
+//
+//   acc   = sum (q_x - z_x) * q_w  + q_b                         int32; padding contributes 0
+//   v     = float(acc) * m[c]               m[c] = float(s_in * s_w[c] / s_out)
+//   v    += r_scale * (float(q_r) - float(z_r))                 Conv's residual: r_scale = s_r / s_out
+//   v     = clamp(v, act_min / s_out, act_max / s_out)          the fused Relu / Clip
+//   q_out = saturate(round_half_even(v + float(z_out)))
+//
+// Everything else in a quantized graph runs in float between a dequantize (x = (q - z) * s) and
+// a quantize (q = saturate(round_half_even(x / s) + z), both in float32); ops that only move values and share one
+// encoding in and out may run on the codes directly, which gives the same result exactly.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/fused_activation.h"
+#include "ir/graph.h"
+
+namespace qf {
+
+// Whether a tensor's codes are what runs (encoded with at most 8 bits), rather than float.
+bool runs_as_codes(const Value& v);
+
+struct Int8Linear {
+  const Encoding* input = nullptr;
+  const Encoding* weight = nullptr;
+  const Encoding* output = nullptr;
+  const Encoding* residual = nullptr;  // Conv's fourth input, when present
+  std::vector<float> multiplier;       // m[c], one per output channel (one if per tensor)
+  float residual_scale = 0;
+  int32_t input_zero = 0, output_zero = 0, residual_zero = 0;
+  // The fused activation's bounds in output units (-inf / inf when unbounded).
+  float act_min, act_max;
+  bool relu = false;  // act is exactly max(v, 0)
+
+  float multiplier_of(int64_t channel) const {
+    return multiplier.size() == 1 ? multiplier[0] : multiplier[static_cast<size_t>(channel)];
+  }
+  // The formula's last steps for one accumulator (acc already includes the bias).
+  int32_t requantize(int32_t acc, int64_t channel, const float* residual_code) const;
+};
+
+// The integer form of a Conv / Gemm / MatMul node, or nullopt with `why` (float fallback).
+std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why);
+
+// Ops whose outputs are a selection or rearrangement of their input's values: with one encoding
+// on their data inputs and outputs they run on the codes as they are.
+bool moves_codes(const Node& node);
+
+// float32 <-> codes, elementwise with the value's per-tensor encoding, in any layout:
+// q = saturate(round_half_even(x / s) + z) and x = (q - z) * s in float32 (ONNX's
+// QuantizeLinear / DequantizeLinear). The steps between float and integer kernels use these.
+void quantize_into(const Tensor& x, const Encoding& e, Tensor& codes);
+void dequantize_into(const Tensor& codes, const Encoding& e, Tensor& x);
+
+}  // namespace qf

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// The reference backend's integer kernels: Conv / Gemm / MatMul as the exact formula of
+// runtime/int8.h with naive loops (the oracle the oneDNN int8 kernels are tested against), and
+// ops that only move codes, run by their byte-generic reference kernels on the codes.
+#include "runtime/int8.h"
+#include "runtime/kernel.h"
+#include "runtime/reference/reference_kernels.h"
+#include "runtime/reference/spatial_kernel_util.h"
+
+namespace qf {
+namespace {
+
+using namespace spatial;
+
+// Code i of an 8-bit codes tensor (uint8 or int8) as an int32.
+inline int32_t code(const Tensor& t, int64_t i) {
+  return t.dtype() == DType::kU8 ? static_cast<int32_t>(t.data<uint8_t>()[i])
+                                 : static_cast<int32_t>(t.data<int8_t>()[i]);
+}
+
+inline void store(Tensor& t, int64_t i, int32_t q) {
+  if (t.dtype() == DType::kU8) {
+    t.data<uint8_t>()[i] = static_cast<uint8_t>(q);
+  } else {
+    t.data<int8_t>()[i] = static_cast<int8_t>(q);
+  }
+}
+
+class LinearKernel final : public Kernel {
+ public:
+  LinearKernel(const Node& node, Int8Linear form) : node_(node), f_(std::move(form)) {}
+
+  Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
+    const Tensor& x = *inputs[0];
+    const Tensor& w = *inputs[1];
+    const Tensor* bias = opt_input(inputs, 2);
+    Tensor& y = *outputs[0];
+    if (node_.kind == OpKind::kConv) return conv(x, w, bias, opt_input(inputs, 3), y);
+    return matmul(x, w, node_.kind == OpKind::kGemm ? bias : nullptr, y);
+  }
+  std::string impl_name() const override { return "reference:int8"; }
+
+ private:
+  Status conv(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor* residual, Tensor& y) const {
+    QF_ASSIGN_OR_RETURN(const WindowGeometry g,
+                        window_geometry(node_, spatial_of(x.shape()), spatial_of(w.shape()), false));
+    QF_ASSIGN_OR_RETURN(const Window3d win, to_window3d(node_, spatial_of(x.shape()), g));
+    const int64_t batch = x.dim(0), channels = x.dim(1), out_channels = w.dim(0);
+    const int64_t group = node_.attr_int("group", 1);
+    const int64_t cg = channels / group, mg = out_channels / group;
+    const int64_t in_vol = win.in_volume(), out_vol = win.out_volume(), k_vol = win.k_volume();
+    const int8_t* wd = w.data<int8_t>();
+    std::vector<int32_t> acc(static_cast<size_t>(out_vol));
+    for (int64_t n = 0; n < batch; ++n) {
+      for (int64_t m = 0; m < out_channels; ++m) {
+        const int64_t first_c = (m / mg) * cg;
+        std::fill(acc.begin(), acc.end(), bias ? bias->data<int32_t>()[m] : 0);
+        for (int64_t c = 0; c < cg; ++c) {
+          const int64_t x_base = (n * channels + first_c + c) * in_vol;
+          const int8_t* wk = wd + (m * cg + c) * k_vol;
+          for (int64_t kd = 0; kd < win.k[0]; ++kd)
+            for (int64_t kh = 0; kh < win.k[1]; ++kh)
+              for (int64_t kw = 0; kw < win.k[2]; ++kw) {
+                const int32_t wv = wk[(kd * win.k[1] + kh) * win.k[2] + kw];
+                for (int64_t od = 0; od < win.out[0]; ++od) {
+                  const int64_t id = od * win.s[0] + kd * win.d[0] - win.pb[0];
+                  if (id < 0 || id >= win.in[0]) continue;
+                  for (int64_t oh = 0; oh < win.out[1]; ++oh) {
+                    const int64_t ih = oh * win.s[1] + kh * win.d[1] - win.pb[1];
+                    if (ih < 0 || ih >= win.in[1]) continue;
+                    for (int64_t ow = 0; ow < win.out[2]; ++ow) {
+                      const int64_t iw = ow * win.s[2] + kw * win.d[2] - win.pb[2];
+                      // Padding holds the zero point: it adds nothing.
+                      if (iw < 0 || iw >= win.in[2]) continue;
+                      const int32_t xv = code(x, x_base + (id * win.in[1] + ih) * win.in[2] + iw) - f_.input_zero;
+                      acc[static_cast<size_t>((od * win.out[1] + oh) * win.out[2] + ow)] += xv * wv;
+                    }
+                  }
+                }
+              }
+        }
+        const int64_t base = (n * out_channels + m) * out_vol;
+        for (int64_t i = 0; i < out_vol; ++i) {
+          float r;
+          if (residual) r = static_cast<float>(code(*residual, base + i));
+          store(y, base + i, f_.requantize(acc[static_cast<size_t>(i)], m, residual ? &r : nullptr));
+        }
+      }
+    }
+    return Status::ok();
+  }
+
+  // [M, K] x [K, N] (Gemm's transB: B is [N, K]).
+  Status matmul(const Tensor& a, const Tensor& b, const Tensor* bias, Tensor& y) const {
+    const bool tb = node_.kind == OpKind::kGemm && node_.attr_int("transB", 0) != 0;
+    const int64_t m = a.dim(0), k = a.dim(1), n = tb ? b.dim(0) : b.dim(1);
+    const int8_t* bd = b.data<int8_t>();
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        int32_t acc = bias ? bias->data<int32_t>()[bias->numel() == 1 ? 0 : j] : 0;
+        for (int64_t p = 0; p < k; ++p)
+          acc += (code(a, i * k + p) - f_.input_zero) * static_cast<int32_t>(bd[tb ? j * k + p : p * n + j]);
+        store(y, i * n + j, f_.requantize(acc, j, nullptr));
+      }
+    return Status::ok();
+  }
+
+  const Node& node_;
+  Int8Linear f_;
+};
+
+// A data-movement op run by its reference kernel on the codes: the same bytes move.
+class MoveCodesKernel final : public Kernel {
+ public:
+  explicit MoveCodesKernel(const Node& node) : node_(node) {}
+  Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
+    return reference_kernel(node_.kind)(node_, inputs, outputs);
+  }
+  std::string impl_name() const override { return "reference:codes"; }
+
+ private:
+  const Node& node_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Kernel>> make_reference_int8_kernel(const Node& node, std::string* why) {
+  if (moves_codes(node)) return std::unique_ptr<Kernel>(std::make_unique<MoveCodesKernel>(node));
+  std::string reason;
+  auto form = int8_linear_form(node, &reason);
+  if (!form) {
+    if (why) *why = reason;
+    return std::unique_ptr<Kernel>();
+  }
+  return std::unique_ptr<Kernel>(std::make_unique<LinearKernel>(node, std::move(*form)));
+}
+
+}  // namespace qf
