@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: Apache-2.0
+// Integer execution: the reference int8 kernels against hand-worked codes, and the oneDNN int8
+// backend against the reference on every tensor of the real models, converted as a user would
+// (BatchNorm folded, activations fused, calibrated on real images).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "io/input_list.h"
+#include "onnx/importer.h"
+#include "passes/passes.h"
+#include "quant/calibrate.h"
+#include "quant/plan.h"
+#include "quant/quantizer.h"
+#include "runtime/executor.h"
+#include "runtime/int8.h"
+#include "scratch_files.h"
+#include "test_support.h"
+
+namespace qf {
+namespace {
+
+Encoding grid(float scale, int64_t zero_point, bool is_signed = false, int bits = 8) {
+  Encoding e;
+  e.bitwidth = bits;
+  e.is_signed = is_signed;
+  e.symmetric = is_signed && zero_point == 0;
+  e.scale = {scale};
+  e.offset = {-zero_point};
+  return e;
+}
+
+// x [1,1,2,2] -> Conv 1x1 with 2 output channels -> y, all hand-set encodings and codes.
+struct TinyConv {
+  Graph g;
+  Value* x;
+  Value* y;
+};
+
+std::unique_ptr<TinyConv> tiny_conv(bool relu) {
+  auto t = std::make_unique<TinyConv>();
+  Graph& g = t->g;
+  t->x = *g.add_value("x");
+  t->x->type = TensorType{DType::kF32, {1, 1, 2, 2}, true};
+  t->x->encoding = grid(0.5f, 10);
+  g.inputs().push_back(t->x);
+  // Weights: channel 0 code 3 (scale 0.25), channel 1 code -2 (scale 0.5): per channel.
+  Value* w = g.add_constant("w", Tensor::from_vector<int8_t>({2, 1, 1, 1}, {3, -2}));
+  Encoding we = grid(0.25f, 0, true);
+  we.scale = {0.25f, 0.5f};
+  we.offset = {0, 0};
+  we.axis = 0;
+  w->encoding = we;
+  w->type = TensorType{DType::kF32, {2, 1, 1, 1}, true};
+  // Bias on s_in * s_w: channel 0 scale 0.125 code 8 (real 1.0), channel 1 scale 0.25 code -4 (real -1.0).
+  Value* b = g.add_constant("b", Tensor::from_vector<int32_t>({2}, {8, -4}));
+  Encoding be = grid(0.125f, 0, true, 32);
+  be.scale = {0.125f, 0.25f};
+  be.offset = {0, 0};
+  be.axis = 0;
+  b->encoding = be;
+  b->type = TensorType{DType::kF32, {2}, true};
+  t->y = *g.add_value("y");
+  t->y->type = TensorType{DType::kF32, {1, 2, 2, 2}, true};
+  t->y->encoding = grid(0.1f, 128);
+  Node* conv = *g.add_node(OpKind::kConv, "conv", {t->x, w, b}, {t->y});
+  conv->attrs["kernel_shape"] = std::vector<int64_t>{1, 1};
+  if (relu) conv->attrs["fused_min"] = 0.f;
+  g.outputs().push_back(t->y);
+  return t;
+}
+
+std::vector<int32_t> codes_of(const Tensor& t) {
+  std::vector<int32_t> out;
+  for (int64_t i = 0; i < t.numel(); ++i) out.push_back(static_cast<int32_t>(t.element_as_int(i)));
+  return out;
+}
+
+// A real model converted in-process: passes, calibration on `count` real inputs, encodings.
+std::unique_ptr<Graph> convert(const test::RealModel& model, const std::string& method, size_t count) {
+  ImportOptions options;
+  options.input_dims[model.input_name] = model.input.shape();
+  auto g = import_onnx_file(model.path.string(), options);
+  REQUIRE(g.is_ok());
+  REQUIRE(run_optimization_passes(**g).is_ok());
+  auto plan = plan_quantization(**g, PlanOptions{true, false});
+  REQUIRE(plan.is_ok());
+  const auto dir = testing::scratch_dir("int8_" + model.label + "_" + method);
+  std::string list;
+  for (size_t i = 0; i < count; ++i) {
+    auto m = model.label == "mnist" ? test::mnist_model(i) : model.label == "cifar10" ? test::cifar10_model(i)
+                                                                                       : test::ppocr_model(i);
+    const auto file = dir / fmt::format("{}.raw", i);
+    testing::write_floats(file, m->input.to_float_vector());
+    list += fmt::format("{}:={}\n", model.input_name, file.string());
+  }
+  testing::write_text(dir / "list.txt", list);
+  auto inputs = read_input_list((dir / "list.txt").string());
+  REQUIRE(inputs.is_ok());
+  CalibrationOptions calibration;
+  calibration.observer = method;
+  auto state = CalibrationState::create(*plan, calibration);
+  REQUIRE(state.is_ok());
+  REQUIRE(calibrate(**g, *plan, *inputs, calibration, *state).is_ok());
+  QuantizerOptions quantizer;
+  REQUIRE(assign_encodings(**g, *plan, quantizer, nullptr, &*state).is_ok());
+  REQUIRE(quantize_constants(**g).is_ok());
+  return std::move(*g);
+}
+
+}  // namespace
+
+TEST_CASE("reference int8 Conv: the formula of runtime/int8.h on hand-worked codes", "[int8]") {
+  for (bool relu : {false, true}) {
+    auto t = tiny_conv(relu);
+    auto ex = Executor::create(t->g, ExecutorOptions{"reference", 1});
+    REQUIRE(ex.is_ok());
+    // x = 0.5 * (q - 10) for q = 10, 14, 2, 30: real 0, 2, -4, 10.
+    const std::vector<float> x{0.f, 2.f, -4.f, 10.f};
+    REQUIRE((*ex)->run(std::vector<Tensor>{Tensor::from_vector<float>({1, 1, 2, 2}, x)}).is_ok());
+    auto y = (*ex)->fetch_codes(t->y);
+    REQUIRE(y.is_ok());
+    // Channel 0: y = 0.75 x + 1 -> 1, 2.5, -2, 8.5; channel 1: y = -x - 1 -> -1, -3, 3, -11.
+    // q = round(y / 0.1) + 128, saturated; ties round to even (2.5 / 0.1 = 25 exactly).
+    std::vector<int32_t> expected{138, 153, 108, 213, 118, 98, 158, 18};
+    if (relu)
+      for (int32_t& q : expected) q = std::max(q, 128);
+    CHECK(codes_of(*y) == expected);
+    // The float view of the output is the dequantized codes.
+    auto yf = (*ex)->fetch(t->y);
+    REQUIRE(yf.is_ok());
+    CHECK(yf->data<float>()[1] == Approx(2.5f));
+  }
+}
+
+TEST_CASE("requantize saturates and rounds half to even in output units", "[int8]") {
+  Int8Linear f;
+  const Encoding out = grid(1.f, 0);
+  f.output = &out;
+  f.multiplier = {0.5f};
+  f.act_min = -INFINITY;
+  f.act_max = INFINITY;
+  CHECK(f.requantize(5, 0, nullptr) == 2);     // 2.5 -> 2
+  CHECK(f.requantize(7, 0, nullptr) == 4);     // 3.5 -> 4
+  CHECK(f.requantize(-7, 0, nullptr) == 0);    // saturates at 0 (unsigned)
+  CHECK(f.requantize(1000, 0, nullptr) == 255);
+  const float residual = 10.f;
+  f.residual_scale = 2.f;
+  f.residual_zero = 4;
+  CHECK(f.requantize(4, 0, &residual) == 14);  // 2 + 2 * (10 - 4)
+}
+
+TEST_CASE("quantize and dequantize steps follow ONNX QuantizeLinear in float32", "[int8]") {
+  const Encoding e = grid(0.5f, 3);
+  Tensor x = Tensor::from_vector<float>({6}, {0.25f, 0.75f, -100.f, 1000.f, NAN, -1.5f});
+  Tensor q(DType::kU8, {6});
+  quantize_into(x, e, q);
+  // 0.5 -> 0 (even) + 3; 1.5 -> 2 + 3; saturated; saturated; NaN -> the zero point; -3 + 3.
+  CHECK(codes_of(q) == std::vector<int32_t>{3, 5, 0, 255, 3, 0});
+  Tensor back(DType::kF32, {6});
+  dequantize_into(q, e, back);
+  CHECK(back.to_float_vector() == std::vector<float>{0.f, 1.f, -1.5f, 126.f, 0.f, -1.5f});
+}
+
+// One node of a quantized graph as a graph of its own, its inputs graph inputs (constants kept).
+std::unique_ptr<Graph> single_node(const Node& node) {
+  auto g = std::make_unique<Graph>();
+  auto copy = [&](const Value* v) -> Value* {
+    if (!v) return nullptr;
+    if (Value* existing = g->find_value(v->name)) return existing;
+    Value* c = v->is_constant() ? g->add_constant(v->name, *v->constant) : *g->add_value(v->name);
+    c->type = v->type;
+    c->encoding = v->encoding;
+    if (!v->is_constant()) g->inputs().push_back(c);
+    return c;
+  };
+  std::vector<Value*> ins, outs;
+  for (const Value* v : node.inputs) ins.push_back(copy(v));
+  for (const Value* v : node.outputs) {
+    Value* o = *g->add_value(v->name);
+    o->type = v->type;
+    o->encoding = v->encoding;
+    outs.push_back(o);
+    g->outputs().push_back(o);
+  }
+  Node* n = *g->add_node(node.kind, node.name, ins, outs);
+  n->attrs = node.attrs;
+  return g;
+}
+
+TEST_CASE("real models in int8: every oneDNN kernel matches the reference, layer by layer", "[int8][models]") {
+  const auto models = test::real_models();
+  if (models.empty()) {
+    WARN("shared models not found: skipped");
+    return;
+  }
+  for (const auto& model : models) {
+    auto g = convert(model, "min-max", 8);
+    auto ref = Executor::create(*g, ExecutorOptions{"reference", 1});
+    REQUIRE(ref.is_ok());
+    auto input = model.label == "mnist" ? test::mnist_model(3) : model.label == "cifar10" ? test::cifar10_model(3)
+                                                                                           : test::ppocr_model(3);
+    REQUIRE((*ref)->run(std::vector<Tensor>{input->input}).is_ok());
+    int int8_nodes = 0, exact_nodes = 0;
+    for (const auto& node : g->nodes()) {
+      // Each node gets the reference's inputs, so a difference is this node's own.
+      auto one = single_node(*node);
+      std::vector<Tensor> inputs;
+      for (const Value* in : one->inputs()) {
+        auto t = (*ref)->fetch(g->find_value(in->name));
+        REQUIRE(t.is_ok());
+        inputs.push_back(std::move(*t));
+      }
+      auto a = Executor::create(*one, ExecutorOptions{"reference", 1});
+      auto b = Executor::create(*one, ExecutorOptions{"onednn", 1});
+      REQUIRE(a.is_ok());
+      REQUIRE(b.is_ok());
+      REQUIRE((*a)->run(inputs).is_ok());
+      REQUIRE((*b)->run(inputs).is_ok());
+      const bool int8 = !(*b)->placements().empty() && (*b)->placements()[0].how == "int8";
+      int8_nodes += int8;
+      for (const Value* v : one->outputs()) {
+        if (!v->encoding) continue;
+        auto qa = (*a)->fetch_codes(v);
+        auto qb = (*b)->fetch_codes(v);
+        REQUIRE(qa.is_ok());
+        REQUIRE(qb.is_ok());
+        int64_t max_lsb = 0, differing = 0;
+        for (int64_t i = 0; i < qa->numel(); ++i) {
+          const int64_t d = std::llabs(qa->element_as_int(i) - qb->element_as_int(i));
+          max_lsb = std::max(max_lsb, d);
+          differing += d != 0;
+        }
+        INFO(model.label << " tensor '" << v->name << "' of " << node->describe() << " ("
+                         << (*b)->placements()[0].how << "): " << differing << " of " << qa->numel() << " codes differ");
+        CHECK(max_lsb <= 1);
+        // The integer formula is bit-exact; float-path ops may round differently by one LSB.
+        if (int8_linear_form(*node, nullptr)) CHECK(differing == 0);
+        exact_nodes += differing == 0;
+      }
+    }
+    INFO(model.label);
+    CHECK(int8_nodes > 0);
+    WARN(model.label << ": " << int8_nodes << " of " << g->nodes().size() << " nodes in int8 on oneDNN, "
+                     << exact_nodes << " bit-exact against the reference");
+  }
+}
+
+TEST_CASE("mnist and cifar10 in int8: the whole network is bit-exact on oneDNN", "[int8][models]") {
+  // ppocr_cls is left out: its global average pools sum in another order in the channels-last
+  // layout of the full network, and a code off by one there grows through the later layers
+  // (each layer on its own is exact, above).
+  for (auto model : {test::mnist_model(), test::cifar10_model()}) {
+    if (!model) {
+      WARN("shared models not found: skipped");
+      return;
+    }
+    auto g = convert(*model, "entropy", 8);
+    auto ref = Executor::create(*g, ExecutorOptions{"reference", 1});
+    auto dnn = Executor::create(*g, ExecutorOptions{"onednn", 2});
+    REQUIRE(ref.is_ok());
+    REQUIRE(dnn.is_ok());
+    for (size_t image = 10; image < 20; ++image) {
+      auto input = model->label == "mnist" ? test::mnist_model(image) : test::cifar10_model(image);
+      const std::vector<Tensor> inputs{input->input};
+      REQUIRE((*ref)->run(inputs).is_ok());
+      REQUIRE((*dnn)->run(inputs).is_ok());
+      for (const auto& node : g->nodes())
+        for (const Value* v : node->outputs) {
+          auto a = (*ref)->fetch_codes(v);
+          auto b = (*dnn)->fetch_codes(v);
+          REQUIRE(a.is_ok());
+          REQUIRE(b.is_ok());
+          INFO(model->label << " image " << image << " tensor '" << v->name << "'");
+          CHECK(codes_of(*a) == codes_of(*b));
+        }
+    }
+  }
+}
+
+}  // namespace qf
