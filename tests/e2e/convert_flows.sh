@@ -7,6 +7,12 @@
 #   merge-halves MODEL LIST METHOD    two half-list calibration states merged = one full pass
 #   deterministic MODEL LIST          the same conversion twice, 1 and 2 threads: identical files
 #   qat FP32 OVERRIDES QDQ            fp32 + AIMET overrides and the QDQ model: the QAT scales
+#   damaged-package MODEL LIST NET_RUN
+#                                     net-run refuses a qgraph whose blob is corrupted, short or
+#                                     missing, or whose version is unknown (exit 3, one line)
+#   int8 MODEL LIST NET_RUN LABELS MIN_TOP1
+#                                     int8 on both backends: the same codes, top-1 of at least
+#                                     MIN_TOP1 %, native output files holding those codes
 #   export-qdq MODEL LIST NET_RUN LABELS MIN_TOP1
 #                                     the --export_qdq model re-imported and run in fp32 (its
 #                                     Q/DQ nodes simulate int8): top-1 of at least MIN_TOP1 %
@@ -66,6 +72,43 @@ case $flow in
     run "${check[@]}" matches-overrides "$work/fp32/model.qgraph.json" "$overrides"
     run "$converter" --input_network "$qdq" --output_path "$work/qdq/model.qgraph.json" --log_level warn
     run "${check[@]}" same-encodings "$work/qdq/model.qgraph.json" "$work/fp32/model.qgraph.json"
+    ;;
+  damaged-package)
+    model=$1 list=$2 net_run=$3
+    run "$converter" --input_network "$model" --input_list "$list" --output_path "$work/good/model.qgraph.json" \
+      --log_level warn
+    expect_refusal() {  # CASE REGEX: net-run on $work/CASE must exit 3 with REGEX in its last line
+      local rc=0 err
+      "$net_run" --model "$work/$1/model.qgraph.json" --input_list "$list" --output_dir "$work/$1/out" \
+        2>"$work/$1.err" || rc=$?
+      err=$(grep . "$work/$1.err" | tail -n 1)
+      printf '%s: exit %d: %s\n' "$1" "$rc" "$err"
+      [[ $rc == 3 && $err =~ $2 ]] || { echo "FAIL: $1 expected exit 3 matching: $2"; exit 1; }
+      [[ ! -e $work/$1/out/Result_0 ]] || { echo "FAIL: $1 wrote outputs"; exit 1; }
+    }
+    for c in corrupt short missing version; do cp -r "$work/good" "$work/$c"; done
+    printf '\x5a' | dd of="$work/corrupt/model.bin" bs=1 seek=100 conv=notrunc status=none
+    truncate -s -7 "$work/short/model.bin"
+    rm "$work/missing/model.bin"
+    sed -i -E 's/^( "version": )1(,?)$/\17\2/' "$work/version/model.qgraph.json"
+    expect_refusal corrupt 'model\.bin: blob checksum does not match'
+    expect_refusal short 'model\.bin: blob has [0-9]+ bytes, the qgraph says'
+    expect_refusal missing 'weights blob .*model\.bin. is missing'
+    expect_refusal version 'qgraph version 7 is not supported'
+    ;;
+  int8)
+    model=$1 list=$2 net_run=$3 labels=$4 min_top1=$5
+    run "$converter" --input_network "$model" --input_list "$list" --use_per_channel_quantization \
+      --act_quantizer_calibration entropy --output_path "$work/model.qgraph.json" --log_level warn
+    for backend in onednn reference; do
+      run "$net_run" --model "$work/model.qgraph.json" --input_list "$list" --output_dir "$work/$backend" \
+        --backend "$backend" --perf_report "$work/$backend.json" --log_level warn
+      run "$python" "$here/../../scripts/accuracy.py" "$work/$backend" "$labels" --min "$min_top1"
+    done
+    run "$net_run" --model "$work/model.qgraph.json" --input_list "$list" --output_dir "$work/native" \
+      --use_native_output_files --keep_num_outputs 3 --num_inferences 3 --log_level warn
+    run "$python" "$here/check_int8_run.py" "$work/model.qgraph.json" "$work/onednn" "$work/reference" \
+      "$work/native" "$work/onednn.json"
     ;;
   export-qdq)
     model=$1 list=$2 net_run=$3 labels=$4 min_top1=$5

@@ -142,3 +142,15 @@ add_test(NAME e2e.convert.export_qdq.mnist
   COMMAND ${QF_CONVERT_FLOWS} export-qdq ${QF_CONVERTER} ${CO}/export_qdq ${MNIST} ${MNIST_LIST} ${QF_NET_RUN}
           ${CD}/mnist/labels.txt 97)
 set_tests_properties(e2e.convert.fashion_qat e2e.convert.export_qdq.mnist PROPERTIES LABELS e2e TIMEOUT 300)
+
+# --- qforge-net-run on quantized graphs.
+add_test(NAME e2e.net_run.qgraph_damaged
+  COMMAND ${QF_CONVERT_FLOWS} damaged-package ${QF_CONVERTER} ${CO}/damaged ${MNIST} ${MNIST_LIST} ${QF_NET_RUN})
+add_test(NAME e2e.net_run.int8.mnist
+  COMMAND ${QF_CONVERT_FLOWS} int8 ${QF_CONVERTER} ${CO}/int8_mnist ${MNIST} ${MNIST_LIST} ${QF_NET_RUN}
+          ${CD}/mnist/labels.txt 97)
+add_test(NAME e2e.net_run.int8.fashion_qat
+  COMMAND ${QF_CONVERT_FLOWS} int8 ${QF_CONVERTER} ${CO}/int8_fashion ${FASHION}/model_fp32.onnx
+          ${CD}/fashion/input_list.txt ${QF_NET_RUN} ${CD}/fashion/labels.txt 85)
+set_tests_properties(e2e.net_run.qgraph_damaged e2e.net_run.int8.mnist e2e.net_run.int8.fashion_qat
+  PROPERTIES LABELS e2e TIMEOUT 300)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# One real-model int8 test: convert a model of shared/models (calibrated on the first CALIB images
+# of its data set), run it in int8 over COUNT images, check the accuracy (or, for ppocr, the top-1
+# agreement with fp32 through qforge-diff's gate).
+#
+# real_int8_test.sh CONVERTER NET_RUN DIFF WORK_DIR DATASET COUNT CALIB MIN
+#   DATASET mnist | cifar10: int8 top-1 must be at least MIN percent
+#   DATASET ppocr: int8 top-1 agreement with the fp32 run must be at least MIN (a fraction)
+# Exits 77 (ctest SKIP_RETURN_CODE) when the shared folder is absent.
+set -euo pipefail
+
+converter=$1 net_run=$2 diff=$3 work=$4 dataset=$5 count=$6 calib=$7 min=$8
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+shared=${QFORGE_SHARED_DIR:-$repo/../shared}
+python=${QFORGE_PYTHON:-/usr/bin/python3}
+
+case $dataset in
+  mnist) model=mnist/mnist.onnx; dims=() ;;
+  cifar10) model=cifar10/ImageClassifier.onnx; dims=(--input_dim modelInput "1,3,32,32") ;;
+  ppocr) model=ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx; dims=(--input_dim x "1,3,48,192") ;;
+  *) echo "real_int8_test.sh: unknown data set $dataset" >&2; exit 2 ;;
+esac
+if [[ ! -f $shared/models/$model ]]; then
+  echo "SKIP: $shared/models/$model is absent (set QFORGE_SHARED_DIR)"
+  exit 77
+fi
+
+rm -rf -- "$work"
+mkdir -p "$work"
+run() {
+  printf '$'; printf ' %q' "$@"; printf '\n'
+  "$@"
+}
+run "$python" "$repo/scripts/prepare_images.py" --dataset "$dataset" --count "$count" --out "$work/data" >/dev/null
+method=entropy
+[[ $dataset == ppocr ]] && method=mse  # entropy clips its squeeze-excite branches (see README)
+run "$converter" --input_network "$shared/models/$model" "${dims[@]}" --input_list "$work/data/input_list.txt" \
+  --max_calibration_samples "$calib" --act_quantizer_calibration "$method" --use_per_channel_quantization \
+  --output_path "$work/model.qgraph.json" --log_level warn
+start=$SECONDS
+run "$net_run" --model "$work/model.qgraph.json" --input_list "$work/data/input_list.txt" --output_dir "$work/int8" \
+  --log_level warn
+echo "qforge-net-run int8: $count inferences in $((SECONDS - start)) s"
+if [[ $dataset == ppocr ]]; then
+  run "$net_run" --model "$shared/models/$model" "${dims[@]}" --input_list "$work/data/input_list.txt" \
+    --output_dir "$work/fp32" --log_level warn
+  run "$diff" --golden "$work/fp32" --candidate "$work/int8" --fail_below "top1_agreement=$min"
+else
+  run "$python" "$repo/scripts/accuracy.py" "$work/int8" "$work/data/labels.txt" --min "$min"
+fi
+rm -rf -- "$work"
