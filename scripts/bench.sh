@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# fp32 latency of qforge-net-run against onnxruntime-node 1.30 on the torchvision resnet18 and
-# mobilenet_v2 architectures (random weights), batch 1, 1 and 2 threads, in the same run.
-# A benchmark, not a test: it installs big things (python3-torch, python3-torchvision: ~700 MB;
-# onnxruntime-node: ~300 MB into ~/.cache/qforge/ort) and prints a markdown table.
+# Benchmarks, not tests: qforge against onnxruntime-node 1.30 in the same run, batch 1, 1 and 2
+# threads, median of ITERS runs. Prints three markdown tables:
+#   1. fp32 latency: qforge-net-run vs onnxruntime, resnet18 / mobilenet_v2 / chain20
+#      (20 x conv3x3 64->64 + ReLU at 56x56); random weights (the timings do not care)
+#   2. int8 latency: qforge's int8 graph vs onnxruntime running the QDQ export of the same
+#      architecture (converted without fuse_residual_add, whose Conv+Add onnxruntime cannot
+#      fuse), plus qforge fp32 / int8 and net-run's peak RSS against the blob size
+#   3. conversion time of resnet18 with 200 calibration inputs per method, against 200 fp32
+#      inferences of qforge-net-run
+# It installs big things (python3-torch, python3-torchvision: ~700 MB; onnxruntime-node:
+# ~300 MB into ~/.cache/qforge/ort).
 #
 # Environment: QFORGE_BENCH_ITERS (timed runs per case, default 30), QFORGE_BENCH_THREADS
 # (default "1 2"), QFORGE_ORT_DIR (default ~/.cache/qforge/ort), QFORGE_BUILD_DIR.
@@ -19,8 +26,10 @@ warmup=3
 read -r -a thread_counts <<<"${QFORGE_BENCH_THREADS:-1 2}"
 ort_dir=${QFORGE_ORT_DIR:-$HOME/.cache/qforge/ort}
 ort_version=1.30.0
-models=(resnet18 mobilenet_v2)
-dims=1,3,224,224
+models=(resnet18 mobilenet_v2 chain20)
+int8_calibration=20       # inputs the int8 latency conversions calibrate on
+conversion_inputs=200     # inputs the conversion-time table calibrates on
+tools=$build_dir/tools
 
 if ((iters < 20)); then
   echo "bench.sh: QFORGE_BENCH_ITERS=$iters; use at least 20" >&2
@@ -42,7 +51,7 @@ fi
 export NODE_PATH=$ort_dir/node_modules
 
 bench=$build_dir/bench
-if [[ ! -f $bench/input_list.txt || $repo/scripts/bench_export.py -nt $bench/input_list.txt ]]; then
+if [[ ! -f $bench/chain20_list.txt || $repo/scripts/bench_export.py -nt $bench/chain20_list.txt ]]; then
   echo "bench.sh: exporting ${models[*]} -> $bench" >&2
   "$python" "$repo/scripts/bench_export.py" "$bench" >&2
 fi
@@ -54,33 +63,93 @@ v = json.load(open(sys.argv[2]))
 for k in sys.argv[1].split("."): v = v[k]
 print(f"{v:.3f}")' "$1" "$2"
 }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+dims_of() { [[ $1 == chain20 ]] && echo 1,64,56,56 || echo 1,3,224,224; }
 
-rows=()
+# qforge_latency MODEL THREADS OUT_DIR: median ms of qforge-net-run on MODEL (.onnx or .qgraph.json).
+qforge_latency() {
+  local model=$1 threads=$2 out=$3 list=$4
+  "$tools/qforge-net-run" --model "$model" --input_list "$list" --output_dir "$out/run" --threads "$threads" \
+    --num_inferences "$((warmup + iters))" --keep_num_outputs 1 --perf_report "$out/perf.json" --log_level warn
+  value latency_ms.median "$out/perf.json"
+}
+ort_latency() {
+  local model=$1 name=$2 threads=$3 out=$4
+  node "$repo/scripts/ort_bench.js" "$model" "$bench/${name}_input.raw" "$(dims_of "$name")" "$threads" \
+    "$iters" "$warmup" "$out/ort_output.raw" >"$out/ort.json"
+  value median_ms "$out/ort.json"
+}
+
+fp32_rows=() int8_rows=()
 for model in "${models[@]}"; do
+  onnx=$bench/$model.onnx list=$bench/${model}_list.txt
+  work=$bench/int8_$model
+  mkdir -p "$work"
+  echo "bench.sh: converting $model" >&2
+  common=(--input_network "$onnx" --input_list "$bench/${model}_calib/input_list.txt"
+          --max_calibration_samples "$int8_calibration" --use_per_channel_quantization --log_level warn)
+  "$tools/qforge-onnx-converter" "${common[@]}" --output_path "$work/model.qgraph.json"
+  "$tools/qforge-onnx-converter" "${common[@]}" --disable_pass fuse_residual_add \
+    --output_path "$work/ort/model.qgraph.json" --export_qdq "$work/ort/model_qdq.onnx"
+  blob_mb=$(awk -v b="$(stat -c %s "$work/model.bin")" 'BEGIN { printf "%.1f", b / 1048576 }')
   for threads in "${thread_counts[@]}"; do
     export OMP_NUM_THREADS=$threads
     run=$bench/run_${model}_t$threads
     rm -rf -- "$run"
-    mkdir -p "$run"
+    mkdir -p "$run/fp32" "$run/int8" "$run/ort_fp32" "$run/ort_int8"
     echo "bench.sh: $model, $threads thread(s)" >&2
-    "$build_dir/tools/qforge-net-run" --model "$bench/$model.onnx" --input_list "$bench/input_list.txt" \
-      --output_dir "$run/qforge" --threads "$threads" --num_inferences "$((warmup + iters))" \
-      --keep_num_outputs 1 --perf_report "$run/qforge_perf.json" --log_level warn
-    node "$repo/scripts/ort_bench.js" "$bench/$model.onnx" "$bench/input.raw" "$dims" "$threads" \
-      "$iters" "$warmup" "$run/ort_output.raw" >"$run/ort.json"
-    q=$(value latency_ms.median "$run/qforge_perf.json")
-    o=$(value median_ms "$run/ort.json")
+    q32=$(qforge_latency "$onnx" "$threads" "$run/fp32" "$list")
+    o32=$(ort_latency "$onnx" "$model" "$threads" "$run/ort_fp32")
     diff=$("$python" -c 'import numpy as np, sys
 a, b = (np.fromfile(f, "<f4") for f in sys.argv[1:])
 print(f"{np.max(np.abs(a - b)):.2g}" if a.size == b.size else "size differs")' \
-      "$run/qforge/Result_0/output.raw" "$run/ort_output.raw")
-    rows+=("| $model | $threads | $q | $o | $(awk -v q="$q" -v o="$o" 'BEGIN { printf "%.2f", q / o }') | $diff |")
+      "$run/fp32/run/Result_0/output.raw" "$run/ort_fp32/ort_output.raw")
+    fp32_rows+=("| $model | $threads | $q32 | $o32 | $(ratio "$q32" "$o32") | $diff |")
+    rss_kb=$( { /usr/bin/time -f %M "$tools/qforge-net-run" --model "$work/model.qgraph.json" --input_list "$list" \
+      --output_dir "$run/int8/rss" --threads "$threads" --log_level warn; } 2>&1 >/dev/null | tail -n 1)
+    q8=$(qforge_latency "$work/model.qgraph.json" "$threads" "$run/int8" "$list")
+    o8=$(ort_latency "$work/ort/model_qdq.onnx" "$model" "$threads" "$run/ort_int8")
+    int8_rows+=("| $model | $threads | $q8 | $o8 | $(ratio "$q8" "$o8") | $q32 | $(ratio "$q32" "$q8") | $(awk -v k="$rss_kb" 'BEGIN { printf "%.0f", k / 1024 }') | $blob_mb |")
   done
 done
 
+# Conversion time: resnet18, 200 calibration inputs, one thread count (the first).
+threads=${thread_counts[0]}
+export OMP_NUM_THREADS=$threads
+conv=$bench/conversion
+rm -rf -- "$conv"
+mkdir -p "$conv"
+start=$(date +%s.%N)
+"$tools/qforge-net-run" --model "$bench/resnet18.onnx" --input_list "$bench/resnet18_calib/input_list.txt" \
+  --output_dir "$conv/fp32" --threads "$threads" --keep_num_outputs 0 --log_level warn
+fp32_s=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
+conversion_rows=()
+for method in min-max entropy mse; do
+  start=$(date +%s.%N)
+  "$tools/qforge-onnx-converter" --input_network "$bench/resnet18.onnx" \
+    --input_list "$bench/resnet18_calib/input_list.txt" --act_quantizer_calibration "$method" \
+    --use_per_channel_quantization --threads "$threads" --output_path "$conv/$method/model.qgraph.json" --log_level warn
+  s=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
+  conversion_rows+=("| $method | $s | $fp32_s | $(ratio "$s" "$fp32_s") |")
+done
+
 echo
-echo "fp32, batch 1, median of $iters runs; ratio = qforge / ORT (lower is better for qforge)"
+echo "fp32, batch 1, median of $iters runs (ms); ratio = qforge / ORT (target <= 1.2)"
 echo
 echo "| model | threads | qforge ms | ort ms | ratio | max abs diff |"
 echo "|---|---|---|---|---|---|"
-printf '%s\n' "${rows[@]}"
+printf '%s\n' "${fp32_rows[@]}"
+echo
+echo "int8, batch 1, median of $iters runs (ms): qforge int8 vs ORT int8 on the QDQ export (target <= 0.85),"
+echo "qforge fp32 / int8 (target >= 3), peak RSS of an int8 net-run (target <= 2 x blob + 50 MB)"
+echo
+echo "| model | threads | qforge int8 | ort int8 | int8 ratio | qforge fp32 | fp32 / int8 | peak RSS MB | blob MB |"
+echo "|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${int8_rows[@]}"
+echo
+echo "conversion of resnet18 with $conversion_inputs calibration inputs, $threads thread(s) (s); ratio to $conversion_inputs fp32"
+echo "inferences of qforge-net-run (targets: min-max <= 1.5, entropy and mse <= 2)"
+echo
+echo "| method | conversion s | 200 fp32 inferences s | ratio |"
+echo "|---|---|---|---|"
+printf '%s\n' "${conversion_rows[@]}"

@@ -1,10 +1,15 @@
 #!/usr/bin/python3
-"""Export the torchvision resnet18 and mobilenet_v2 architectures to ONNX for scripts/bench.sh.
+"""Export the benchmark models of scripts/bench.sh to ONNX.
 
 usage: bench_export.py OUTDIR
 
-Writes OUTDIR/<model>.onnx (opset 13, input "input" [1,3,224,224], output "output" [1,1000]),
-OUTDIR/input.raw (one seeded uniform [0,1) image, float32) and OUTDIR/input_list.txt.
+Writes, under OUTDIR:
+  resnet18.onnx, mobilenet_v2.onnx  the torchvision architectures (opset 13, input "input"
+                                    [1,3,224,224], output "output" [1,1000])
+  chain20.onnx                      20 x (conv3x3 64->64 + ReLU) at 56x56 (input [1,64,56,56])
+  <model>_input.raw, <model>_list.txt   one seeded uniform [0,1) input and its input list
+  <model>_calib/                    CALIBRATION_INPUTS more inputs and an input list, for the
+                                    int8 conversions (scripts/bench.sh times 200 of them)
 Random weights (nothing can be downloaded here), with random BatchNorm statistics so the
 network is not a near-identity; that does not change the timings. Needs Debian's
 python3-torch and python3-torchvision: run with /usr/bin/python3.
@@ -17,9 +22,34 @@ import numpy as np
 import torch
 import torchvision
 
-MODELS = ("resnet18", "mobilenet_v2")
-SHAPE = (1, 3, 224, 224)
 OPSET = 13
+CALIBRATION_INPUTS = 200
+CHAIN_DEPTH = 20
+CHAIN_CHANNELS = 64
+CHAIN_SIZE = 56
+
+
+def chain20() -> torch.nn.Module:
+    layers = []
+    for _ in range(CHAIN_DEPTH):
+        layers += [torch.nn.Conv2d(CHAIN_CHANNELS, CHAIN_CHANNELS, 3, padding=1), torch.nn.ReLU()]
+    return torch.nn.Sequential(*layers)
+
+
+MODELS = {
+    "resnet18": (lambda: torchvision.models.resnet18(weights=None), (1, 3, 224, 224)),
+    "mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(weights=None), (1, 3, 224, 224)),
+    "chain20": (chain20, (1, CHAIN_CHANNELS, CHAIN_SIZE, CHAIN_SIZE)),
+}
+
+
+def write_inputs(folder: Path, shape, count: int, rng) -> None:
+    (folder / "raw").mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i in range(count):
+        rng.random(shape, dtype=np.float32).astype("<f4").tofile(folder / "raw" / f"{i:03d}.raw")
+        lines.append(f"input:=raw/{i:03d}.raw")
+    (folder / "input_list.txt").write_text("\n".join(lines) + "\n")
 
 
 def main() -> int:
@@ -29,11 +59,13 @@ def main() -> int:
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
-    x = np.random.default_rng(0).random(SHAPE, dtype=np.float32)
-    x.astype("<f4").tofile(out / "input.raw")
-    (out / "input_list.txt").write_text("input:=input.raw\n")
-    for name in MODELS:
-        model = getattr(torchvision.models, name)(weights=None).eval()
+    rng = np.random.default_rng(0)
+    for name, (make, shape) in MODELS.items():
+        x = rng.random(shape, dtype=np.float32)
+        x.astype("<f4").tofile(out / f"{name}_input.raw")
+        (out / f"{name}_list.txt").write_text(f"input:={name}_input.raw\n")
+        write_inputs(out / f"{name}_calib", shape, CALIBRATION_INPUTS, rng)
+        model = make().eval()
         with torch.no_grad():
             for m in model.modules():
                 if isinstance(m, torch.nn.BatchNorm2d):

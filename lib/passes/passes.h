@@ -37,6 +37,8 @@ struct PassInfo {
 
 // The optimization pipeline, in the order it runs.
 std::span<const PassInfo> optimization_passes();
+// "remove_identity, fold_constants, ..." for --help and errors.
+std::string pass_names();
 
 struct PipelineOptions {
   std::set<std::string, std::less<>> disabled;  // pass names to skip

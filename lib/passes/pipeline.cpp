@@ -34,15 +34,17 @@ constexpr PassInfo kPasses[] = {
 
 std::span<const PassInfo> optimization_passes() { return kPasses; }
 
+std::string pass_names() {
+  std::vector<std::string_view> names;
+  for (const PassInfo& p : kPasses) names.push_back(p.name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
 Status run_optimization_passes(Graph& graph, const PipelineOptions& options) {
   for (const std::string& name : options.disabled) {
     bool known = false;
     for (const PassInfo& p : kPasses) known = known || p.name == name;
-    if (!known) {
-      std::vector<std::string_view> names;
-      for (const PassInfo& p : kPasses) names.push_back(p.name);
-      return usage_error("unknown pass '{}' (passes: {})", name, fmt::join(names, ", "));
-    }
+    if (!known) return usage_error("unknown pass '{}' (passes: {})", name, pass_names());
   }
   for (const PassInfo& pass : kPasses) {
     if (options.disabled.count(pass.name)) {

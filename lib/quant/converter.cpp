@@ -91,9 +91,7 @@ Status validate_convert_options(const ConvertOptions& o) {
   if (!o.dump_ir_after.empty() && o.dump_ir_after != kDumpAll) {
     bool known = false;
     for (const PassInfo& p : optimization_passes()) known = known || p.name == o.dump_ir_after;
-    std::vector<std::string_view> names;
-    for (const PassInfo& p : optimization_passes()) names.push_back(p.name);
-    if (!known) return usage_error("--dump_ir_after: unknown pass '{}' (all, {})", o.dump_ir_after, fmt::join(names, ", "));
+    if (!known) return usage_error("--dump_ir_after: unknown pass '{}' (all, {})", o.dump_ir_after, pass_names());
   }
   return Status::ok();
 }

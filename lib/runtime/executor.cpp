@@ -36,10 +36,17 @@ void Executor::add_conversion(Step::Kind kind, const Value* v, const Tensor* src
 
 Tensor* Executor::view(const Value* v, Form form, Layout layout) {
   if (v->is_constant()) {
-    // Constants exist in their stored form and as float, in ONNX layout; layout copies are made
-    // like any other.
-    const Form stored = tensors_.count({v, Form::kCodes, Layout::kPlain}) ? form : Form::kFloat;
-    Tensor& base = tensors_.at({v, stored, Layout::kPlain});
+    // Constants exist in their stored form in ONNX layout; the float view of codes is
+    // dequantized once, here; layout copies are made like any other.
+    const bool codes = tensors_.count({v, Form::kCodes, Layout::kPlain}) != 0;
+    const Form stored = codes ? form : Form::kFloat;
+    const Key plain{v, stored, Layout::kPlain};
+    if (!tensors_.count(plain)) {
+      auto dequantized = dequantize(tensors_.at({v, Form::kCodes, Layout::kPlain}), *v->encoding);
+      if (!dequantized.is_ok()) return nullptr;
+      tensors_[plain] = std::move(*dequantized);
+    }
+    Tensor& base = tensors_.at(plain);
     if (layout == Layout::kPlain || base.rank() < 3) return &base;
     const Key key{v, stored, layout};
     if (auto it = tensors_.find(key); it != tensors_.end()) return &it->second;
@@ -142,8 +149,8 @@ Status Executor::add_node_step(const Node& node, std::unique_ptr<Kernel> kernel,
 }
 
 Status Executor::build_float_node(const Node& node, const std::string& why) {
-  const Node& twin = *twin_.node.at(&node);
-  QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, float_kernel(twin, config_for(node)));
+  QF_ASSIGN_OR_RETURN(const Node* twin, twin_.node_for(node));
+  QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, float_kernel(*twin, config_for(node)));
   placements_.push_back({node.name, "float", why});
   spdlog::debug("{} runs in float: {}", node.describe(), why);
   return add_node_step(node, std::move(kernel), std::vector<Form>(node.inputs.size(), Form::kFloat),
@@ -196,11 +203,7 @@ Status Executor::build(const ExecutorOptions& options) {
   } else {
     return usage_error("unknown backend '{}' (onednn, reference)", options.backend);
   }
-  bool encoded = false;
-  for (const auto& v : graph_.values()) encoded = encoded || v->encoding.has_value();
-  if (encoded) {
-    QF_ASSIGN_OR_RETURN(twin_, make_float_twin(graph_));
-  }
+  for (const auto& v : graph_.values()) quantized_ = quantized_ || v->encoding.has_value();
   for (const Value* in : graph_.inputs()) {
     const Key key{in, Form::kFloat, Layout::kPlain};
     tensors_[key] = Tensor(in->type.dtype, in->type.shape);
@@ -208,14 +211,11 @@ Status Executor::build(const ExecutorOptions& options) {
   }
   for (const auto& v : graph_.values()) {
     if (!v->is_constant()) continue;
+    // Stored as they are (the graph's buffer, not a copy); a float view of codes is made only
+    // if a float kernel reads it.
     const Tensor& stored = *v->constant;
-    if (v->encoding && stored.dtype() != DType::kF32) {
-      tensors_[{v.get(), Form::kCodes, Layout::kPlain}] = stored;
-      const Key float_key{v.get(), Form::kFloat, Layout::kPlain};
-      QF_ASSIGN_OR_RETURN(tensors_[float_key], dequantize(stored, *v->encoding));
-    } else {
-      tensors_[{v.get(), Form::kFloat, Layout::kPlain}] = stored;
-    }
+    const bool codes = v->encoding && stored.dtype() != DType::kF32;
+    tensors_[{v.get(), codes ? Form::kCodes : Form::kFloat, Layout::kPlain}] = stored;
   }
   QF_ASSIGN_OR_RETURN(std::vector<Node*> order, graph_.topo_order());
   for (const Node* node : order) QF_RETURN_IF_ERROR(build_node(*node));
@@ -266,7 +266,11 @@ Tensor plain_copy(const Tensor& t) {
 
 Result<Tensor> Executor::fetch(const Value* value) const {
   const Tensor* t = computed(value);
-  if (!t && value->is_constant()) t = &tensors_.at({value, Form::kFloat, Layout::kPlain});
+  if (!t && value->is_constant()) {
+    auto it = tensors_.find({value, Form::kFloat, Layout::kPlain});
+    if (it == tensors_.end()) it = tensors_.find({value, Form::kCodes, Layout::kPlain});
+    if (it != tensors_.end()) t = &it->second;
+  }
   if (!t) return bad_input("tensor '{}' is not computed by this graph", value->name);
   Tensor plain = plain_copy(*t);
   if (plain.dtype() == DType::kF32 || !value->encoding) return plain;

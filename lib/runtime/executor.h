@@ -68,7 +68,7 @@ class Executor {
   // Quantized graphs: how every node runs.
   const std::vector<NodePlacement>& placements() const { return placements_; }
   const Graph& graph() const { return graph_; }
-  bool quantized() const { return twin_.graph != nullptr; }
+  bool quantized() const { return quantized_; }
 
  private:
   enum class Form : uint8_t { kFloat, kCodes };
@@ -99,7 +99,8 @@ class Executor {
   void add_conversion(Step::Kind kind, const Value* v, const Tensor* src, Tensor* dst);
 
   const Graph& graph_;
-  FloatTwin twin_;  // set for quantized graphs
+  bool quantized_ = false;
+  FloatTwin twin_;  // quantized graphs: the float nodes
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Backend> reference_;
   std::vector<Step> steps_;

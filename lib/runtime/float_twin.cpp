@@ -3,41 +3,46 @@
 
 namespace qf {
 
-Result<FloatTwin> make_float_twin(const Graph& quantized) {
-  FloatTwin twin;
-  twin.graph = std::make_unique<Graph>();
-  Graph& g = *twin.graph;
-  g.opset = quantized.opset;
-  g.ir_version = quantized.ir_version;
-  g.source_path = quantized.source_path;
-  std::unordered_map<const Value*, Value*> value;
-  for (const auto& v : quantized.values()) {
-    Value* copy = nullptr;
-    if (v->is_constant()) {
-      Tensor payload = *v->constant;
-      if (v->encoding && payload.dtype() != DType::kF32) {
-        QF_ASSIGN_OR_RETURN(payload, dequantize(payload, *v->encoding));
-      }
-      copy = g.add_constant(v->name, std::move(payload));
-    } else {
-      QF_ASSIGN_OR_RETURN(copy, g.add_value(v->name));
+Result<Value*> FloatTwin::value_for(const Value& v) {
+  if (auto it = values_.find(&v); it != values_.end()) return it->second;
+  Value* copy = nullptr;
+  if (v.is_constant()) {
+    Tensor payload = *v.constant;
+    if (v.encoding && payload.dtype() != DType::kF32) {
+      QF_ASSIGN_OR_RETURN(payload, dequantize(payload, *v.encoding));
     }
-    copy->type = v->type;
-    value[v.get()] = copy;
+    copy = graph_.add_constant(v.name, std::move(payload));
+  } else {
+    QF_ASSIGN_OR_RETURN(copy, graph_.add_value(v.name));
   }
-  auto map = [&](const std::vector<Value*>& vs) {
-    std::vector<Value*> out;
-    for (const Value* v : vs) out.push_back(v ? value.at(v) : nullptr);
-    return out;
-  };
-  for (const auto& n : quantized.nodes()) {
-    QF_ASSIGN_OR_RETURN(Node* copy, g.add_node(n->kind, n->name, map(n->inputs), map(n->outputs)));
-    copy->attrs = n->attrs;
-    twin.node[n.get()] = copy;
+  copy->type = v.type;
+  values_[&v] = copy;
+  return copy;
+}
+
+Result<const Node*> FloatTwin::node_for(const Node& node) {
+  if (auto it = nodes_.find(&node); it != nodes_.end()) return it->second;
+  std::vector<Value*> ins, outs;
+  for (const Value* v : node.inputs) {
+    if (!v) {
+      ins.push_back(nullptr);
+      continue;
+    }
+    QF_ASSIGN_OR_RETURN(Value* copy, value_for(*v));
+    ins.push_back(copy);
   }
-  g.inputs() = map(quantized.inputs());
-  g.outputs() = map(quantized.outputs());
-  return twin;
+  for (const Value* v : node.outputs) {
+    if (!v) {
+      outs.push_back(nullptr);
+      continue;
+    }
+    QF_ASSIGN_OR_RETURN(Value* copy, value_for(*v));
+    outs.push_back(copy);
+  }
+  QF_ASSIGN_OR_RETURN(Node* copy, graph_.add_node(node.kind, node.name, std::move(ins), std::move(outs)));
+  copy->attrs = node.attrs;
+  nodes_[&node] = copy;
+  return copy;
 }
 
 }  // namespace qf

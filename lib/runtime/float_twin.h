@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// A quantized graph's float twin: the same nodes over dequantized constants and without
-// encodings. The executor builds fp32 kernels from it for the nodes of a quantized graph that run
-// in float (between a dequantize and a quantize), so that every fp32 kernel keeps reading plain
-// float constants.
+// A quantized graph's float twin: the nodes that run in float, over dequantized constants and
+// without encodings. The executor builds fp32 kernels from it, so that every fp32 kernel keeps
+// reading plain float constants. It is filled node by node, as the executor needs them: only the
+// constants of float nodes are ever dequantized (memory stays close to the blob's size).
 #pragma once
 
 #include <memory>
@@ -13,11 +13,17 @@
 
 namespace qf {
 
-struct FloatTwin {
-  std::unique_ptr<Graph> graph;
-  std::unordered_map<const Node*, Node*> node;  // original -> twin
-};
+class FloatTwin {
+ public:
+  // The twin of `node` (created on first call), its inputs and outputs twinned as well.
+  Result<const Node*> node_for(const Node& node);
 
-Result<FloatTwin> make_float_twin(const Graph& quantized);
+ private:
+  Result<Value*> value_for(const Value& v);
+
+  Graph graph_;
+  std::unordered_map<const Node*, const Node*> nodes_;
+  std::unordered_map<const Value*, Value*> values_;
+};
 
 }  // namespace qf

@@ -5,6 +5,7 @@
 
 #include "common/cli.h"
 #include "core/log.h"
+#include "passes/passes.h"
 #include "quant/converter.h"
 #include "quant/observer_registry.h"
 #include "runtime/net_run.h"
@@ -85,6 +86,8 @@ int main(int argc, char** argv) {
                "Without an input list: tensors without an encoding stay float");
   app.add_flag("--disable_batchnorm_folding", disable_bn_folding, "Keep BatchNormalization nodes");
   app.add_flag("--disable_relu_squashing", disable_relu_squashing, "Keep Relu / Clip nodes");
+  std::vector<std::string> disabled_passes;
+  app.add_option("--disable_pass", disabled_passes, "Skip a graph pass (repeatable): " + qf::pass_names());
   app.add_option("--dump_ir_after", o.dump_ir_after, "Print the graph after this pass (or 'all') to stdout");
   app.add_option("--max_calibration_samples", o.calibration.max_samples, "Calibrate on at most N list lines")
       ->check(CLI::NonNegativeNumber);
@@ -136,6 +139,7 @@ int main(int argc, char** argv) {
     o.input_dims[input_dims[i]] = *dims;
   }
   o.quantizer.observer_options = o.calibration.observer_options;
+  o.disabled_passes.insert(disabled_passes.begin(), disabled_passes.end());
   if (disable_bn_folding) o.disabled_passes.insert("fold_batchnorm");
   if (disable_relu_squashing) o.disabled_passes.insert("squash_activations");
   o.calibration.show_progress = !quiet && isatty(STDERR_FILENO) != 0;
