@@ -13,6 +13,10 @@
 #   int8 MODEL LIST NET_RUN LABELS MIN_TOP1
 #                                     int8 on both backends: the same codes, top-1 of at least
 #                                     MIN_TOP1 %, native output files holding those codes
+#   planted-encoding MODEL LIST NET_RUN DIFF LAYER
+#                                     LAYER's scale x 8 through an override: qforge-diff, with the
+#                                     fp32 and int8 --debug runs, reports it as the first divergent
+#                                     layer (threshold 30 dB: a x8 scale costs some 18 dB)
 #   export-qdq MODEL LIST NET_RUN LABELS MIN_TOP1
 #                                     the --export_qdq model re-imported and run in fp32 (its
 #                                     Q/DQ nodes simulate int8): top-1 of at least MIN_TOP1 %
@@ -109,6 +113,29 @@ case $flow in
       --use_native_output_files --keep_num_outputs 3 --num_inferences 3 --log_level warn
     run "$python" "$here/check_int8_run.py" "$work/model.qgraph.json" "$work/onednn" "$work/reference" \
       "$work/native" "$work/onednn.json"
+    ;;
+  planted-encoding)
+    model=$1 list=$2 net_run=$3 diff=$4 layer=$5
+    run "$converter" --input_network "$model" --input_list "$list" --use_per_channel_quantization \
+      --output_path "$work/good/model.qgraph.json" --dump_encoding_json "$work/encodings.json" --log_level warn
+    run "$python" - "$work/encodings.json" "$layer" "$work/planted.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+entry = doc["activation_encodings"][sys.argv[2]][0]
+entry["scale"] *= 8  # the grid keeps its zero point; its range grows eightfold
+entry["min"] *= 8
+entry["max"] *= 8
+json.dump(doc, open(sys.argv[3], "w"))
+PY
+    run "$converter" --input_network "$model" --quantization_overrides "$work/planted.json" \
+      --use_per_channel_quantization --output_path "$work/planted/model.qgraph.json" --log_level warn
+    run "$net_run" --model "$model" --input_list "$list" --output_dir "$work/fp32" --debug --log_level warn
+    run "$net_run" --model "$work/planted/model.qgraph.json" --input_list "$list" --output_dir "$work/int8" \
+      --debug --log_level warn
+    run "$diff" --golden "$work/fp32" --candidate "$work/int8" --model "$work/planted/model.qgraph.json" \
+      --layer_sqnr_threshold 30 --json "$work/diff.json" --html "$work/diff.html"
+    run "$python" -B "$here/check_diff_report.py" "$work/diff.json" --schema "$here/../../schemas/diff_report.schema.json" \
+      --recompute --html "$work/diff.html" --expect_first_divergent "$layer"
     ;;
   export-qdq)
     model=$1 list=$2 net_run=$3 labels=$4 min_top1=$5

@@ -154,3 +154,9 @@ add_test(NAME e2e.net_run.int8.fashion_qat
           ${CD}/fashion/input_list.txt ${QF_NET_RUN} ${CD}/fashion/labels.txt 85)
 set_tests_properties(e2e.net_run.qgraph_damaged e2e.net_run.int8.mnist e2e.net_run.int8.fashion_qat
   PROPERTIES LABELS e2e TIMEOUT 300)
+
+# --- qforge-diff on real conversions: a planted bad encoding is the first divergent layer.
+add_test(NAME e2e.diff.planted_encoding.mnist
+  COMMAND ${QF_CONVERT_FLOWS} planted-encoding ${QF_CONVERTER} ${CO}/planted ${MNIST} ${MNIST_LIST} ${QF_NET_RUN}
+          $<TARGET_FILE:qforge-diff> ReLU32_Output_0)
+set_tests_properties(e2e.diff.planted_encoding.mnist PROPERTIES LABELS e2e TIMEOUT 300)
