@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,6 +19,12 @@ using Shape = std::vector<int64_t>;
 
 // Number of elements; 1 for a scalar (empty shape). Dims must be known (>= 0).
 int64_t shape_numel(const Shape& shape);
+
+// The most elements qforge puts in one tensor (4 TiB of float32: past any machine, short of
+// int64 overflow), so that a shape a file declares is refused before anything is allocated.
+inline constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
+// shape_numel when every dim is >= 0 and the product stays within kMaxTensorElements.
+std::optional<int64_t> checked_numel(const Shape& shape);
 std::string shape_to_string(const Shape& shape);
 
 // How a tensor's elements are ordered in memory. Kernels see ONNX order (kPlain) unless they

@@ -34,6 +34,9 @@ Status verify_graph(const Graph& graph) {
         return internal_error("verifier: {} lists output '{}' produced by another node", n->describe(), out->name);
       if (!out->type.is_static())
         return unsupported("{}: the shape of output '{}' could not be determined", n->describe(), out->name);
+      if (!checked_numel(out->type.shape))
+        return bad_input("{}: output '{}' would have the shape {}, too large to hold", n->describe(), out->name,
+                         shape_to_string(out->type.shape));
     }
   }
   for (const Value* out : graph.outputs()) QF_RETURN_IF_ERROR(check_defined(out, "the graph outputs"));

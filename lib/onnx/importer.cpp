@@ -21,8 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Guards against shapes that would ask for absurd allocations before anything is allocated.
-constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
 
 Result<std::string> read_file(const std::string& path, const char* what) {
   std::error_code ec;
@@ -240,6 +238,8 @@ class Importer {
         type.shape[k] = 1;
         spdlog::info("input '{}': free batch dimension set to 1 (change it with --input_dim)", vi.name());
       }
+      if (!checked_numel(type.shape))
+        return bad_input("{}: input '{}' has the shape {}, too large to hold", path_, vi.name(), shape_to_string(type.shape));
       QF_ASSIGN_OR_RETURN(Value * v, graph_->add_value(vi.name()));
       v->type = type;
       graph_->inputs().push_back(v);

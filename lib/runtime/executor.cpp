@@ -2,6 +2,9 @@
 #include "runtime/executor.h"
 
 #include <chrono>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstring>
 
 #include "core/log.h"
@@ -12,9 +15,37 @@ namespace qf {
 
 Executor::~Executor() = default;
 
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// The bytes of every tensor a run computes (each at least as float32, which its conversions may
+// need): refusing a model that cannot fit beats failing halfway through allocating it.
+Status check_memory(const Graph& graph) {
+  double bytes = 0;
+  for (const auto& v : graph.values()) {
+    if (v->is_constant()) continue;
+    const auto n = checked_numel(v->type.shape);
+    if (!n) return bad_input("tensor '{}' has the shape {}, too large to hold", v->name, shape_to_string(v->type.shape));
+    bytes += static_cast<double>(*n) * static_cast<double>(std::max<size_t>(dtype_size(v->type.dtype), sizeof(float)));
+  }
+  const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (physical > 0 && bytes > physical)
+    return bad_input("running this model needs {:.1f} GiB for its tensors; this machine has {:.1f} GiB", bytes / kGiB,
+                     physical / kGiB);
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Executor>> Executor::create(const Graph& graph, const ExecutorOptions& options) {
+  QF_RETURN_IF_ERROR(check_memory(graph));
   std::unique_ptr<Executor> ex(new Executor(graph));
-  QF_RETURN_IF_ERROR(ex->build(options));
+  try {
+    QF_RETURN_IF_ERROR(ex->build(options));
+  } catch (const std::bad_alloc&) {
+    return bad_input("out of memory while preparing the model's tensors and kernels");
+  }
   return ex;
 }
 

@@ -143,7 +143,9 @@ Status run_net(const NetRunOptions& options) {
   ExecutorOptions exec_options;
   exec_options.backend = options.backend;
   exec_options.threads = options.threads;
-  QF_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, Executor::create(*graph, exec_options));
+  auto created = Executor::create(*graph, exec_options);
+  if (!created.is_ok()) return created.status().with_context(options.model_path);
+  std::unique_ptr<Executor> executor = std::move(*created);
   for (const auto& [node, why] : executor->fallbacks())
     spdlog::info("node '{}' runs on the reference backend: {}", node, why);
   for (const NodePlacement& p : executor->placements())

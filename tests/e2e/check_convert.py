@@ -17,6 +17,9 @@ check_convert.py same-encodings A.qgraph.json B.qgraph.json [--rtol R]
     its QDQ export, whatever the tensor names.
 check_convert.py empty-dir DIR
     DIR does not exist or holds no files (a failed conversion left nothing behind).
+check_convert.py no-partial-files DIR
+    DIR holds no temporary files left from an interrupted atomic write (.NAME.tmp.*), and every
+    file in it is complete: .raw files hold whole float32 values.
 check_convert.py split-list LIST FIRST SECOND
     Writes the first half of LIST's lines to FIRST and the rest to SECOND (paths made absolute).
 """
@@ -144,6 +147,15 @@ def empty_dir(args):
         raise Fail(f"{d} holds files: {sorted(str(p) for p in d.rglob('*') if p.is_file())}")
 
 
+def no_partial_files(args):
+    d = Path(args.dir)
+    for p in d.rglob("*"):
+        if p.is_file() and ".tmp." in p.name:
+            raise Fail(f"{p}: a temporary file was left behind")
+        if p.is_file() and p.suffix == ".raw" and p.stat().st_size % 4:
+            raise Fail(f"{p}: {p.stat().st_size} bytes is no whole number of float32 values")
+
+
 def split_list(args):
     src = Path(args.list)
     lines = [l for l in src.read_text().splitlines() if l.strip()]
@@ -173,6 +185,7 @@ def main():
     s = sub.add_parser("same-encodings"); s.add_argument("a"); s.add_argument("b")
     s.add_argument("--rtol", type=float, default=1e-6); s.set_defaults(f=same_encodings)
     s = sub.add_parser("empty-dir"); s.add_argument("dir"); s.set_defaults(f=empty_dir)
+    s = sub.add_parser("no-partial-files"); s.add_argument("dir"); s.set_defaults(f=no_partial_files)
     s = sub.add_parser("split-list"); s.add_argument("list"); s.add_argument("first"); s.add_argument("second")
     s.set_defaults(f=split_list)
     args = p.parse_args()
