@@ -13,6 +13,11 @@
 #   int8 MODEL LIST NET_RUN LABELS MIN_TOP1
 #                                     int8 on both backends: the same codes, top-1 of at least
 #                                     MIN_TOP1 %, native output files holding those codes
+#   concurrent MODEL LIST NET_RUN     two conversions (different methods) write one path at once,
+#                                     four times: one complete package is left, and it runs
+#   net-run-deterministic MODEL LIST NET_RUN
+#                                     fp32 and int8 outputs are bit-identical across repeated runs
+#                                     and thread counts
 #   planted-encoding MODEL LIST NET_RUN DIFF LAYER
 #                                     LAYER's scale x 8 through an override: qforge-diff, with the
 #                                     fp32 and int8 --debug runs, reports it as the first divergent
@@ -113,6 +118,39 @@ case $flow in
       --use_native_output_files --keep_num_outputs 3 --num_inferences 3 --log_level warn
     run "$python" "$here/check_int8_run.py" "$work/model.qgraph.json" "$work/onednn" "$work/reference" \
       "$work/native" "$work/onednn.json"
+    ;;
+  concurrent)
+    model=$1 list=$2 net_run=$3
+    for round in 1 2 3 4; do
+      pids=()
+      for method in min-max mse; do
+        "$converter" --input_network "$model" --input_list "$list" --act_quantizer_calibration "$method" \
+          --output_path "$work/shared/model.qgraph.json" --log_level warn &
+        pids+=($!)
+      done
+      for pid in "${pids[@]}"; do wait "$pid"; done
+      run "$net_run" --model "$work/shared/model.qgraph.json" --input_list "$list" --output_dir "$work/out$round" \
+        --num_inferences 2 --log_level warn
+      run "${check[@]}" no-partial-files "$work/shared"
+    done
+    ;;
+  net-run-deterministic)
+    model=$1 list=$2 net_run=$3
+    run "$converter" --input_network "$model" --input_list "$list" --use_per_channel_quantization \
+      --act_quantizer_calibration entropy --output_path "$work/model.qgraph.json" --log_level warn
+    for m in "$model" "$work/model.qgraph.json"; do
+      kind=$([[ $m == *.onnx ]] && echo fp32 || echo int8)
+      for threads in 1 2 2; do
+        out=$work/$kind/t$threads.$RANDOM
+        run "$net_run" --model "$m" --input_list "$list" --output_dir "$out" --threads "$threads" --debug --num_inferences 10 \
+          --log_level warn
+      done
+      first=$(ls -d "$work/$kind"/* | head -n 1)
+      for other in "$work/$kind"/*; do
+        diff -r "$first" "$other" >/dev/null || { echo "FAIL: $first and $other differ"; exit 1; }
+      done
+      echo "$kind: $(ls -d "$work/$kind"/* | wc -l) runs, identical"
+    done
     ;;
   planted-encoding)
     model=$1 list=$2 net_run=$3 diff=$4 layer=$5

@@ -75,3 +75,11 @@ qf_add_cli_test(hostile.convert_out_of_disk CODE 3 STDERR "cannot write .*model\
   COMMAND ${QF_NO_SPACE} ${QF_CONVERTER} --input_network ${FASHION}/model_fp32.onnx
           --quantization_overrides ${FASHION}/model_fp32.encodings.json --output_path ${HO}/disk_convert/model.qgraph.json
   CHECK ${QF_CHECK_CONVERT} empty-dir ${HO}/disk_convert)
+
+# --- Deterministic and atomic outputs.
+add_test(NAME e2e.hostile.concurrent_converters
+  COMMAND ${QF_CONVERT_FLOWS} concurrent ${QF_CONVERTER} ${HO}/concurrent ${MNIST} ${MNIST_LIST} ${QF_NET_RUN})
+add_test(NAME e2e.hostile.net_run_deterministic
+  COMMAND ${QF_CONVERT_FLOWS} net-run-deterministic ${QF_CONVERTER} ${HO}/deterministic ${FASHION}/model_fp32.onnx
+          ${CD}/fashion/input_list.txt ${QF_NET_RUN})
+set_tests_properties(e2e.hostile.concurrent_converters e2e.hostile.net_run_deterministic PROPERTIES LABELS e2e TIMEOUT 300)
