@@ -10,20 +10,8 @@
 set -euo pipefail
 
 converter=$1 net_run=$2 diff=$3 work=$4 dataset=$5 count=$6 calib=$7 min=$8
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-shared=${QFORGE_SHARED_DIR:-$repo/../shared}
-python=${QFORGE_PYTHON:-/usr/bin/python3}
-
-case $dataset in
-  mnist) model=mnist/mnist.onnx; dims=() ;;
-  cifar10) model=cifar10/ImageClassifier.onnx; dims=(--input_dim modelInput "1,3,32,32") ;;
-  ppocr) model=ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx; dims=(--input_dim x "1,3,48,192") ;;
-  *) echo "real_int8_test.sh: unknown data set $dataset" >&2; exit 2 ;;
-esac
-if [[ ! -f $shared/models/$model ]]; then
-  echo "SKIP: $shared/models/$model is absent (set QFORGE_SHARED_DIR)"
-  exit 77
-fi
+# shellcheck source=real_models.sh
+source "$(dirname "$0")/real_models.sh"
 
 rm -rf -- "$work"
 mkdir -p "$work"

@@ -46,31 +46,8 @@ Status ref_Conv(const Node& node, std::span<const Tensor* const> inputs, std::sp
     for (int64_t m = 0; m < out_channels; ++m) {
       const int64_t first_c = (m / mg) * cg;
       std::fill(acc.begin(), acc.end(), 0.0);
-      for (int64_t c = 0; c < cg; ++c) {
-        const float* xc = xd + (n * channels + first_c + c) * in_vol;
-        const float* wk = wd + (m * cg + c) * k_vol;
-        for (int64_t kd = 0; kd < win.k[0]; ++kd) {
-          for (int64_t kh = 0; kh < win.k[1]; ++kh) {
-            for (int64_t kw = 0; kw < win.k[2]; ++kw) {
-              const double wv = wk[(kd * win.k[1] + kh) * win.k[2] + kw];
-              const int64_t w_off = kw * win.d[2] - win.pb[2];
-              int64_t lo, hi;
-              valid_range(win.in[2], win.out[2], win.s[2], w_off, lo, hi);
-              for (int64_t od = 0; od < win.out[0]; ++od) {
-                const int64_t id = od * win.s[0] + kd * win.d[0] - win.pb[0];
-                if (id < 0 || id >= win.in[0]) continue;
-                for (int64_t oh = 0; oh < win.out[1]; ++oh) {
-                  const int64_t ih = oh * win.s[1] + kh * win.d[1] - win.pb[1];
-                  if (ih < 0 || ih >= win.in[1]) continue;
-                  const float* xrow = xc + (id * win.in[1] + ih) * win.in[2];
-                  double* arow = acc.data() + (od * win.out[1] + oh) * win.out[2];
-                  for (int64_t ow = lo; ow < hi; ++ow) arow[ow] += wv * xrow[ow * win.s[2] + w_off];
-                }
-              }
-            }
-          }
-        }
-      }
+      for (int64_t c = 0; c < cg; ++c)
+        accumulate_window(xd + (n * channels + first_c + c) * in_vol, 0.0, wd + (m * cg + c) * k_vol, win, acc.data());
       const double b = bias ? bias->data<float>()[m] : 0.0;
       const int64_t base = (n * out_channels + m) * out_vol;
       float* yc = yd + base;

@@ -56,28 +56,13 @@ class LinearKernel final : public Kernel {
         const int64_t first_c = (m / mg) * cg;
         std::fill(acc.begin(), acc.end(), bias ? bias->data<int32_t>()[m] : 0);
         for (int64_t c = 0; c < cg; ++c) {
-          const int64_t x_base = (n * channels + first_c + c) * in_vol;
+          const int64_t x_offset = (n * channels + first_c + c) * in_vol;
           const int8_t* wk = wd + (m * cg + c) * k_vol;
-          for (int64_t kd = 0; kd < win.k[0]; ++kd)
-            for (int64_t kh = 0; kh < win.k[1]; ++kh)
-              for (int64_t kw = 0; kw < win.k[2]; ++kw) {
-                const int32_t wv = wk[(kd * win.k[1] + kh) * win.k[2] + kw];
-                for (int64_t od = 0; od < win.out[0]; ++od) {
-                  const int64_t id = od * win.s[0] + kd * win.d[0] - win.pb[0];
-                  if (id < 0 || id >= win.in[0]) continue;
-                  for (int64_t oh = 0; oh < win.out[1]; ++oh) {
-                    const int64_t ih = oh * win.s[1] + kh * win.d[1] - win.pb[1];
-                    if (ih < 0 || ih >= win.in[1]) continue;
-                    for (int64_t ow = 0; ow < win.out[2]; ++ow) {
-                      const int64_t iw = ow * win.s[2] + kw * win.d[2] - win.pb[2];
-                      // Padding holds the zero point: it adds nothing.
-                      if (iw < 0 || iw >= win.in[2]) continue;
-                      const int32_t xv = code(x, x_base + (id * win.in[1] + ih) * win.in[2] + iw) - f_.input_zero;
-                      acc[static_cast<size_t>((od * win.out[1] + oh) * win.out[2] + ow)] += xv * wv;
-                    }
-                  }
-                }
-              }
+          if (x.dtype() == DType::kU8) {
+            accumulate_window(x.data<uint8_t>() + x_offset, f_.input_zero, wk, win, acc.data());
+          } else {
+            accumulate_window(x.data<int8_t>() + x_offset, f_.input_zero, wk, win, acc.data());
+          }
         }
         const int64_t base = (n * out_channels + m) * out_vol;
         for (int64_t i = 0; i < out_vol; ++i) {

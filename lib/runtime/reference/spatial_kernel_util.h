@@ -72,6 +72,35 @@ inline void valid_range(int64_t limit, int64_t count, int64_t stride, int64_t of
   if (hi < lo) hi = lo;
 }
 
+// acc[out positions] += sum over kernel taps of (x - x_zero) * w for one input channel `x` and its
+// kernel `w`, over a 1-D..3-D window; taps in the padding add nothing (for codes: the padding
+// holds the zero point). Shared by the float (double accumulator) and the integer (int32) Conv.
+template <typename In, typename Weight, typename Acc>
+void accumulate_window(const In* x, Acc x_zero, const Weight* w, const Window3d& win, Acc* acc) {
+  for (int64_t kd = 0; kd < win.k[0]; ++kd) {
+    for (int64_t kh = 0; kh < win.k[1]; ++kh) {
+      for (int64_t kw = 0; kw < win.k[2]; ++kw) {
+        const Acc wv = static_cast<Acc>(w[(kd * win.k[1] + kh) * win.k[2] + kw]);
+        const int64_t w_off = kw * win.d[2] - win.pb[2];
+        int64_t lo, hi;
+        valid_range(win.in[2], win.out[2], win.s[2], w_off, lo, hi);
+        for (int64_t od = 0; od < win.out[0]; ++od) {
+          const int64_t id = od * win.s[0] + kd * win.d[0] - win.pb[0];
+          if (id < 0 || id >= win.in[0]) continue;
+          for (int64_t oh = 0; oh < win.out[1]; ++oh) {
+            const int64_t ih = oh * win.s[1] + kh * win.d[1] - win.pb[1];
+            if (ih < 0 || ih >= win.in[1]) continue;
+            const In* xrow = x + (id * win.in[1] + ih) * win.in[2];
+            Acc* arow = acc + (od * win.out[1] + oh) * win.out[2];
+            for (int64_t ow = lo; ow < hi; ++ow)
+              arow[ow] += wv * (static_cast<Acc>(xrow[ow * win.s[2] + w_off]) - x_zero);
+          }
+        }
+      }
+    }
+  }
+}
+
 // acc[M,N] += A[M,K] * B[K,N] in double. Strides address A and B so transposes need no copy; the
 // loop order follows whichever of B's axes is contiguous.
 inline void matmul_accumulate(const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
