@@ -178,6 +178,13 @@ void Graph::remove_dead_values() {
   values_ = std::move(kept);
 }
 
+std::vector<Node*> Graph::nodes_of(OpKind kind) const {
+  std::vector<Node*> out;
+  for (const auto& n : nodes_)
+    if (n->kind == kind) out.push_back(n.get());
+  return out;
+}
+
 Value* Graph::find_value(const std::string& name) const {
   auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : it->second;

@@ -166,11 +166,8 @@ Status replace_with_depthwise_conv(Graph& graph, Node* bn, const Affine& a) {
 }  // namespace
 
 Result<bool> fold_batchnorm(Graph& graph) {
-  std::vector<Node*> bns;
-  for (const auto& n : graph.nodes())
-    if (n->kind == OpKind::kBatchNormalization) bns.push_back(n.get());
   bool changed = false;
-  for (Node* bn : bns) {
+  for (Node* bn : graph.nodes_of(OpKind::kBatchNormalization)) {
     Value* x = bn->input(0);
     if (!x || bn->outputs.size() != 1 || x->type.dtype != DType::kF32 || x->type.shape.size() < 2) continue;
     const int64_t channels = x->type.shape[1];

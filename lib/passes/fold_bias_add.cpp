@@ -125,11 +125,8 @@ Result<bool> fold_one(Graph& graph, Node* add) {
 }  // namespace
 
 Result<bool> fold_bias_add(Graph& graph) {
-  std::vector<Node*> adds;
-  for (const auto& n : graph.nodes())
-    if (n->kind == OpKind::kAdd) adds.push_back(n.get());
   bool changed = false;
-  for (Node* add : adds) {
+  for (Node* add : graph.nodes_of(OpKind::kAdd)) {
     QF_ASSIGN_OR_RETURN(bool folded, fold_one(graph, add));
     changed = changed || folded;
   }
