@@ -110,7 +110,7 @@ Status CalibrationState::merge(const CalibrationState& other, const std::string&
 Status calibrate(const Graph& graph, const QuantPlan& plan, const InputList& list, const CalibrationOptions& options,
                  CalibrationState& state) {
   QF_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor,
-                      Executor::create(graph, ExecutorOptions{"onednn", options.threads}));
+                      Executor::create(graph, ExecutorOptions{"onednn", options.threads, /*use_encodings=*/false}));
   const auto lines = static_cast<int64_t>(list.inferences.size());
   const int64_t total = options.max_samples >= 0 ? std::min(options.max_samples, lines) : lines;
   // Observers are found once, not per inference.

@@ -234,11 +234,21 @@ Status Executor::build(const ExecutorOptions& options) {
   } else {
     return usage_error("unknown backend '{}' (onednn, reference)", options.backend);
   }
-  for (const auto& v : graph_.values()) quantized_ = quantized_ || v->encoding.has_value();
+  if (options.use_encodings)
+    for (const auto& v : graph_.values()) quantized_ = quantized_ || v->encoding.has_value();
   for (const Value* in : graph_.inputs()) {
-    const Key key{in, Form::kFloat, Layout::kPlain};
-    tensors_[key] = Tensor(in->type.dtype, in->type.shape);
-    home_[in] = key;
+    Tensor& given = raw_outputs_[in] = Tensor(in->type.dtype, in->type.shape);
+    if (home_form(in) == Form::kCodes) {
+      // An encoded input is quantized first: every reader, float or integer, sees its codes.
+      const Key key{in, Form::kCodes, Layout::kPlain};
+      tensors_[key] = Tensor(in->encoding->storage_dtype(), in->type.shape);
+      home_[in] = key;
+      add_conversion(Step::Kind::kQuantize, in, &given, &tensors_.at(key));
+    } else {
+      const Key key{in, Form::kFloat, Layout::kPlain};
+      tensors_[key] = given;  // the same buffer
+      home_[in] = key;
+    }
   }
   for (const auto& v : graph_.values()) {
     if (!v->is_constant()) continue;
@@ -262,7 +272,7 @@ Status Executor::run(std::span<const Tensor> inputs, bool profile) {
     if (inputs[i].dtype() != v->type.dtype || inputs[i].shape() != v->type.shape)
       return bad_input("input '{}' must be {} {}, got {} {}", v->name, dtype_name(v->type.dtype),
                        shape_to_string(v->type.shape), dtype_name(inputs[i].dtype()), shape_to_string(inputs[i].shape()));
-    std::memcpy(tensors_.at({v, Form::kFloat, Layout::kPlain}).bytes(), inputs[i].bytes(), inputs[i].nbytes());
+    std::memcpy(raw_outputs_.at(v).bytes(), inputs[i].bytes(), inputs[i].nbytes());
   }
   using Clock = std::chrono::steady_clock;
   for (size_t s = 0; s < steps_.size(); ++s) {

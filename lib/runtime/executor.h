@@ -28,6 +28,9 @@ namespace qf {
 struct ExecutorOptions {
   std::string backend = "onednn";  // "onednn" or "reference"
   int threads = 0;                 // 0: the library's default
+  // false: run in float even where the graph has encodings (calibration, which must see the
+  // float values of a graph that already carries some encodings).
+  bool use_encodings = true;
 };
 
 struct StepProfile {
@@ -106,7 +109,8 @@ class Executor {
   std::vector<Step> steps_;
   std::map<Key, Tensor> tensors_;
   std::map<const Value*, Key> home_;           // where each computed value is written
-  std::map<const Value*, Tensor> raw_outputs_;  // float results of float-path nodes, before quantization
+  // Float tensors before their quantize step: the given graph inputs, results of float-path nodes.
+  std::map<const Value*, Tensor> raw_outputs_;
   std::vector<StepProfile> profile_;
   std::vector<std::pair<std::string, std::string>> fallbacks_;
   std::vector<NodePlacement> placements_;
