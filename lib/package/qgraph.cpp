@@ -267,7 +267,10 @@ class Loader {
 
   Result<AttrValue> read_attribute(const json& a, const std::string& where) {
     if (!a.is_object() || a.size() != 1) return error(where, "must be an object with one typed value");
-    const auto& [type, v] = *a.items().begin();
+    // One member: its key is the type. (The items() proxy must outlive the iterator.)
+    const auto member = a.begin();
+    const std::string type = member.key();
+    const json& v = member.value();
     if (type == "int" && v.is_number_integer()) return AttrValue(v.get<int64_t>());
     if (type == "float" && v.is_number()) return AttrValue(v.get<float>());
     if (type == "string" && v.is_string()) return AttrValue(v.get<std::string>());
