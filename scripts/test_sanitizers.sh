@@ -12,9 +12,8 @@ build_dir=${QFORGE_ASAN_BUILD_DIR:-$repo/build-asan}
 cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQFORGE_SANITIZE=ON
 cmake --build "$build_dir"
 
-# Leaks are errors; the suppressions name what the runtime libraries keep until exit on purpose.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$repo/tests/sanitizers/lsan.supp:print_suppressions=0}
+# Leaks are errors, with no suppressions (none are needed).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 read -r -a selection <<<"${QFORGE_ASAN_CTEST_ARGS:--E e2e\.real\.(mnist|cifar10|ppocr)\.|e2e\.real\.int8\.(mnist|ppocr)}"
 ctest --test-dir "$build_dir" --output-on-failure -j2 "${selection[@]}" "$@"
