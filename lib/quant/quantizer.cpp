@@ -131,7 +131,6 @@ class Assigner {
     if (!o) return false;
     if (o->keep_float) {
       v->encoding.reset();
-      kept_float_.push_back(v);
       return true;
     }
     if (o->encoding.channels() != 1)
@@ -255,7 +254,6 @@ class Assigner {
   const OverrideTable& overrides_;
   const CalibrationState* calibration_;
   std::vector<std::string> missing_;
-  std::vector<Value*> kept_float_;
 };
 
 }  // namespace
