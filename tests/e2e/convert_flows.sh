@@ -18,6 +18,10 @@
 #   net-run-deterministic MODEL LIST NET_RUN
 #                                     fp32 and int8 outputs are bit-identical across repeated runs
 #                                     and thread counts
+#   bn-matching MODEL OVERRIDES LIST NET_RUN DIFF
+#                                     a model whose BatchNorms fold: qforge-diff pairs every
+#                                     surviving tensor of the fp32 --debug run with the int8 one
+#                                     and lists each conv / BN output that folding removed as folded
 #   planted-encoding MODEL LIST NET_RUN DIFF LAYER
 #                                     LAYER's scale x 8 through an override: qforge-diff, with the
 #                                     fp32 and int8 --debug runs, reports it as the first divergent
@@ -151,6 +155,37 @@ case $flow in
       done
       echo "$kind: $(ls -d "$work/$kind"/* | wc -l) runs, identical"
     done
+    ;;
+  bn-matching)
+    model=$1 overrides=$2 list=$3 net_run=$4 diff=$5
+    run "$converter" --input_network "$model" --quantization_overrides "$overrides" --use_per_channel_quantization \
+      --output_path "$work/model.qgraph.json" --log_level warn
+    run "$net_run" --model "$model" --input_list "$list" --output_dir "$work/fp32" --debug --num_inferences 5 \
+      --log_level warn
+    run "$net_run" --model "$work/model.qgraph.json" --input_list "$list" --output_dir "$work/int8" --debug \
+      --num_inferences 5 --log_level warn
+    run "$diff" --golden "$work/fp32" --candidate "$work/int8" --model "$work/model.qgraph.json" \
+      --json "$work/diff.json" --quiet
+    run "$python" -B "$here/check_diff_report.py" "$work/diff.json" --schema "$here/../../schemas/diff_report.schema.json" --recompute
+    run "$python" - "$model" "$work/model.qgraph.json" "$work/diff.json" <<'PY'
+import json, sys
+import onnx
+model = onnx.load(sys.argv[1])
+qgraph = json.load(open(sys.argv[2]))
+report = json.load(open(sys.argv[3]))
+compared = {t["name"] for t in report["tensors"]}
+folded = {t["name"] for t in report["not_compared"] if t["reason"] == "folded"}
+bn_outputs = {o for n in model.graph.node if n.op_type == "BatchNormalization" for o in n.output}
+conv_outputs = {o for n in model.graph.node if n.op_type == "Conv" for o in n.output}
+survivors = {o for n in qgraph["nodes"] for o in n["outputs"]}
+for name in bn_outputs | conv_outputs:
+    if name in survivors:
+        assert name in compared, f"{name} survives folding but was not compared"
+    else:
+        assert name in folded, f"{name} was folded away but is not listed as folded"
+assert survivors <= compared, f"not compared: {sorted(survivors - compared)}"
+print(f"{len(compared)} tensors compared, {len(folded)} listed as folded")
+PY
     ;;
   planted-encoding)
     model=$1 list=$2 net_run=$3 diff=$4 layer=$5

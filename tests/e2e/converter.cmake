@@ -160,3 +160,7 @@ add_test(NAME e2e.diff.planted_encoding.mnist
   COMMAND ${QF_CONVERT_FLOWS} planted-encoding ${QF_CONVERTER} ${CO}/planted ${MNIST} ${MNIST_LIST} ${QF_NET_RUN}
           $<TARGET_FILE:qforge-diff> ReLU32_Output_0)
 set_tests_properties(e2e.diff.planted_encoding.mnist PROPERTIES LABELS e2e TIMEOUT 300)
+add_test(NAME e2e.diff.bn_matching.fashion
+  COMMAND ${QF_CONVERT_FLOWS} bn-matching ${QF_CONVERTER} ${CO}/bn_matching ${FASHION}/model_fp32.onnx
+          ${FASHION}/model_fp32.encodings.json ${CD}/fashion/input_list.txt ${QF_NET_RUN} $<TARGET_FILE:qforge-diff>)
+set_tests_properties(e2e.diff.bn_matching.fashion PROPERTIES LABELS e2e TIMEOUT 300)
