@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "core/read_file.h"
 #include "ir/verify.h"
 #include "onnx/canonicalize.h"
 #include "passes/propagate_shapes.h"
@@ -23,17 +24,6 @@ namespace fs = std::filesystem;
 
 // Guards against shapes that would ask for absurd allocations before anything is allocated.
 constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
-
-Result<std::string> read_file(const std::string& path, const char* what) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return bad_input("{} '{}' does not exist", what, path);
-  if (fs::is_directory(path, ec)) return bad_input("{} '{}' is a directory", what, path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return bad_input("cannot open {} '{}'", what, path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 Result<Shape> checked_dims(const google::protobuf::RepeatedField<int64_t>& dims, const std::string& where) {
   Shape shape(dims.begin(), dims.end());
@@ -163,8 +153,7 @@ class Importer {
     base_dir_ = fs::path(path_).parent_path();
   }
 
-  Result<std::unique_ptr<Graph>> run() {
-    QF_ASSIGN_OR_RETURN(std::string bytes, read_file(path_, "model"));
+  Result<std::unique_ptr<Graph>> run(const std::string& bytes) {
     onnx::ModelProto model;
     if (bytes.empty() || !model.ParseFromString(bytes) || !model.has_graph())
       return bad_input("'{}' is not an ONNX model (protobuf parse failed; truncated or not ONNX?)", path_);
@@ -330,12 +319,18 @@ class Importer {
 
 }  // namespace
 
+Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const std::string& path,
+                                                 const ImportOptions& options) {
+  return Importer(path, options).run(bytes);
+}
+
 Result<std::unique_ptr<Graph>> import_onnx_file(const std::string& path, const ImportOptions& options) {
-  return Importer(path, options).run();
+  QF_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path, "model"));
+  return import_onnx_bytes(bytes, path, options);
 }
 
 Result<Tensor> read_tensor_proto_file(const std::string& path) {
-  QF_ASSIGN_OR_RETURN(std::string bytes, read_file(path, "tensor file"));
+  QF_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path, "tensor file"));
   onnx::TensorProto t;
   if (!t.ParseFromString(bytes)) return bad_input("'{}' is not a serialized ONNX TensorProto", path);
   return tensor_from_proto(t, fs::path(path).parent_path(), path);
@@ -346,7 +341,7 @@ Result<Tensor> read_tensor_proto_file(const std::string& path) {
 namespace qf {
 
 Result<std::vector<std::string>> onnx_op_types(const std::string& path) {
-  QF_ASSIGN_OR_RETURN(std::string bytes, read_file(path, "model"));
+  QF_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path, "model"));
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes)) return bad_input("'{}' is not an ONNX model", path);
   std::vector<std::string> types;
@@ -362,7 +357,7 @@ Result<std::vector<std::string>> onnx_op_types(const std::string& path) {
 namespace qf {
 
 Result<std::vector<std::string>> onnx_input_names(const std::string& path) {
-  QF_ASSIGN_OR_RETURN(std::string bytes, read_file(path, "model"));
+  QF_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path, "model"));
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes)) return bad_input("'{}' is not an ONNX model", path);
   std::set<std::string> initializers;

@@ -4,12 +4,12 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "core/json_file.h"
+#include "core/read_file.h"
 #include "core/sha256.h"
 #include "io/atomic_file.h"
 #include "ir/verify.h"
@@ -97,6 +97,10 @@ std::vector<const Value*> tensor_order(const Graph& graph, const std::vector<Nod
 
 // ---- reading ----
 
+Status blob_size_error(const std::string& blob_path, uintmax_t size, uint64_t expected) {
+  return bad_input("{}: blob has {} bytes, the qgraph says {} (truncated or replaced?)", blob_path, size, expected);
+}
+
 class Loader {
  public:
   explicit Loader(std::string path) : path_(std::move(path)) {}
@@ -105,7 +109,11 @@ class Loader {
     return bad_input("{}: {}: {}", path_, where, what);
   }
 
-  Result<std::unique_ptr<Graph>> load(const json& doc) {
+  // Where the blob's bytes come from: given its file name (checked to lie beside the qgraph) and
+  // the size the qgraph records; the loader then checks that size and the sha256 itself.
+  using BlobSource = std::function<Result<std::string>(const std::string& blob_path, uint64_t expected_size)>;
+
+  Result<std::unique_ptr<Graph>> load(const json& doc, const BlobSource& blob_source) {
     if (!doc.is_object() || doc.value("format", "") != kQgraphFormat)
       return bad_input("{}: not a qforge quantized graph (no \"format\": \"{}\")", path_, kQgraphFormat);
     if (!doc.contains("version") || !doc["version"].is_number_integer() || doc["version"].get<int64_t>() != kQgraphVersion)
@@ -113,7 +121,7 @@ class Loader {
                        doc.contains("version") ? doc["version"].dump() : "(missing)", kQgraphVersion);
     for (const char* key : {"tensors", "nodes", "inputs", "outputs"})
       if (!doc.contains(key) || !doc[key].is_array()) return error(key, "must be a list");
-    QF_ASSIGN_OR_RETURN(std::string blob, read_blob(doc));
+    QF_ASSIGN_OR_RETURN(std::string blob, read_blob(doc, blob_source));
     auto graph = std::make_unique<Graph>();
     if (doc.contains("source") && doc["source"].is_object()) {
       graph->opset = doc["source"].value("opset", int64_t{0});
@@ -135,7 +143,7 @@ class Loader {
   }
 
  private:
-  Result<std::string> read_blob(const json& doc) {
+  Result<std::string> read_blob(const json& doc, const BlobSource& blob_source) {
     if (!doc.contains("blob") || !doc["blob"].is_object()) return error("blob", "is missing");
     const json& b = doc["blob"];
     if (!b.contains("file") || !b["file"].is_string() || !b.contains("size") || !b["size"].is_number_unsigned() ||
@@ -144,19 +152,12 @@ class Loader {
     const std::string file = b["file"].get<std::string>();
     if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
       return error("blob.file", "must be a file name beside the qgraph");
-    blob_path_ = (fs::path(path_).parent_path() / file).string();
-    std::error_code ec;
-    if (!fs::is_regular_file(blob_path_, ec)) return bad_input("{}: its weights blob '{}' is missing", path_, blob_path_);
-    const auto size = fs::file_size(blob_path_, ec);
+    const std::string blob_path = (fs::path(path_).parent_path() / file).string();
     const auto expected = b["size"].get<uint64_t>();
-    if (ec || size != expected)
-      return bad_input("{}: blob has {} bytes, the qgraph says {} (truncated or replaced?)", blob_path_, size, expected);
-    std::ifstream in(blob_path_, std::ios::binary);
-    std::string bytes(static_cast<size_t>(size), '\0');
-    in.read(bytes.data(), static_cast<std::streamsize>(size));
-    if (!in) return bad_input("{}: cannot read the blob", blob_path_);
+    QF_ASSIGN_OR_RETURN(std::string bytes, blob_source(blob_path, expected));
+    if (bytes.size() != expected) return blob_size_error(blob_path, bytes.size(), expected);
     if (sha256_hex(bytes) != b["sha256"].get<std::string>())
-      return bad_input("{}: blob checksum does not match the qgraph (corrupted or from another conversion)", blob_path_);
+      return bad_input("{}: blob checksum does not match the qgraph (corrupted or from another conversion)", blob_path);
     return bytes;
   }
 
@@ -319,8 +320,19 @@ class Loader {
   }
 
   std::string path_;
-  std::string blob_path_;
 };
+
+// The blob file beside the qgraph, its size checked before it is read (a replaced, huge file is
+// refused without reading it).
+Result<std::string> read_blob_file(const std::string& qgraph_path, const std::string& blob_path,
+                                   uint64_t expected_size) {
+  std::error_code ec;
+  if (!fs::is_regular_file(blob_path, ec))
+    return bad_input("{}: its weights blob '{}' is missing", qgraph_path, blob_path);
+  const auto size = fs::file_size(blob_path, ec);
+  if (ec || size != expected_size) return blob_size_error(blob_path, ec ? 0 : size, expected_size);
+  return read_file_bytes(blob_path, "weights blob");
+}
 
 }  // namespace
 
@@ -409,7 +421,15 @@ Result<std::unique_ptr<Graph>> read_package(const std::string& qgraph_path) {
   // Readers hold the folder lock too, so they never pair a new qgraph with an old blob.
   QF_ASSIGN_OR_RETURN(FolderLock lock, FolderLock::acquire(fs::path(qgraph_path).parent_path().string()));
   QF_ASSIGN_OR_RETURN(json doc, read_json_file(qgraph_path, "quantized graph", kMaxQgraphJsonDepth));
-  return Loader(qgraph_path).load(doc);
+  return Loader(qgraph_path).load(doc, [&](const std::string& blob_path, uint64_t expected_size) {
+    return read_blob_file(qgraph_path, blob_path, expected_size);
+  });
+}
+
+Result<std::unique_ptr<Graph>> read_package_from_memory(const std::string& qgraph_json, const std::string& blob,
+                                                        const std::string& qgraph_path) {
+  QF_ASSIGN_OR_RETURN(json doc, parse_json_text(qgraph_json, qgraph_path, kMaxQgraphJsonDepth));
+  return Loader(qgraph_path).load(doc, [&](const std::string&, uint64_t) -> Result<std::string> { return blob; });
 }
 
 }  // namespace qf

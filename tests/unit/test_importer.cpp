@@ -177,6 +177,21 @@ TEST_CASE("Bad model files give one-line errors with the right code", "[importer
     CHECK(s.message().find('\n') == std::string::npos);
 }
 
+TEST_CASE("A model imports from its bytes in memory as from its file", "[importer]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4}).output("y");
+  b.initializer("w", {4, 4}, std::vector<float>(16, 0.5f));
+  b.node("MatMul", {"x", "w"}, {"y"}, "mm");
+  auto g = import_onnx_bytes(b.bytes(), "mem/model.onnx");
+  REQUIRE(g.is_ok());
+  CHECK((*g)->source_path == "mem/model.onnx");
+  CHECK((*g)->outputs()[0]->type.shape == Shape{1, 4});
+  CHECK(run_one(**g, Tensor::from_vector<float>({1, 4}, {1.f, 2.f, 3.f, 4.f})) == std::vector<float>(4, 5.f));
+  auto bad = import_onnx_bytes(b.bytes().substr(0, 7), "mem/model.onnx");
+  CHECK(bad.status().code() == StatusCode::kBadInput);
+  CHECK(bad.status().message().find("'mem/model.onnx' is not an ONNX model") != std::string::npos);
+}
+
 TEST_CASE("A missing external data file is named", "[importer]") {
   OnnxBuilder b(13);
   b.input("x", {1, 2}).output("y");

@@ -67,6 +67,30 @@ TEST_CASE("raw files must match the input's size exactly", "[io]") {
   CHECK(bad.status().message().find("short.raw") != std::string::npos);
 }
 
+TEST_CASE("input lists and raw tensors parse from memory as from their files", "[io]") {
+  auto list = parse_input_list("a:=x0.raw b:=/abs/y0.raw\n#out\n\nx1.raw\n", "/lists/list.txt");
+  REQUIRE(list.is_ok());
+  CHECK(list->path == "/lists/list.txt");
+  CHECK(list->line_numbers == std::vector<int>{1, 4});
+  CHECK(list->inferences[0][0].path == "/lists/x0.raw");
+  CHECK(list->inferences[0][1].path == "/abs/y0.raw");
+  CHECK(list->requested_tensors == std::vector<std::string>{"out"});
+  CHECK(parse_input_list("x:=\n", "l.txt").status().message().find("l.txt:1") != std::string::npos);
+
+  const std::vector<float> values{1.5f, -2.f, 300.f, 4.f};
+  const std::string bytes(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+  auto t = parse_raw_float(bytes, {2, 2}, "in.raw", "x");
+  REQUIRE(t.is_ok());
+  CHECK(t->data<float>()[2] == 300.f);
+  auto codes = parse_raw_float(bytes, {4}, "in.raw", "x", DType::kS64);
+  REQUIRE(codes.is_ok());
+  CHECK(codes->to_int_vector() == std::vector<int64_t>{1, -2, 300, 4});
+  auto wrong = parse_raw_float(bytes, {3}, "in.raw", "x");
+  REQUIRE_FALSE(wrong.is_ok());
+  CHECK(wrong.status().message().find("'in.raw' has 16 bytes") != std::string::npos);
+  CHECK(wrong.status().message().find("needs 12") != std::string::npos);
+}
+
 TEST_CASE("tensor file names are reversible and contain no path separators", "[io]") {
   for (std::string name : {"conv1/out:0", "plain", "100%", "a\\b", ".", "..", "x%2Fy"}) {
     const std::string file = tensor_file_name(name);

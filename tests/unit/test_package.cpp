@@ -135,6 +135,25 @@ TEST_CASE("a package reads back as the graph that was written", "[package]") {
     if (n->name == "Convolution28") CHECK(n->attr_float("fused_min", -1.f) == 0.f);
 }
 
+TEST_CASE("a package in memory loads as its files do, with the same checks", "[package]") {
+  auto g = quantized_mnist();
+  auto pkg = build_package(*g, PackageProvenance{}, "model.bin");
+  REQUIRE(pkg.is_ok());
+  auto back = read_package_from_memory(pkg->document.dump(), pkg->blob, "mem/model.qgraph.json");
+  INFO(back.status().message());
+  REQUIRE(back.is_ok());
+  CHECK((*back)->nodes().size() == g->nodes().size());
+  std::string corrupt = pkg->blob;
+  corrupt[10] = static_cast<char>(corrupt[10] ^ 0x55);
+  auto bad = read_package_from_memory(pkg->document.dump(), corrupt, "mem/model.qgraph.json");
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message().find("mem/model.bin: blob checksum does not match") != std::string::npos);
+  auto short_blob = read_package_from_memory(pkg->document.dump(), pkg->blob.substr(1), "mem/model.qgraph.json");
+  CHECK(short_blob.status().message().find("bytes, the qgraph says") != std::string::npos);
+  auto not_json = read_package_from_memory("{\"format\": ", pkg->blob, "mem/model.qgraph.json");
+  CHECK(not_json.status().message().find("mem/model.qgraph.json: not valid JSON") != std::string::npos);
+}
+
 TEST_CASE("a damaged package is refused with the documented error", "[package]") {
   auto g = quantized_mnist();
   SECTION("a corrupted blob") {
