@@ -10,6 +10,7 @@
 
 #include "core/read_file.h"
 #include "io/atomic_file.h"
+#include "runtime/reference/reference_kernels.h"
 
 namespace qf {
 
@@ -26,25 +27,6 @@ std::vector<std::string> split_ws(const std::string& line) {
   std::istringstream ss(line);
   std::string tok;
   while (ss >> tok) out.push_back(tok);
-  return out;
-}
-
-Tensor convert_from_float(const Tensor& f, DType to) {
-  if (to == DType::kF32) return f;
-  Tensor out(to, f.shape());
-  const float* src = f.data<float>();
-  for (int64_t i = 0; i < f.numel(); ++i) {
-    switch (to) {
-      case DType::kF64: out.data<double>()[i] = src[i]; break;
-      case DType::kS64: out.data<int64_t>()[i] = static_cast<int64_t>(src[i]); break;
-      case DType::kS32: out.data<int32_t>()[i] = static_cast<int32_t>(src[i]); break;
-      case DType::kS8: out.data<int8_t>()[i] = static_cast<int8_t>(src[i]); break;
-      case DType::kU8: out.data<uint8_t>()[i] = static_cast<uint8_t>(src[i]); break;
-      case DType::kBool: out.data<uint8_t>()[i] = src[i] != 0.f; break;
-      case DType::kF16: out.data<uint16_t>()[i] = float_to_half(src[i]); break;
-      case DType::kF32: break;
-    }
-  }
   return out;
 }
 
@@ -107,7 +89,11 @@ Result<Tensor> parse_raw_float(const std::string& bytes, const Shape& shape, con
   QF_RETURN_IF_ERROR(check_raw_size(bytes.size(), shape, path, tensor_name));
   Tensor t(DType::kF32, shape);
   if (!bytes.empty()) std::memcpy(t.bytes(), bytes.data(), bytes.size());
-  return convert_from_float(t, dtype);
+  if (dtype == DType::kF32) return t;
+  // As ONNX's Cast: a plain static_cast is undefined for NaN and out-of-range values.
+  Tensor converted(dtype, shape);
+  QF_RETURN_IF_ERROR(cast_tensor(t, converted));
+  return converted;
 }
 
 Result<Tensor> read_raw_float(const std::string& path, const Shape& shape, const std::string& tensor_name,

@@ -33,7 +33,8 @@ Result<InputList> parse_input_list(const std::string& text, const std::string& p
 // converted to each input's dtype. A file of the wrong size is an error naming both sizes.
 Result<std::vector<Tensor>> load_inference_inputs(const InputList& list, size_t index, const Graph& graph);
 
-// Headerless float32 little-endian, ONNX layout, converted to `dtype` (an input's dtype).
+// Headerless float32 little-endian, ONNX layout, converted to `dtype` (an input's dtype) as ONNX's
+// Cast converts (NaN to 0 for integers, out-of-range values saturated to int64 and then wrapped).
 Result<Tensor> read_raw_float(const std::string& path, const Shape& shape, const std::string& tensor_name,
                               DType dtype = DType::kF32);
 // The same from the file's bytes (read_raw_float checks the file's size, reads it and calls this).

@@ -2,7 +2,9 @@
 // Input lists (QNN syntax), raw tensors and tensor file names.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 
 #include "io/atomic_file.h"
@@ -85,6 +87,13 @@ TEST_CASE("input lists and raw tensors parse from memory as from their files", "
   auto codes = parse_raw_float(bytes, {4}, "in.raw", "x", DType::kS64);
   REQUIRE(codes.is_ok());
   CHECK(codes->to_int_vector() == std::vector<int64_t>{1, -2, 300, 4});
+  // NaN and out-of-range values convert as ONNX's Cast does, not as an undefined static_cast.
+  const std::vector<float> odd{std::nanf(""), 3e38f, -2.5f, 1e10f};
+  const std::string odd_bytes(reinterpret_cast<const char*>(odd.data()), odd.size() * sizeof(float));
+  auto s64 = parse_raw_float(odd_bytes, {4}, "odd.raw", "x", DType::kS64);
+  REQUIRE(s64.is_ok());
+  CHECK(s64->to_int_vector() ==
+        std::vector<int64_t>{0, std::numeric_limits<int64_t>::max(), -2, int64_t{10000000000}});
   auto wrong = parse_raw_float(bytes, {3}, "in.raw", "x");
   REQUIRE_FALSE(wrong.is_ok());
   CHECK(wrong.status().message().find("'in.raw' has 16 bytes") != std::string::npos);

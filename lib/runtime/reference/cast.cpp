@@ -100,15 +100,9 @@ Status visit_dtype(DType t, F&& f) {
 
 }  // namespace
 
-Status ref_Cast(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
-  if (inputs.empty() || !inputs[0] || outputs.empty() || !outputs[0])
-    return internal_error("{}: input or output missing", node.describe());
-  const Tensor& x = *inputs[0];
-  Tensor& y = *outputs[0];
-  const std::optional<DType> to = dtype_from_onnx(static_cast<int>(node.attr_int("to", 0)));
-  if (!to || *to != y.dtype() || y.shape() != x.shape())
-    return internal_error("{}: output {} {} does not match the cast of {}", node.describe(),
-                          dtype_name(y.dtype()), shape_to_string(y.shape()), shape_to_string(x.shape()));
+Status cast_tensor(const Tensor& x, Tensor& y) {
+  if (y.shape() != x.shape())
+    return internal_error("cast of a {} tensor into a {} one", shape_to_string(x.shape()), shape_to_string(y.shape()));
   return visit_dtype(x.dtype(), [&](auto src_tag) {
     using Src = typename decltype(src_tag)::type;
     return visit_dtype(y.dtype(), [&](auto dst_tag) {
@@ -119,6 +113,18 @@ Status ref_Cast(const Node& node, std::span<const Tensor* const> inputs, std::sp
       return Status::ok();
     });
   });
+}
+
+Status ref_Cast(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+  if (inputs.empty() || !inputs[0] || outputs.empty() || !outputs[0])
+    return internal_error("{}: input or output missing", node.describe());
+  const Tensor& x = *inputs[0];
+  Tensor& y = *outputs[0];
+  const std::optional<DType> to = dtype_from_onnx(static_cast<int>(node.attr_int("to", 0)));
+  if (!to || *to != y.dtype() || y.shape() != x.shape())
+    return internal_error("{}: output {} {} does not match the cast of {}", node.describe(),
+                          dtype_name(y.dtype()), shape_to_string(y.shape()), shape_to_string(x.shape()));
+  return cast_tensor(x, y);
 }
 
 }  // namespace qf
