@@ -268,7 +268,10 @@ class Loader {
 
   Result<AttrValue> read_attribute(const json& a, const std::string& where) {
     if (!a.is_object() || a.size() != 1) return error(where, "must be an object with one typed value");
-    const auto& [type, v] = *a.items().begin();
+    // Not `*a.items().begin()`: that dereferences a temporary iteration proxy, gone at the ';'.
+    const auto entry = a.begin();
+    const std::string& type = entry.key();
+    const json& v = entry.value();
     if (type == "int" && v.is_number_integer()) return AttrValue(v.get<int64_t>());
     if (type == "float" && v.is_number()) return AttrValue(v.get<float>());
     if (type == "string" && v.is_string()) return AttrValue(v.get<std::string>());
