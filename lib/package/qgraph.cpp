@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -97,6 +98,13 @@ std::vector<const Value*> tensor_order(const Graph& graph, const std::vector<Nod
 
 // ---- reading ----
 
+// Members read with a type check first: json::value(key, default) throws when the member has
+// another type than the default, and get<int64_t>() of a float is undefined past int64's range.
+std::string string_member(const json& object, const char* key) {
+  const json& v = object.value(key, json());
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
 Status blob_size_error(const std::string& blob_path, uintmax_t size, uint64_t expected) {
   return bad_input("{}: blob has {} bytes, the qgraph says {} (truncated or replaced?)", blob_path, size, expected);
 }
@@ -114,7 +122,7 @@ class Loader {
   using BlobSource = std::function<Result<std::string>(const std::string& blob_path, uint64_t expected_size)>;
 
   Result<std::unique_ptr<Graph>> load(const json& doc, const BlobSource& blob_source) {
-    if (!doc.is_object() || doc.value("format", "") != kQgraphFormat)
+    if (!doc.is_object() || string_member(doc, "format") != kQgraphFormat)
       return bad_input("{}: not a qforge quantized graph (no \"format\": \"{}\")", path_, kQgraphFormat);
     if (!doc.contains("version") || !doc["version"].is_number_integer() || doc["version"].get<int64_t>() != kQgraphVersion)
       return bad_input("{}: qgraph version {} is not supported (this qforge reads version {})", path_,
@@ -124,8 +132,8 @@ class Loader {
     QF_ASSIGN_OR_RETURN(std::string blob, read_blob(doc, blob_source));
     auto graph = std::make_unique<Graph>();
     if (doc.contains("source") && doc["source"].is_object()) {
-      graph->opset = doc["source"].value("opset", int64_t{0});
-      graph->ir_version = doc["source"].value("ir_version", int64_t{0});
+      QF_ASSIGN_OR_RETURN(graph->opset, int_member(doc["source"], "opset", 0, "source"));
+      QF_ASSIGN_OR_RETURN(graph->ir_version, int_member(doc["source"], "ir_version", 0, "source"));
     }
     graph->source_path = path_;
     QF_RETURN_IF_ERROR(read_tensors(doc["tensors"], blob, *graph));
@@ -161,6 +169,14 @@ class Loader {
     return bytes;
   }
 
+  // An optional integer member: `fallback` when absent, an error naming it when not an integer.
+  Result<int64_t> int_member(const json& object, const char* key, int64_t fallback, const std::string& where) {
+    const json& v = object.value(key, json());
+    if (v.is_null()) return fallback;
+    if (!v.is_number_integer()) return error(fmt::format("{}.{}", where, key), "must be an integer");
+    return v.get<int64_t>();
+  }
+
   Result<Encoding> read_encoding(const json& e, const std::string& where, EncodingSource* source) {
     if (!e.is_object()) return error(where, "must be an object");
     Encoding enc;
@@ -172,22 +188,29 @@ class Loader {
       return error(where, "needs boolean signed and symmetric");
     enc.is_signed = e["signed"].get<bool>();
     enc.symmetric = e["symmetric"].get<bool>();
-    enc.axis = static_cast<int>(e.value("axis", int64_t{-1}));
+    QF_ASSIGN_OR_RETURN(const int64_t axis, int_member(e, "axis", -1, where));
+    if (axis < -1 || axis > std::numeric_limits<int>::max())
+      return error(where + ".axis", fmt::format("{} is neither -1 nor a dimension", axis));
+    enc.axis = static_cast<int>(axis);
     const json& scales = e.value("scale", json());
     const json& offsets = e.value("offset", json());
     if (!scales.is_array() || scales.empty() || !offsets.is_array() || offsets.size() != scales.size())
       return error(where, "needs scale and offset lists of one length");
     for (size_t c = 0; c < scales.size(); ++c) {
-      if (!scales[c].is_number() || !(scales[c].get<double>() > 0) || !std::isfinite(scales[c].get<double>()))
+      // A normal float: a double past float's range or below its smallest normal would become an
+      // infinite or zero scale.
+      const double scale = scales[c].is_number() ? scales[c].get<double>() : 0.0;
+      if (!(scale > 0) || scale > std::numeric_limits<float>::max() || !std::isnormal(static_cast<float>(scale)))
         return error(fmt::format("{}.scale[{}]", where, c), "must be a positive number");
       if (!offsets[c].is_number_integer()) return error(fmt::format("{}.offset[{}]", where, c), "must be an integer");
-      enc.scale.push_back(scales[c].get<float>());
+      enc.scale.push_back(static_cast<float>(scale));
       enc.offset.push_back(offsets[c].get<int64_t>());
-      if (-enc.offset.back() < enc.qmin() || -enc.offset.back() > enc.qmax())
+      // The zero point -offset in [qmin, qmax], without negating (offset may be int64's minimum).
+      if (enc.offset.back() < -enc.qmax() || enc.offset.back() > -enc.qmin())
         return error(fmt::format("{}.offset[{}]", where, c), "puts the zero point outside the grid");
     }
     if ((enc.axis < 0) != (scales.size() == 1)) return error(where, "axis -1 needs one scale, an axis several");
-    const auto s = encoding_source_from_name(e.value("source", ""));
+    const auto s = encoding_source_from_name(string_member(e, "source"));
     if (!s) return error(where + ".source", "must be calibration, override, qdq or propagated");
     *source = *s;
     return enc;
@@ -201,7 +224,7 @@ class Loader {
       if (!t.is_object() || !t.contains("name") || !t["name"].is_string()) return error(where, "needs a name");
       const std::string name = t["name"].get<std::string>();
       const std::string at = fmt::format("{} ('{}')", where, name);
-      auto dtype = dtype_from_name(t.value("dtype", ""));
+      auto dtype = dtype_from_name(string_member(t, "dtype"));
       if (!dtype) return error(at + ".dtype", "is not a known dtype");
       if (!t.contains("shape") || !t["shape"].is_array()) return error(at + ".shape", "must be a list");
       Shape shape;
@@ -239,7 +262,7 @@ class Loader {
     if (!d.is_object() || !d.value("offset", json()).is_number_unsigned() || !d.value("size", json()).is_number_unsigned())
       return error(where, "needs offset and size");
     const uint64_t offset = d["offset"].get<uint64_t>(), size = d["size"].get<uint64_t>();
-    const std::string stored = d.value("dtype", "");
+    const std::string stored = string_member(d, "dtype");
     if (offset % kBlobAlignment != 0) return error(where + ".offset", fmt::format("{} is not {}-byte aligned", offset, kBlobAlignment));
     if (offset > blob.size() || size > blob.size() - offset)
       return error(where, fmt::format("bytes [{}, {}) lie outside the {}-byte blob", offset, offset + size, blob.size()));
