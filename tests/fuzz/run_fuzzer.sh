@@ -3,9 +3,9 @@
 #   Runs one libFuzzer target for SECONDS on a copy of the seed folders (missing ones are skipped)
 #   in SCRATCH/corpus, so the repository is never written to: new interesting inputs go to
 #   SCRATCH/corpus, crash / leak / timeout / oom inputs to SCRATCH/artifacts, the whole log to
-#   SCRATCH/fuzz.log. Prints libFuzzer's final stats and, on failure, its report; exits non-zero
-#   when the run crashed, leaked, timed out or ran out of memory. scripts/fuzz.sh and the ctest
-#   smoke runs (tests/fuzz/CMakeLists.txt) both call it.
+#   SCRATCH/fuzz.log; dictionaries/<target>.dict is passed when it exists. Prints libFuzzer's
+#   final stats and, on failure, its report; exits non-zero when the run crashed, leaked, timed
+#   out or ran out of memory. scripts/fuzz.sh and the ctest smoke runs both call it.
 set -uo pipefail
 
 if (($# < 3)); then
@@ -23,6 +23,9 @@ done
 extra_flags=("$@")
 
 name=$(basename "$binary")
+# A target's dictionary, when it has one: tokens of its format that mutation rarely spells.
+dictionary=$(dirname "$0")/dictionaries/${name#fuzz_}.dict
+[[ -f $dictionary ]] && extra_flags=("-dict=$dictionary" "${extra_flags[@]}")
 rm -rf "$scratch"
 mkdir -p "$scratch/corpus" "$scratch/artifacts"
 for dir in "${seed_dirs[@]}"; do
@@ -33,7 +36,8 @@ echo "$name: ${seconds}s on $seeds seed inputs (log: $scratch/fuzz.log)"
 
 # The limits make an unbounded allocation or a hang a reported failure rather than a stalled
 # machine: 2 GB for one allocation or the whole process, 10 s for one input.
-"$binary" -max_total_time="$seconds" -print_final_stats=1 \
+UBSAN_OPTIONS=print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS} \
+  "$binary" -max_total_time="$seconds" -print_final_stats=1 \
   -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 \
   -artifact_prefix="$scratch/artifacts/" "${extra_flags[@]}" "$scratch/corpus" >"$scratch/fuzz.log" 2>&1
 status=$?
