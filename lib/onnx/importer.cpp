@@ -6,6 +6,8 @@
 #include <fmt/ranges.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -37,26 +39,51 @@ Result<Shape> checked_dims(const google::protobuf::RepeatedField<int64_t>& dims,
   return shape;
 }
 
+// An external_data offset or length: decimal digits, as ONNX writes them (std::stoll would throw
+// on anything else and accept signs and trailing junk).
+std::optional<int64_t> external_data_size(const std::string& text) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || text[0] == '-' || ec != std::errc() || stop != end) return std::nullopt;
+  return value;
+}
+
 Result<std::string> external_bytes(const onnx::TensorProto& t, const fs::path& base_dir, const std::string& where) {
   std::string location;
-  int64_t offset = 0, length = -1;
+  int64_t offset = 0;
+  std::optional<int64_t> length;
   for (const auto& kv : t.external_data()) {
     if (kv.key() == "location") location = kv.value();
-    if (kv.key() == "offset") offset = std::stoll(kv.value());
-    if (kv.key() == "length") length = std::stoll(kv.value());
+    if (kv.key() != "offset" && kv.key() != "length") continue;
+    const auto value = external_data_size(kv.value());
+    if (!value) return bad_input("{}: external data {} '{}' is not a byte count", where, kv.key(), kv.value());
+    if (kv.key() == "offset") {
+      offset = *value;
+    } else {
+      length = *value;
+    }
   }
   if (location.empty()) return bad_input("{}: external data without a location", where);
-  const fs::path file = base_dir / location;
+  // ONNX: a path relative to the model's folder, without "..": a model must not make qforge read
+  // files elsewhere on the machine.
+  const fs::path relative(location);
+  if (relative.is_absolute() || std::find(relative.begin(), relative.end(), "..") != relative.end())
+    return bad_input("{}: external data location '{}' is not a path inside the model's folder", where, location);
+  const fs::path file = base_dir / relative;
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec))
+    return bad_input("{}: external data file '{}' is missing (or not a regular file)", where, file.string());
+  const auto size = static_cast<int64_t>(fs::file_size(file, ec));
+  if (ec) return bad_input("{}: cannot read external data file '{}': {}", where, file.string(), ec.message());
+  if (offset > size || (length && *length > size - offset))
+    return bad_input("{}: external data file '{}' has {} bytes, offset {} and length {} reach past it", where,
+                     file.string(), size, offset, length ? fmt::to_string(*length) : "(rest of the file)");
+  const int64_t count = length.value_or(size - offset);
   std::ifstream in(file, std::ios::binary);
-  if (!in) return bad_input("{}: external data file '{}' is missing", where, file.string());
-  in.seekg(0, std::ios::end);
-  const int64_t size = in.tellg();
-  if (length < 0) length = size - offset;
-  if (offset < 0 || offset + length > size)
-    return bad_input("{}: external data file '{}' has {} bytes, needs {}", where, file.string(), size, offset + length);
-  std::string bytes(static_cast<size_t>(length), '\0');
+  std::string bytes(static_cast<size_t>(count), '\0');
   in.seekg(offset);
-  in.read(bytes.data(), length);
+  if (!in.read(bytes.data(), count)) return bad_input("{}: cannot read external data file '{}'", where, file.string());
   return bytes;
 }
 

@@ -211,6 +211,44 @@ TEST_CASE("A missing external data file is named", "[importer]") {
   CHECK(g.status().message().find("weights_that_are_not_there.bin") != std::string::npos);
 }
 
+TEST_CASE("External data stays in the model's folder and its offsets are byte counts", "[importer]") {
+  const auto dir = std::filesystem::temp_directory_path() / "qforge_test_external_data";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "w.bin", std::ios::binary) << std::string(32, '\0');
+  const auto error_with = [&](const std::vector<std::pair<std::string, std::string>>& entries) {
+    OnnxBuilder b(13);
+    b.input("x", {1, 2}).output("y");
+    auto* w = b.model().mutable_graph()->add_initializer();
+    w->set_name("w");
+    w->set_data_type(onnx::TensorProto::FLOAT);
+    w->add_dims(2);
+    w->add_dims(2);
+    w->set_data_location(onnx::TensorProto::EXTERNAL);
+    for (const auto& [key, value] : entries) {
+      auto* kv = w->add_external_data();
+      kv->set_key(key);
+      kv->set_value(value);
+    }
+    b.node("MatMul", {"x", "w"}, {"y"}, "mm");
+    auto g = import_onnx_bytes(b.bytes(), (dir / "model.onnx").string());
+    if (g.is_ok()) return std::string("imported");
+    CHECK(g.status().code() == StatusCode::kBadInput);
+    return g.status().message();
+  };
+  CHECK(error_with({{"location", "w.bin"}, {"offset", "16"}}) == "imported");
+  CHECK(error_with({{"location", "w.bin"}, {"length", "16"}}) == "imported");
+  CHECK(error_with({{"location", "w.bin"}, {"offset", "0x10"}}).find("offset '0x10' is not a byte count") !=
+        std::string::npos);
+  CHECK(error_with({{"location", "w.bin"}, {"length", "-16"}}).find("is not a byte count") != std::string::npos);
+  CHECK(error_with({{"location", "w.bin"}, {"offset", "99999999999999999999"}}).find("is not a byte count") !=
+        std::string::npos);
+  CHECK(error_with({{"location", "w.bin"}, {"offset", "9223372036854775807"}, {"length", "16"}})
+            .find("reach past it") != std::string::npos);
+  CHECK(error_with({{"location", "/etc/passwd"}}).find("not a path inside the model's folder") != std::string::npos);
+  CHECK(error_with({{"location", "../w.bin"}}).find("not a path inside the model's folder") != std::string::npos);
+  CHECK(error_with({{"location", "."}}).find("not a regular file") != std::string::npos);
+}
+
 TEST_CASE("input_dim option fixes a free batch and rejects unknown names", "[importer]") {
   OnnxBuilder b(13);
   b.input("x", {-1, 3}).output("y");
