@@ -13,6 +13,15 @@ int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
+std::optional<int64_t> checked_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || (d > 0 && n > kMaxTensorElements / d)) return std::nullopt;
+    n *= d;
+  }
+  return n;
+}
+
 std::string shape_to_string(const Shape& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,6 +19,13 @@ using Shape = std::vector<int64_t>;
 
 // Number of elements; 1 for a scalar (empty shape). Dims must be known (>= 0).
 int64_t shape_numel(const Shape& shape);
+
+// No tensor qforge reads from a file or infers has more elements: a guard, checked before
+// anything is allocated, against shapes that overflow int64 arithmetic or ask for absurd memory.
+inline constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
+// The number of elements when every dim is known (>= 0) and the product is at most
+// kMaxTensorElements (computed without overflow); nullopt otherwise.
+std::optional<int64_t> checked_numel(const Shape& shape);
 std::string shape_to_string(const Shape& shape);
 
 // How a tensor's elements are ordered in memory. Kernels see ONNX order (kPlain) unless they

@@ -24,18 +24,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Guards against shapes that would ask for absurd allocations before anything is allocated.
-constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
-
 Result<Shape> checked_dims(const google::protobuf::RepeatedField<int64_t>& dims, const std::string& where) {
   Shape shape(dims.begin(), dims.end());
-  int64_t n = 1;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     if (d < 0) return bad_input("{}: negative dimension in shape {}", where, shape_to_string(shape));
-    if (d != 0 && n > kMaxTensorElements / d)
-      return bad_input("{}: shape {} is too large", where, shape_to_string(shape));
-    n *= d;
-  }
+  if (!checked_numel(shape)) return bad_input("{}: shape {} is too large", where, shape_to_string(shape));
   return shape;
 }
 

@@ -228,13 +228,12 @@ class Loader {
       if (!dtype) return error(at + ".dtype", "is not a known dtype");
       if (!t.contains("shape") || !t["shape"].is_array()) return error(at + ".shape", "must be a list");
       Shape shape;
-      int64_t numel = 1;
       for (const json& d : t["shape"]) {
-        if (!d.is_number_integer() || d.get<int64_t>() < 0 || (d.get<int64_t>() > 0 && numel > (int64_t{1} << 40) / d.get<int64_t>()))
-          return error(at + ".shape", "must hold non-negative dimensions of a tensor that fits in memory");
+        if (!d.is_number_integer()) return error(at + ".shape", "must be a list of integers");
         shape.push_back(d.get<int64_t>());
-        numel *= shape.back();
       }
+      const std::optional<int64_t> numel = checked_numel(shape);
+      if (!numel) return error(at + ".shape", "must hold non-negative dimensions of a tensor that fits in memory");
       auto added = graph.add_value(name);
       if (!added.is_ok()) return error(at, added.status().message());
       Value* v = *added;
@@ -248,7 +247,7 @@ class Loader {
         v->encoding = e;
         v->encoding_source = source;
       }
-      if (t.contains("data")) QF_RETURN_IF_ERROR(read_data(t["data"], at + ".data", blob, numel, *v, sections));
+      if (t.contains("data")) QF_RETURN_IF_ERROR(read_data(t["data"], at + ".data", blob, *numel, *v, sections));
     }
     std::sort(sections.begin(), sections.end());
     for (size_t i = 1; i < sections.size(); ++i)

@@ -201,7 +201,11 @@ Result<ResizePlan> resize_plan(const Node& node, const std::vector<int64_t>& in_
       if (!(s > 0)) return bad_input("{}: scale {} must be positive", node.describe(), s);
       plan.scales[a] = s;
       const double extent = crop ? plan.roi_end[a] - plan.roi_start[a] : 1.0;
-      plan.out[a] = in_shape[a] < 0 ? -1 : static_cast<int64_t>(std::floor(in_shape[a] * extent * s));
+      if (in_shape[a] < 0) {
+        plan.out[a] = -1;
+      } else {
+        QF_ASSIGN_OR_RETURN(plan.out[a], dimension_from_double(node, std::floor(in_shape[a] * extent * s)));
+      }
     }
     return plan;
   }
@@ -236,7 +240,10 @@ Result<ResizePlan> resize_plan(const Node& node, const std::vector<int64_t>& in_
   for (size_t j = 0; j < na; ++j) {
     const size_t a = static_cast<size_t>(axes[j]);
     plan.scales[a] = common.value_or(1.0);
-    plan.out[a] = common ? static_cast<int64_t>(std::round(*common * static_cast<double>(in_shape[a]))) : -1;
+    plan.out[a] = -1;
+    if (common) {
+      QF_ASSIGN_OR_RETURN(plan.out[a], dimension_from_double(node, std::round(*common * static_cast<double>(in_shape[a]))));
+    }
   }
   return plan;
 }
