@@ -249,6 +249,22 @@ TEST_CASE("External data stays in the model's folder and its offsets are byte co
   CHECK(error_with({{"location", "."}}).find("not a regular file") != std::string::npos);
 }
 
+TEST_CASE("An inferred shape past 2^40 elements is refused before anything is folded", "[importer]") {
+  OnnxBuilder b(13);
+  b.output("y");
+  auto* shape = b.model().mutable_graph()->add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto::INT64);
+  shape->add_dims(2);
+  shape->add_int64_data(10);
+  shape->add_int64_data(int64_t{1} << 62);
+  b.node("ConstantOfShape", {"shape"}, {"y"}, "fill");
+  auto g = import_onnx_bytes(b.bytes(), "huge.onnx");
+  REQUIRE_FALSE(g.is_ok());
+  CHECK(g.status().code() == StatusCode::kBadInput);
+  CHECK(g.status().message().find("more than 2^40 elements") != std::string::npos);
+}
+
 TEST_CASE("input_dim option fixes a free batch and rejects unknown names", "[importer]") {
   OnnxBuilder b(13);
   b.input("x", {-1, 3}).output("y");
