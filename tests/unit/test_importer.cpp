@@ -265,6 +265,39 @@ TEST_CASE("An inferred shape past 2^40 elements is refused before anything is fo
   CHECK(g.status().message().find("more than 2^40 elements") != std::string::npos);
 }
 
+TEST_CASE("Pads, windows and strides past 2^40 are refused, not overflowed", "[importer]") {
+  const auto import_error = [](OnnxBuilder& b) {
+    auto g = import_onnx_bytes(b.bytes(), "window.onnx");
+    REQUIRE_FALSE(g.is_ok());
+    CHECK(g.status().code() == StatusCode::kBadInput);
+    return g.status().message();
+  };
+  OnnxBuilder pad(13);
+  pad.input("x", {1, 4}).output("y");
+  auto* pads = pad.model().mutable_graph()->add_initializer();
+  pads->set_name("pads");
+  pads->set_data_type(onnx::TensorProto::INT64);
+  pads->add_dims(4);
+  for (int64_t p : {int64_t{0}, int64_t{1} << 62, int64_t{0}, int64_t{1} << 62}) pads->add_int64_data(p);
+  pad.node("Pad", {"x", "pads"}, {"y"}, "pad");
+  CHECK(import_error(pad).find("pad 4611686018427387904 is out of range") != std::string::npos);
+
+  OnnxBuilder pool(13);
+  pool.input("x", {1, 1, 8}).output("y");
+  auto& max_pool = pool.node("MaxPool", {"x"}, {"y"}, "pool");
+  OnnxBuilder::attr(max_pool, "kernel_shape", std::vector<int64_t>{3});
+  OnnxBuilder::attr(max_pool, "dilations", std::vector<int64_t>{int64_t{1} << 40});
+  CHECK(import_error(pool).find("a window of 2 x 1099511627776 elements is out of range") != std::string::npos);
+
+  OnnxBuilder strided(13);
+  strided.input("x", {1, 1, 8}).output("y");
+  auto& big_stride = strided.node("MaxPool", {"x"}, {"y"}, "pool");
+  OnnxBuilder::attr(big_stride, "kernel_shape", std::vector<int64_t>{1});
+  OnnxBuilder::attr(big_stride, "strides", std::vector<int64_t>{int64_t{1} << 62});
+  CHECK(import_error(strided).find("attribute strides value 4611686018427387904 is out of range") !=
+        std::string::npos);
+}
+
 TEST_CASE("input_dim option fixes a free batch and rejects unknown names", "[importer]") {
   OnnxBuilder b(13);
   b.input("x", {-1, 3}).output("y");
