@@ -282,19 +282,17 @@ TEST_CASE("Pads, windows and strides past 2^40 are refused, not overflowed", "[i
   pad.node("Pad", {"x", "pads"}, {"y"}, "pad");
   CHECK(import_error(pad).find("pad 4611686018427387904 is out of range") != std::string::npos);
 
-  OnnxBuilder pool(13);
-  pool.input("x", {1, 1, 8}).output("y");
-  auto& max_pool = pool.node("MaxPool", {"x"}, {"y"}, "pool");
-  OnnxBuilder::attr(max_pool, "kernel_shape", std::vector<int64_t>{3});
-  OnnxBuilder::attr(max_pool, "dilations", std::vector<int64_t>{int64_t{1} << 40});
-  CHECK(import_error(pool).find("a window of 2 x 1099511627776 elements is out of range") != std::string::npos);
-
-  OnnxBuilder strided(13);
-  strided.input("x", {1, 1, 8}).output("y");
-  auto& big_stride = strided.node("MaxPool", {"x"}, {"y"}, "pool");
-  OnnxBuilder::attr(big_stride, "kernel_shape", std::vector<int64_t>{1});
-  OnnxBuilder::attr(big_stride, "strides", std::vector<int64_t>{int64_t{1} << 62});
-  CHECK(import_error(strided).find("attribute strides value 4611686018427387904 is out of range") !=
+  const auto max_pool_error = [&](int64_t kernel, const std::string& key, int64_t value) {
+    OnnxBuilder pool(13);
+    pool.input("x", {1, 1, 8}).output("y");
+    auto& node = pool.node("MaxPool", {"x"}, {"y"}, "pool");
+    OnnxBuilder::attr(node, "kernel_shape", std::vector<int64_t>{kernel});
+    OnnxBuilder::attr(node, key, std::vector<int64_t>{value});
+    return import_error(pool);
+  };
+  CHECK(max_pool_error(3, "dilations", int64_t{1} << 40).find("a window of 2 x 1099511627776 elements is out of range") !=
+        std::string::npos);
+  CHECK(max_pool_error(1, "strides", int64_t{1} << 62).find("attribute strides value 4611686018427387904 is out of range") !=
         std::string::npos);
 }
 
