@@ -80,12 +80,20 @@ Result<std::string> external_bytes(const onnx::TensorProto& t, const fs::path& b
   return bytes;
 }
 
+// How many values the typed field of `dtype` holds (ONNX keeps int8, uint8, bool and float16 in
+// int32_data).
+int64_t typed_value_count(const onnx::TensorProto& t, DType dtype) {
+  switch (dtype) {
+    case DType::kF32: return t.float_data_size();
+    case DType::kF64: return t.double_data_size();
+    case DType::kS64: return t.int64_data_size();
+    default: return t.int32_data_size();
+  }
+}
+
 template <typename Src, typename Dst>
-Status copy_typed(const Src& field, Dst* dst, int64_t numel, const std::string& where) {
-  if (static_cast<int64_t>(field.size()) != numel)
-    return bad_input("{}: has {} values, its shape needs {}", where, field.size(), numel);
-  for (int64_t i = 0; i < numel; ++i) dst[i] = static_cast<Dst>(field.Get(static_cast<int>(i)));
-  return Status::ok();
+void copy_typed(const Src& field, Dst* dst) {
+  for (int i = 0; i < field.size(); ++i) dst[i] = static_cast<Dst>(field.Get(i));
 }
 
 Result<Tensor> tensor_from_proto(const onnx::TensorProto& t, const fs::path& base_dir, const std::string& where) {
@@ -93,6 +101,7 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& t, const fs::path& bas
   if (!dtype) return unsupported("{}: ONNX data type {} is not supported", where, t.data_type());
   QF_ASSIGN_OR_RETURN(Shape shape, checked_dims(t.dims(), where));
   const int64_t numel = shape_numel(shape);
+  const size_t nbytes = static_cast<size_t>(numel) * dtype_size(*dtype);
 
   std::string external;
   const std::string* raw = nullptr;
@@ -102,24 +111,27 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& t, const fs::path& bas
   } else if (t.has_raw_data()) {
     raw = &t.raw_data();
   }
+  // The data must be there before the tensor is allocated: dims alone may ask for terabytes.
+  if (raw && raw->size() != nbytes)
+    return bad_input("{}: holds {} bytes, its shape {} of {} needs {}", where, raw->size(), shape_to_string(shape),
+                     dtype_name(*dtype), nbytes);
+  if (!raw && typed_value_count(t, *dtype) != numel)
+    return bad_input("{}: has {} values, its shape needs {}", where, typed_value_count(t, *dtype), numel);
 
   Tensor out(*dtype, shape);
   if (raw) {
-    if (raw->size() != out.nbytes())
-      return bad_input("{}: holds {} bytes, its shape {} of {} needs {}", where, raw->size(), shape_to_string(shape),
-                       dtype_name(*dtype), out.nbytes());
     if (!raw->empty()) std::memcpy(out.bytes(), raw->data(), raw->size());
-  } else {
-    switch (*dtype) {
-      case DType::kF32: QF_RETURN_IF_ERROR(copy_typed(t.float_data(), out.data<float>(), numel, where)); break;
-      case DType::kF64: QF_RETURN_IF_ERROR(copy_typed(t.double_data(), out.data<double>(), numel, where)); break;
-      case DType::kS64: QF_RETURN_IF_ERROR(copy_typed(t.int64_data(), out.data<int64_t>(), numel, where)); break;
-      case DType::kS32: QF_RETURN_IF_ERROR(copy_typed(t.int32_data(), out.data<int32_t>(), numel, where)); break;
-      case DType::kS8: QF_RETURN_IF_ERROR(copy_typed(t.int32_data(), out.data<int8_t>(), numel, where)); break;
-      case DType::kU8:
-      case DType::kBool: QF_RETURN_IF_ERROR(copy_typed(t.int32_data(), out.data<uint8_t>(), numel, where)); break;
-      case DType::kF16: QF_RETURN_IF_ERROR(copy_typed(t.int32_data(), out.data<uint16_t>(), numel, where)); break;
-    }
+    return out;
+  }
+  switch (*dtype) {
+    case DType::kF32: copy_typed(t.float_data(), out.data<float>()); break;
+    case DType::kF64: copy_typed(t.double_data(), out.data<double>()); break;
+    case DType::kS64: copy_typed(t.int64_data(), out.data<int64_t>()); break;
+    case DType::kS32: copy_typed(t.int32_data(), out.data<int32_t>()); break;
+    case DType::kS8: copy_typed(t.int32_data(), out.data<int8_t>()); break;
+    case DType::kU8:
+    case DType::kBool: copy_typed(t.int32_data(), out.data<uint8_t>()); break;
+    case DType::kF16: copy_typed(t.int32_data(), out.data<uint16_t>()); break;
   }
   return out;
 }

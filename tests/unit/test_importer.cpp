@@ -265,6 +265,22 @@ TEST_CASE("An inferred shape past 2^40 elements is refused before anything is fo
   CHECK(g.status().message().find("more than 2^40 elements") != std::string::npos);
 }
 
+TEST_CASE("An initializer whose dims ask for more than its data holds is refused unallocated", "[importer]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4}).output("y");
+  auto* w = b.model().mutable_graph()->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(int64_t{1} << 20);
+  w->add_dims(int64_t{1} << 19);  // 2 TB of float32
+  w->add_float_data(1.f);
+  b.node("MatMul", {"x", "w"}, {"y"}, "mm");
+  auto g = import_onnx_bytes(b.bytes(), "big_weights.onnx");
+  REQUIRE_FALSE(g.is_ok());
+  CHECK(g.status().code() == StatusCode::kBadInput);
+  CHECK(g.status().message().find("has 1 values, its shape needs 549755813888") != std::string::npos);
+}
+
 TEST_CASE("Pads, windows and strides past 2^40 are refused, not overflowed", "[importer]") {
   const auto import_error = [](OnnxBuilder& b) {
     auto g = import_onnx_bytes(b.bytes(), "window.onnx");
