@@ -34,17 +34,7 @@ struct Repr<Bool> {
 // undefined, saturate to int64 first and then wrap like any integer narrowing; NaN becomes 0.
 template <typename Dst>
 Dst float_to_int(double v) {
-  if (std::isnan(v)) return 0;
-  constexpr double kLimit = 9223372036854775808.0;  // 2^63
-  int64_t wide;
-  if (v >= kLimit) {
-    wide = std::numeric_limits<int64_t>::max();
-  } else if (v < -kLimit) {
-    wide = std::numeric_limits<int64_t>::lowest();
-  } else {
-    wide = static_cast<int64_t>(v);
-  }
-  return static_cast<Dst>(wide);  // modular since C++20
+  return static_cast<Dst>(float_to_int64(v));  // modular since C++20
 }
 
 template <typename Dst, typename Src>
