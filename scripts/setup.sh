@@ -6,14 +6,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${QFORGE_BUILD_DIR:-$repo/build}
 
-# third_party/README.md says what each package is for.
-"$repo/scripts/apt_install.sh" \
-  cmake ninja-build g++ \
-  libonnx-dev libprotobuf-dev \
-  libdnnl-dev ocl-icd-opencl-dev \
-  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev \
-  catch2 libonnx-testdata \
-  python3-onnx python3-numpy python3-jsonschema
+source "$repo/scripts/build_packages.sh"
+"$repo/scripts/apt_install.sh" "${qforge_build_packages[@]}"
 
 cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build_dir"

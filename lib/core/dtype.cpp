@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace qf {
 namespace {
@@ -44,6 +45,14 @@ std::optional<DType> dtype_from_onnx(int onnx_type) {
 }
 
 int dtype_to_onnx(DType t) { return info(t).onnx; }
+
+int64_t float_to_int64(double v) {
+  if (std::isnan(v)) return 0;
+  constexpr double kLimit = 9223372036854775808.0;  // 2^63, exact in double
+  if (v >= kLimit) return std::numeric_limits<int64_t>::max();
+  if (v < -kLimit) return std::numeric_limits<int64_t>::lowest();
+  return static_cast<int64_t>(v);
+}
 
 float half_to_float(uint16_t h) {
   const uint32_t sign = (h & 0x8000u) << 16;

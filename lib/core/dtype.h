@@ -30,5 +30,8 @@ template <> constexpr DType dtype_of<bool>() { return DType::kBool; }
 
 float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);
+// A float value as int64, truncated toward zero like numpy's astype; NaN becomes 0 and values past
+// int64's range saturate (a plain static_cast is undefined for both).
+int64_t float_to_int64(double v);
 
 }  // namespace qf

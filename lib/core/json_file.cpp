@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/json_file.h"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include "core/read_file.h"
 
 namespace qf {
 
@@ -36,13 +34,8 @@ Result<nlohmann::json> parse_json_text(const std::string& text, const std::strin
 }
 
 Result<nlohmann::json> read_json_file(const std::string& path, const char* what, int max_depth) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return bad_input("{} '{}' does not exist", what, path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return bad_input("cannot open {} '{}'", what, path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_json_text(ss.str(), path, max_depth);
+  QF_ASSIGN_OR_RETURN(std::string text, read_file_bytes(path, what));
+  return parse_json_text(text, path, max_depth);
 }
 
 }  // namespace qf

@@ -16,8 +16,7 @@ int64_t shape_numel(const Shape& shape) {
 std::optional<int64_t> checked_numel(const Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
-    if (d < 0) return std::nullopt;
-    if (d != 0 && n > kMaxTensorElements / d) return std::nullopt;
+    if (d < 0 || (d > 0 && n > kMaxTensorElements / d)) return std::nullopt;
     n *= d;
   }
   return n;
@@ -78,7 +77,7 @@ int64_t Tensor::element_as_int(int64_t i) const {
     case DType::kS8: return data<int8_t>()[i];
     case DType::kU8: return data<uint8_t>()[i];
     case DType::kBool: return data<uint8_t>()[i] ? 1 : 0;
-    default: return static_cast<int64_t>(element_as_double(i));
+    default: return float_to_int64(element_as_double(i));
   }
 }
 

@@ -20,10 +20,11 @@ using Shape = std::vector<int64_t>;
 // Number of elements; 1 for a scalar (empty shape). Dims must be known (>= 0).
 int64_t shape_numel(const Shape& shape);
 
-// The most elements qforge puts in one tensor (4 TiB of float32: past any machine, short of
-// int64 overflow), so that a shape a file declares is refused before anything is allocated.
+// No tensor qforge reads from a file or infers has more elements: a guard, checked before
+// anything is allocated, against shapes that overflow int64 arithmetic or ask for absurd memory.
 inline constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
-// shape_numel when every dim is >= 0 and the product stays within kMaxTensorElements.
+// The number of elements when every dim is known (>= 0) and the product is at most
+// kMaxTensorElements (computed without overflow); nullopt otherwise.
 std::optional<int64_t> checked_numel(const Shape& shape);
 std::string shape_to_string(const Shape& shape);
 

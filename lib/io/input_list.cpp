@@ -3,11 +3,14 @@
 
 #include <fmt/ranges.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "core/read_file.h"
 #include "io/atomic_file.h"
+#include "runtime/reference/reference_kernels.h"
 
 namespace qf {
 
@@ -27,35 +30,21 @@ std::vector<std::string> split_ws(const std::string& line) {
   return out;
 }
 
-Tensor convert_from_float(const Tensor& f, DType to) {
-  if (to == DType::kF32) return f;
-  Tensor out(to, f.shape());
-  const float* src = f.data<float>();
-  for (int64_t i = 0; i < f.numel(); ++i) {
-    switch (to) {
-      case DType::kF64: out.data<double>()[i] = src[i]; break;
-      case DType::kS64: out.data<int64_t>()[i] = static_cast<int64_t>(src[i]); break;
-      case DType::kS32: out.data<int32_t>()[i] = static_cast<int32_t>(src[i]); break;
-      case DType::kS8: out.data<int8_t>()[i] = static_cast<int8_t>(src[i]); break;
-      case DType::kU8: out.data<uint8_t>()[i] = static_cast<uint8_t>(src[i]); break;
-      case DType::kBool: out.data<uint8_t>()[i] = src[i] != 0.f; break;
-      case DType::kF16: out.data<uint16_t>()[i] = float_to_half(src[i]); break;
-      case DType::kF32: break;
-    }
-  }
-  return out;
+// A raw file holds exactly the float32 values of its tensor's shape.
+Status check_raw_size(uintmax_t actual, const Shape& shape, const std::string& path, const std::string& tensor_name) {
+  const uintmax_t needed = static_cast<uintmax_t>(shape_numel(shape)) * sizeof(float);
+  if (actual == needed) return Status::ok();
+  return bad_input("raw file '{}' has {} bytes; input '{}' {} float32 needs {}", path, actual, tensor_name,
+                   shape_to_string(shape), needed);
 }
 
 }  // namespace
 
-Result<InputList> read_input_list(const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return bad_input("input list '{}' does not exist", path);
-  std::ifstream in(path);
-  if (!in) return bad_input("cannot open input list '{}'", path);
+Result<InputList> parse_input_list(const std::string& text, const std::string& path) {
   InputList list;
   list.path = path;
   const fs::path base = fs::path(path).parent_path();
+  std::istringstream in(text);
   std::string line;
   int number = 0;
   while (std::getline(in, line)) {
@@ -90,18 +79,33 @@ Result<InputList> read_input_list(const std::string& path) {
   return list;
 }
 
-Result<Tensor> read_raw_float(const std::string& path, const Shape& shape, const std::string& tensor_name) {
+Result<InputList> read_input_list(const std::string& path) {
+  QF_ASSIGN_OR_RETURN(std::string text, read_file_bytes(path, "input list"));
+  return parse_input_list(text, path);
+}
+
+Result<Tensor> parse_raw_float(const std::string& bytes, const Shape& shape, const std::string& path,
+                               const std::string& tensor_name, DType dtype) {
+  QF_RETURN_IF_ERROR(check_raw_size(bytes.size(), shape, path, tensor_name));
+  Tensor t(DType::kF32, shape);
+  if (!bytes.empty()) std::memcpy(t.bytes(), bytes.data(), bytes.size());
+  if (dtype == DType::kF32) return t;
+  // As ONNX's Cast: a plain static_cast is undefined for NaN and out-of-range values.
+  Tensor converted(dtype, shape);
+  QF_RETURN_IF_ERROR(cast_tensor(t, converted));
+  return converted;
+}
+
+Result<Tensor> read_raw_float(const std::string& path, const Shape& shape, const std::string& tensor_name,
+                              DType dtype) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return bad_input("raw file '{}' for input '{}' does not exist", path, tensor_name);
+  // The size first, so that a wrong (perhaps huge) file is refused before it is read.
   const auto actual = fs::file_size(path, ec);
-  Tensor t(DType::kF32, shape);
-  if (ec || actual != t.nbytes())
-    return bad_input("raw file '{}' has {} bytes; input '{}' {} float32 needs {}", path, ec ? 0 : actual, tensor_name,
-                     shape_to_string(shape), t.nbytes());
-  std::ifstream in(path, std::ios::binary);
-  if (!in.read(reinterpret_cast<char*>(t.bytes()), static_cast<std::streamsize>(t.nbytes())))
-    return bad_input("cannot read raw file '{}'", path);
-  return t;
+  if (ec) return bad_input("cannot read raw file '{}': {}", path, ec.message());
+  QF_RETURN_IF_ERROR(check_raw_size(actual, shape, path, tensor_name));
+  QF_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path, "raw file"));
+  return parse_raw_float(bytes, shape, path, tensor_name, dtype);
 }
 
 Result<std::vector<float>> read_raw_float_values(const std::string& path) {
@@ -153,8 +157,9 @@ Result<std::vector<Tensor>> load_inference_inputs(const InputList& list, size_t 
   }
   std::vector<Tensor> tensors;
   for (size_t k = 0; k < inputs.size(); ++k) {
-    QF_ASSIGN_OR_RETURN(Tensor f, read_raw_float(by_input[k]->path, inputs[k]->type.shape, inputs[k]->name));
-    tensors.push_back(convert_from_float(f, inputs[k]->type.dtype));
+    QF_ASSIGN_OR_RETURN(Tensor t, read_raw_float(by_input[k]->path, inputs[k]->type.shape, inputs[k]->name,
+                                                 inputs[k]->type.dtype));
+    tensors.push_back(std::move(t));
   }
   return tensors;
 }

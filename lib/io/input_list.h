@@ -25,13 +25,21 @@ struct InputList {
 };
 
 Result<InputList> read_input_list(const std::string& path);
+// The same from the list's text (read_input_list reads the file and calls this); `path` is named
+// in errors and relative entries are resolved against its folder.
+Result<InputList> parse_input_list(const std::string& text, const std::string& path);
 
 // The tensors of inference `index`, in graph.inputs() order, read from float32 raw files and
 // converted to each input's dtype. A file of the wrong size is an error naming both sizes.
 Result<std::vector<Tensor>> load_inference_inputs(const InputList& list, size_t index, const Graph& graph);
 
-// Headerless float32 little-endian, ONNX layout.
-Result<Tensor> read_raw_float(const std::string& path, const Shape& shape, const std::string& tensor_name);
+// Headerless float32 little-endian, ONNX layout, converted to `dtype` (an input's dtype) as ONNX's
+// Cast converts (NaN to 0 for integers, out-of-range values saturated to int64 and then wrapped).
+Result<Tensor> read_raw_float(const std::string& path, const Shape& shape, const std::string& tensor_name,
+                              DType dtype = DType::kF32);
+// The same from the file's bytes (read_raw_float checks the file's size, reads it and calls this).
+Result<Tensor> parse_raw_float(const std::string& bytes, const Shape& shape, const std::string& path,
+                               const std::string& tensor_name, DType dtype = DType::kF32);
 Status write_raw_float(const std::string& path, const Tensor& t);
 // A whole raw file of unknown shape (an output written by qforge-net-run), as flat float32 values;
 // a bad_input naming the file when it is missing or its size is not a multiple of 4 bytes.

@@ -16,7 +16,7 @@ int64_t Node::attr_int(const std::string& key, int64_t fallback) const {
   auto it = attrs.find(key);
   if (it == attrs.end()) return fallback;
   if (auto* v = std::get_if<int64_t>(&it->second)) return *v;
-  if (auto* f = std::get_if<float>(&it->second)) return static_cast<int64_t>(*f);
+  if (auto* f = std::get_if<float>(&it->second)) return float_to_int64(*f);
   return fallback;
 }
 

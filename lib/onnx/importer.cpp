@@ -6,12 +6,15 @@
 #include <fmt/ranges.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "core/log.h"
+#include "core/read_file.h"
 #include "ir/verify.h"
 #include "onnx/canonicalize.h"
 #include "passes/propagate_shapes.h"
@@ -21,59 +24,76 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
-Result<std::string> read_file(const std::string& path, const char* what) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return bad_input("{} '{}' does not exist", what, path);
-  if (fs::is_directory(path, ec)) return bad_input("{} '{}' is a directory", what, path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return bad_input("cannot open {} '{}'", what, path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 Result<Shape> checked_dims(const google::protobuf::RepeatedField<int64_t>& dims, const std::string& where) {
   Shape shape(dims.begin(), dims.end());
-  int64_t n = 1;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     if (d < 0) return bad_input("{}: negative dimension in shape {}", where, shape_to_string(shape));
-    if (d != 0 && n > kMaxTensorElements / d)
-      return bad_input("{}: shape {} is too large", where, shape_to_string(shape));
-    n *= d;
-  }
+  if (!checked_numel(shape)) return bad_input("{}: shape {} is too large", where, shape_to_string(shape));
   return shape;
+}
+
+// An external_data offset or length: decimal digits, as ONNX writes them (std::stoll would throw
+// on anything else and accept signs and trailing junk).
+std::optional<int64_t> external_data_size(const std::string& text) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || text[0] == '-' || ec != std::errc() || stop != end) return std::nullopt;
+  return value;
 }
 
 Result<std::string> external_bytes(const onnx::TensorProto& t, const fs::path& base_dir, const std::string& where) {
   std::string location;
-  int64_t offset = 0, length = -1;
+  int64_t offset = 0;
+  std::optional<int64_t> length;
   for (const auto& kv : t.external_data()) {
     if (kv.key() == "location") location = kv.value();
-    if (kv.key() == "offset") offset = std::stoll(kv.value());
-    if (kv.key() == "length") length = std::stoll(kv.value());
+    if (kv.key() != "offset" && kv.key() != "length") continue;
+    const auto value = external_data_size(kv.value());
+    if (!value) return bad_input("{}: external data {} '{}' is not a byte count", where, kv.key(), kv.value());
+    if (kv.key() == "offset") {
+      offset = *value;
+    } else {
+      length = *value;
+    }
   }
   if (location.empty()) return bad_input("{}: external data without a location", where);
-  const fs::path file = base_dir / location;
+  // ONNX: a path relative to the model's folder, without "..": a model must not make qforge read
+  // files elsewhere on the machine.
+  const fs::path relative(location);
+  if (relative.is_absolute() || std::find(relative.begin(), relative.end(), "..") != relative.end())
+    return bad_input("{}: external data location '{}' is not a path inside the model's folder", where, location);
+  const fs::path file = base_dir / relative;
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec))
+    return bad_input("{}: external data file '{}' is missing (or not a regular file)", where, file.string());
+  const auto size = static_cast<int64_t>(fs::file_size(file, ec));
+  if (ec) return bad_input("{}: cannot read external data file '{}': {}", where, file.string(), ec.message());
+  if (offset > size || (length && *length > size - offset))
+    return bad_input("{}: external data file '{}' has {} bytes, offset {} and length {} reach past it", where,
+                     file.string(), size, offset, length ? fmt::to_string(*length) : "(rest of the file)");
+  const int64_t count = length.value_or(size - offset);
   std::ifstream in(file, std::ios::binary);
-  if (!in) return bad_input("{}: external data file '{}' is missing", where, file.string());
-  in.seekg(0, std::ios::end);
-  const int64_t size = in.tellg();
-  if (length < 0) length = size - offset;
-  if (offset < 0 || offset + length > size)
-    return bad_input("{}: external data file '{}' has {} bytes, needs {}", where, file.string(), size, offset + length);
-  std::string bytes(static_cast<size_t>(length), '\0');
+  std::string bytes(static_cast<size_t>(count), '\0');
   in.seekg(offset);
-  in.read(bytes.data(), length);
+  if (!in.read(bytes.data(), count)) return bad_input("{}: cannot read external data file '{}'", where, file.string());
   return bytes;
 }
 
+// How many values the typed field of `dtype` holds (ONNX keeps int8, uint8, bool and float16 in
+// int32_data).
+int64_t typed_value_count(const onnx::TensorProto& t, DType dtype) {
+  switch (dtype) {
+    case DType::kF32: return t.float_data_size();
+    case DType::kF64: return t.double_data_size();
+    case DType::kS64: return t.int64_data_size();
+    default: return t.int32_data_size();
+  }
+}
+
 template <typename Src, typename Dst>
-Status copy_typed(const Src& field, Dst* dst, int64_t numel, const std::string& where) {
-  if (static_cast<int64_t>(field.size()) != numel)
-    return bad_input("{}: has {} values, its shape needs {}", where, field.size(), numel);
-  for (int64_t i = 0; i < numel; ++i) dst[i] = static_cast<Dst>(field.Get(static_cast<int>(i)));
-  return Status::ok();
+void copy_typed(const Src& field, Dst* dst) {
+  for (int i = 0; i < field.size(); ++i) dst[i] = static_cast<Dst>(field.Get(i));
 }
 
 Result<Tensor> tensor_from_proto(const onnx::TensorProto& t, const fs::path& base_dir, const std::string& where) {
@@ -81,6 +101,7 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& t, const fs::path& bas
   if (!dtype) return unsupported("{}: ONNX data type {} is not supported", where, t.data_type());
   QF_ASSIGN_OR_RETURN(Shape shape, checked_dims(t.dims(), where));
   const int64_t numel = shape_numel(shape);
+  const size_t nbytes = static_cast<size_t>(numel) * dtype_size(*dtype);
 
   std::string external;
   const std::string* raw = nullptr;
@@ -90,24 +111,27 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& t, const fs::path& bas
   } else if (t.has_raw_data()) {
     raw = &t.raw_data();
   }
+  // The data must be there before the tensor is allocated: dims alone may ask for terabytes.
+  if (raw && raw->size() != nbytes)
+    return bad_input("{}: holds {} bytes, its shape {} of {} needs {}", where, raw->size(), shape_to_string(shape),
+                     dtype_name(*dtype), nbytes);
+  if (!raw && typed_value_count(t, *dtype) != numel)
+    return bad_input("{}: has {} values, its shape needs {}", where, typed_value_count(t, *dtype), numel);
 
   Tensor out(*dtype, shape);
   if (raw) {
-    if (raw->size() != out.nbytes())
-      return bad_input("{}: holds {} bytes, its shape {} of {} needs {}", where, raw->size(), shape_to_string(shape),
-                       dtype_name(*dtype), out.nbytes());
     if (!raw->empty()) std::memcpy(out.bytes(), raw->data(), raw->size());
-  } else {
-    switch (*dtype) {
-      case DType::kF32: QF_RETURN_IF_ERROR(copy_typed(t.float_data(), out.data<float>(), numel, where)); break;
-      case DType::kF64: QF_RETURN_IF_ERROR(copy_typed(t.double_data(), out.data<double>(), numel, where)); break;
-      case DType::kS64: QF_RETURN_IF_ERROR(copy_typed(t.int64_data(), out.data<int64_t>(), numel, where)); break;
-      case DType::kS32: QF_RETURN_IF_ERROR(copy_typed(t.int32_data(), out.data<int32_t>(), numel, where)); break;
-      case DType::kS8: QF_RETURN_IF_ERROR(copy_typed(t.int32_data(), out.data<int8_t>(), numel, where)); break;
-      case DType::kU8:
-      case DType::kBool: QF_RETURN_IF_ERROR(copy_typed(t.int32_data(), out.data<uint8_t>(), numel, where)); break;
-      case DType::kF16: QF_RETURN_IF_ERROR(copy_typed(t.int32_data(), out.data<uint16_t>(), numel, where)); break;
-    }
+    return out;
+  }
+  switch (*dtype) {
+    case DType::kF32: copy_typed(t.float_data(), out.data<float>()); break;
+    case DType::kF64: copy_typed(t.double_data(), out.data<double>()); break;
+    case DType::kS64: copy_typed(t.int64_data(), out.data<int64_t>()); break;
+    case DType::kS32: copy_typed(t.int32_data(), out.data<int32_t>()); break;
+    case DType::kS8: copy_typed(t.int32_data(), out.data<int8_t>()); break;
+    case DType::kU8:
+    case DType::kBool: copy_typed(t.int32_data(), out.data<uint8_t>()); break;
+    case DType::kF16: copy_typed(t.int32_data(), out.data<uint16_t>()); break;
   }
   return out;
 }
@@ -161,8 +185,7 @@ class Importer {
     base_dir_ = fs::path(path_).parent_path();
   }
 
-  Result<std::unique_ptr<Graph>> run() {
-    QF_ASSIGN_OR_RETURN(std::string bytes, read_file(path_, "model"));
+  Result<std::unique_ptr<Graph>> run(const std::string& bytes) {
     onnx::ModelProto model;
     if (bytes.empty() || !model.ParseFromString(bytes) || !model.has_graph())
       return bad_input("'{}' is not an ONNX model (protobuf parse failed; truncated or not ONNX?)", path_);
@@ -330,12 +353,18 @@ class Importer {
 
 }  // namespace
 
+Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const std::string& path,
+                                                 const ImportOptions& options) {
+  return Importer(path, options).run(bytes);
+}
+
 Result<std::unique_ptr<Graph>> import_onnx_file(const std::string& path, const ImportOptions& options) {
-  return Importer(path, options).run();
+  QF_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path, "model"));
+  return import_onnx_bytes(bytes, path, options);
 }
 
 Result<Tensor> read_tensor_proto_file(const std::string& path) {
-  QF_ASSIGN_OR_RETURN(std::string bytes, read_file(path, "tensor file"));
+  QF_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path, "tensor file"));
   onnx::TensorProto t;
   if (!t.ParseFromString(bytes)) return bad_input("'{}' is not a serialized ONNX TensorProto", path);
   return tensor_from_proto(t, fs::path(path).parent_path(), path);
@@ -346,7 +375,7 @@ Result<Tensor> read_tensor_proto_file(const std::string& path) {
 namespace qf {
 
 Result<std::vector<std::string>> onnx_op_types(const std::string& path) {
-  QF_ASSIGN_OR_RETURN(std::string bytes, read_file(path, "model"));
+  QF_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path, "model"));
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes)) return bad_input("'{}' is not an ONNX model", path);
   std::vector<std::string> types;
@@ -362,7 +391,7 @@ Result<std::vector<std::string>> onnx_op_types(const std::string& path) {
 namespace qf {
 
 Result<std::vector<std::string>> onnx_input_names(const std::string& path) {
-  QF_ASSIGN_OR_RETURN(std::string bytes, read_file(path, "model"));
+  QF_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path, "model"));
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes)) return bad_input("'{}' is not an ONNX model", path);
   std::set<std::string> initializers;

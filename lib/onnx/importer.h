@@ -27,6 +27,11 @@ struct ImportOptions {
 // Reads, canonicalizes (every supported opset into one form per op), infers shapes, folds
 // constants and verifies. Errors are one line naming the file and the node or tensor.
 Result<std::unique_ptr<Graph>> import_onnx_file(const std::string& path, const ImportOptions& options = {});
+// The same from a model's bytes already in memory (import_onnx_file reads the file and calls
+// this; the fuzz target tests/fuzz/onnx_import.cpp feeds it directly). `path` is where the bytes
+// came from: errors name it and external data files are looked up in its folder.
+Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const std::string& path,
+                                                 const ImportOptions& options = {});
 
 // A serialized TensorProto (the ONNX backend test data's input_N.pb / output_N.pb).
 Result<Tensor> read_tensor_proto_file(const std::string& path);

@@ -4,12 +4,13 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <functional>
+#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "core/json_file.h"
+#include "core/read_file.h"
 #include "core/sha256.h"
 #include "io/atomic_file.h"
 #include "ir/verify.h"
@@ -97,6 +98,17 @@ std::vector<const Value*> tensor_order(const Graph& graph, const std::vector<Nod
 
 // ---- reading ----
 
+// Members read with a type check first: json::value(key, default) throws when the member has
+// another type than the default, and get<int64_t>() of a float is undefined past int64's range.
+std::string string_member(const json& object, const char* key) {
+  const json& v = object.value(key, json());
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+Status blob_size_error(const std::string& blob_path, uintmax_t size, uint64_t expected) {
+  return bad_input("{}: blob has {} bytes, the qgraph says {} (truncated or replaced?)", blob_path, size, expected);
+}
+
 class Loader {
  public:
   explicit Loader(std::string path) : path_(std::move(path)) {}
@@ -105,19 +117,23 @@ class Loader {
     return bad_input("{}: {}: {}", path_, where, what);
   }
 
-  Result<std::unique_ptr<Graph>> load(const json& doc) {
-    if (!doc.is_object() || doc.value("format", "") != kQgraphFormat)
+  // Where the blob's bytes come from: given its file name (checked to lie beside the qgraph) and
+  // the size the qgraph records; the loader then checks that size and the sha256 itself.
+  using BlobSource = std::function<Result<std::string>(const std::string& blob_path, uint64_t expected_size)>;
+
+  Result<std::unique_ptr<Graph>> load(const json& doc, const BlobSource& blob_source) {
+    if (!doc.is_object() || string_member(doc, "format") != kQgraphFormat)
       return bad_input("{}: not a qforge quantized graph (no \"format\": \"{}\")", path_, kQgraphFormat);
     if (!doc.contains("version") || !doc["version"].is_number_integer() || doc["version"].get<int64_t>() != kQgraphVersion)
       return bad_input("{}: qgraph version {} is not supported (this qforge reads version {})", path_,
                        doc.contains("version") ? doc["version"].dump() : "(missing)", kQgraphVersion);
     for (const char* key : {"tensors", "nodes", "inputs", "outputs"})
       if (!doc.contains(key) || !doc[key].is_array()) return error(key, "must be a list");
-    QF_ASSIGN_OR_RETURN(std::string blob, read_blob(doc));
+    QF_ASSIGN_OR_RETURN(std::string blob, read_blob(doc, blob_source));
     auto graph = std::make_unique<Graph>();
     if (doc.contains("source") && doc["source"].is_object()) {
-      graph->opset = doc["source"].value("opset", int64_t{0});
-      graph->ir_version = doc["source"].value("ir_version", int64_t{0});
+      QF_ASSIGN_OR_RETURN(graph->opset, int_member(doc["source"], "opset", 0, "source"));
+      QF_ASSIGN_OR_RETURN(graph->ir_version, int_member(doc["source"], "ir_version", 0, "source"));
     }
     graph->source_path = path_;
     QF_RETURN_IF_ERROR(read_tensors(doc["tensors"], blob, *graph));
@@ -135,7 +151,7 @@ class Loader {
   }
 
  private:
-  Result<std::string> read_blob(const json& doc) {
+  Result<std::string> read_blob(const json& doc, const BlobSource& blob_source) {
     if (!doc.contains("blob") || !doc["blob"].is_object()) return error("blob", "is missing");
     const json& b = doc["blob"];
     if (!b.contains("file") || !b["file"].is_string() || !b.contains("size") || !b["size"].is_number_unsigned() ||
@@ -144,20 +160,21 @@ class Loader {
     const std::string file = b["file"].get<std::string>();
     if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
       return error("blob.file", "must be a file name beside the qgraph");
-    blob_path_ = (fs::path(path_).parent_path() / file).string();
-    std::error_code ec;
-    if (!fs::is_regular_file(blob_path_, ec)) return bad_input("{}: its weights blob '{}' is missing", path_, blob_path_);
-    const auto size = fs::file_size(blob_path_, ec);
+    const std::string blob_path = (fs::path(path_).parent_path() / file).string();
     const auto expected = b["size"].get<uint64_t>();
-    if (ec || size != expected)
-      return bad_input("{}: blob has {} bytes, the qgraph says {} (truncated or replaced?)", blob_path_, size, expected);
-    std::ifstream in(blob_path_, std::ios::binary);
-    std::string bytes(static_cast<size_t>(size), '\0');
-    in.read(bytes.data(), static_cast<std::streamsize>(size));
-    if (!in) return bad_input("{}: cannot read the blob", blob_path_);
+    QF_ASSIGN_OR_RETURN(std::string bytes, blob_source(blob_path, expected));
+    if (bytes.size() != expected) return blob_size_error(blob_path, bytes.size(), expected);
     if (sha256_hex(bytes) != b["sha256"].get<std::string>())
-      return bad_input("{}: blob checksum does not match the qgraph (corrupted or from another conversion)", blob_path_);
+      return bad_input("{}: blob checksum does not match the qgraph (corrupted or from another conversion)", blob_path);
     return bytes;
+  }
+
+  // An optional integer member: `fallback` when absent, an error naming it when not an integer.
+  Result<int64_t> int_member(const json& object, const char* key, int64_t fallback, const std::string& where) {
+    const json& v = object.value(key, json());
+    if (v.is_null()) return fallback;
+    if (!v.is_number_integer()) return error(fmt::format("{}.{}", where, key), "must be an integer");
+    return v.get<int64_t>();
   }
 
   Result<Encoding> read_encoding(const json& e, const std::string& where, EncodingSource* source) {
@@ -171,22 +188,29 @@ class Loader {
       return error(where, "needs boolean signed and symmetric");
     enc.is_signed = e["signed"].get<bool>();
     enc.symmetric = e["symmetric"].get<bool>();
-    enc.axis = static_cast<int>(e.value("axis", int64_t{-1}));
+    QF_ASSIGN_OR_RETURN(const int64_t axis, int_member(e, "axis", -1, where));
+    if (axis < -1 || axis > std::numeric_limits<int>::max())
+      return error(where + ".axis", fmt::format("{} is neither -1 nor a dimension", axis));
+    enc.axis = static_cast<int>(axis);
     const json& scales = e.value("scale", json());
     const json& offsets = e.value("offset", json());
     if (!scales.is_array() || scales.empty() || !offsets.is_array() || offsets.size() != scales.size())
       return error(where, "needs scale and offset lists of one length");
     for (size_t c = 0; c < scales.size(); ++c) {
-      if (!scales[c].is_number() || !(scales[c].get<double>() > 0) || !std::isfinite(scales[c].get<double>()))
+      // A normal float: a double past float's range or below its smallest normal would become an
+      // infinite or zero scale.
+      const double scale = scales[c].is_number() ? scales[c].get<double>() : 0.0;
+      if (!(scale > 0) || scale > std::numeric_limits<float>::max() || !std::isnormal(static_cast<float>(scale)))
         return error(fmt::format("{}.scale[{}]", where, c), "must be a positive number");
       if (!offsets[c].is_number_integer()) return error(fmt::format("{}.offset[{}]", where, c), "must be an integer");
-      enc.scale.push_back(scales[c].get<float>());
+      enc.scale.push_back(static_cast<float>(scale));
       enc.offset.push_back(offsets[c].get<int64_t>());
-      if (-enc.offset.back() < enc.qmin() || -enc.offset.back() > enc.qmax())
+      // The zero point -offset in [qmin, qmax], without negating (offset may be int64's minimum).
+      if (enc.offset.back() < -enc.qmax() || enc.offset.back() > -enc.qmin())
         return error(fmt::format("{}.offset[{}]", where, c), "puts the zero point outside the grid");
     }
     if ((enc.axis < 0) != (scales.size() == 1)) return error(where, "axis -1 needs one scale, an axis several");
-    const auto s = encoding_source_from_name(e.value("source", ""));
+    const auto s = encoding_source_from_name(string_member(e, "source"));
     if (!s) return error(where + ".source", "must be calibration, override, qdq or propagated");
     *source = *s;
     return enc;
@@ -200,17 +224,16 @@ class Loader {
       if (!t.is_object() || !t.contains("name") || !t["name"].is_string()) return error(where, "needs a name");
       const std::string name = t["name"].get<std::string>();
       const std::string at = fmt::format("{} ('{}')", where, name);
-      auto dtype = dtype_from_name(t.value("dtype", ""));
+      auto dtype = dtype_from_name(string_member(t, "dtype"));
       if (!dtype) return error(at + ".dtype", "is not a known dtype");
       if (!t.contains("shape") || !t["shape"].is_array()) return error(at + ".shape", "must be a list");
       Shape shape;
-      int64_t numel = 1;
       for (const json& d : t["shape"]) {
-        if (!d.is_number_integer() || d.get<int64_t>() < 0 || (d.get<int64_t>() > 0 && numel > (int64_t{1} << 40) / d.get<int64_t>()))
-          return error(at + ".shape", "must hold non-negative dimensions of a tensor that fits in memory");
+        if (!d.is_number_integer()) return error(at + ".shape", "must be a list of integers");
         shape.push_back(d.get<int64_t>());
-        numel *= shape.back();
       }
+      const std::optional<int64_t> numel = checked_numel(shape);
+      if (!numel) return error(at + ".shape", "must hold non-negative dimensions of a tensor that fits in memory");
       auto added = graph.add_value(name);
       if (!added.is_ok()) return error(at, added.status().message());
       Value* v = *added;
@@ -224,7 +247,7 @@ class Loader {
         v->encoding = e;
         v->encoding_source = source;
       }
-      if (t.contains("data")) QF_RETURN_IF_ERROR(read_data(t["data"], at + ".data", blob, numel, *v, sections));
+      if (t.contains("data")) QF_RETURN_IF_ERROR(read_data(t["data"], at + ".data", blob, *numel, *v, sections));
     }
     std::sort(sections.begin(), sections.end());
     for (size_t i = 1; i < sections.size(); ++i)
@@ -238,7 +261,7 @@ class Loader {
     if (!d.is_object() || !d.value("offset", json()).is_number_unsigned() || !d.value("size", json()).is_number_unsigned())
       return error(where, "needs offset and size");
     const uint64_t offset = d["offset"].get<uint64_t>(), size = d["size"].get<uint64_t>();
-    const std::string stored = d.value("dtype", "");
+    const std::string stored = string_member(d, "dtype");
     if (offset % kBlobAlignment != 0) return error(where + ".offset", fmt::format("{} is not {}-byte aligned", offset, kBlobAlignment));
     if (offset > blob.size() || size > blob.size() - offset)
       return error(where, fmt::format("bytes [{}, {}) lie outside the {}-byte blob", offset, offset + size, blob.size()));
@@ -267,10 +290,10 @@ class Loader {
 
   Result<AttrValue> read_attribute(const json& a, const std::string& where) {
     if (!a.is_object() || a.size() != 1) return error(where, "must be an object with one typed value");
-    // One member: its key is the type. (The items() proxy must outlive the iterator.)
-    const auto member = a.begin();
-    const std::string type = member.key();
-    const json& v = member.value();
+    // Not `*a.items().begin()`: that dereferences a temporary iteration proxy, gone at the ';'.
+    const auto entry = a.begin();
+    const std::string& type = entry.key();
+    const json& v = entry.value();
     if (type == "int" && v.is_number_integer()) return AttrValue(v.get<int64_t>());
     if (type == "float" && v.is_number()) return AttrValue(v.get<float>());
     if (type == "string" && v.is_string()) return AttrValue(v.get<std::string>());
@@ -322,8 +345,19 @@ class Loader {
   }
 
   std::string path_;
-  std::string blob_path_;
 };
+
+// The blob file beside the qgraph, its size checked before it is read (a replaced, huge file is
+// refused without reading it).
+Result<std::string> read_blob_file(const std::string& qgraph_path, const std::string& blob_path,
+                                   uint64_t expected_size) {
+  std::error_code ec;
+  if (!fs::is_regular_file(blob_path, ec))
+    return bad_input("{}: its weights blob '{}' is missing", qgraph_path, blob_path);
+  const auto size = fs::file_size(blob_path, ec);
+  if (ec || size != expected_size) return blob_size_error(blob_path, ec ? 0 : size, expected_size);
+  return read_file_bytes(blob_path, "weights blob");
+}
 
 }  // namespace
 
@@ -412,7 +446,15 @@ Result<std::unique_ptr<Graph>> read_package(const std::string& qgraph_path) {
   // Readers hold the folder lock too, so they never pair a new qgraph with an old blob.
   QF_ASSIGN_OR_RETURN(FolderLock lock, FolderLock::acquire(fs::path(qgraph_path).parent_path().string()));
   QF_ASSIGN_OR_RETURN(json doc, read_json_file(qgraph_path, "quantized graph", kMaxQgraphJsonDepth));
-  return Loader(qgraph_path).load(doc);
+  return Loader(qgraph_path).load(doc, [&](const std::string& blob_path, uint64_t expected_size) {
+    return read_blob_file(qgraph_path, blob_path, expected_size);
+  });
+}
+
+Result<std::unique_ptr<Graph>> read_package_from_memory(const std::string& qgraph_json, const std::string& blob,
+                                                        const std::string& qgraph_path) {
+  QF_ASSIGN_OR_RETURN(json doc, parse_json_text(qgraph_json, qgraph_path, kMaxQgraphJsonDepth));
+  return Loader(qgraph_path).load(doc, [&](const std::string&, uint64_t) -> Result<std::string> { return blob; });
 }
 
 }  // namespace qf

@@ -52,5 +52,10 @@ Status write_package(const Graph& graph, const PackageProvenance& provenance, co
 // sha256, and every tensor's place in the blob, then builds and verifies the graph. Constants
 // hold their stored codes (Value::constant of the storage dtype) with their encodings.
 Result<std::unique_ptr<Graph>> read_package(const std::string& qgraph_path);
+// The same from the qgraph's JSON text and its blob's bytes already in memory (read_package reads
+// both files and runs the same checks; the fuzz target tests/fuzz/qgraph.cpp feeds this).
+// `qgraph_path` is named in errors.
+Result<std::unique_ptr<Graph>> read_package_from_memory(const std::string& qgraph_json, const std::string& blob,
+                                                        const std::string& qgraph_path);
 
 }  // namespace qf

@@ -84,14 +84,14 @@ class Reader {
       const std::string named = fmt::format("{} (\"{}\")", where, name);
       EncodingOverride o;
       o.json_path = named;
-      const std::string dtype = e.value("dtype", std::string("INT"));
+      QF_ASSIGN_OR_RETURN(const std::string dtype, string_member(e, "dtype", "INT", named));
       if (dtype == "FLOAT" || dtype == "FP") {
         o.keep_float = true;
         out[name] = std::move(o);
         continue;
       }
       if (dtype != "INT") return error(named + ".dtype", fmt::format("'{}' is not INT, FLOAT or FP", dtype));
-      const std::string enc_type = e.value("enc_type", std::string("PER_TENSOR"));
+      QF_ASSIGN_OR_RETURN(const std::string enc_type, string_member(e, "enc_type", "PER_TENSOR", named));
       if (enc_type != "PER_TENSOR" && enc_type != "PER_CHANNEL")
         return unsupported("{}: {}.enc_type: {} encodings are not supported (PER_TENSOR, PER_CHANNEL)", path_, named,
                            enc_type);
@@ -215,6 +215,13 @@ class Reader {
       return error(where, fmt::format("is_symmetric encodings need offset {} (signed) or 0 (unsigned)", -half));
     o->encoding = signed_symmetric ? e.with_signedness(true) : e;
     return Status::ok();
+  }
+
+  // An optional string member, `fallback` when absent (json::value throws on another type).
+  Result<std::string> string_member(const json& e, const char* key, const char* fallback, const std::string& where) {
+    if (!e.contains(key)) return std::string(fallback);
+    if (!e[key].is_string()) return error(fmt::format("{}.{}", where, key), "must be a string");
+    return e[key].get<std::string>();
   }
 
   Result<int> bitwidth(const json& e, const char* key, const std::string& where) {

@@ -74,6 +74,12 @@ TEST_CASE("qgraph: format, version and JSON errors name the file", "[compare][qg
   auto bad_json = parse_qgraph_info("{\"format\": ", "broken.qgraph.json");
   REQUIRE_FALSE(bad_json.is_ok());
   CHECK(says(bad_json.status(), "not valid JSON"));
+  // A number past double's range is nlohmann's out_of_range, not a parse_error: still bad input.
+  auto overflow = parse_qgraph_info(R"({"format": "qforge.qgraph", "version": 1e999})", "big.qgraph.json");
+  CHECK(overflow.status().code() == StatusCode::kBadInput);
+  CHECK(says(overflow.status(), "not valid JSON"));
+  auto deep = parse_qgraph_info(std::string(100000, '[') + std::string(100000, ']'), "deep.qgraph.json");
+  CHECK(says(deep.status(), "nested deeper than"));
   auto missing = read_qgraph_info("/no/such/model.qgraph.json");
   REQUIRE_FALSE(missing.is_ok());
   CHECK(says(missing.status(), "/no/such/model.qgraph.json"));

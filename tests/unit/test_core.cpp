@@ -2,6 +2,9 @@
 // Core types: Status exit codes, Tensor, half floats, Graph edges and topological order.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
+
 #include "core/status.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
@@ -59,6 +62,16 @@ TEST_CASE("float16 conversions are exact on representable values", "[core]") {
   CHECK(float_to_half(std::ldexp(1.0f, -24)) == 0x0001);
   // 1 + 2^-11 lies halfway between 1 and 1 + 2^-10: ties to even gives 1.0.
   CHECK(float_to_half(1.0f + std::ldexp(1.0f, -11)) == 0x3C00);
+}
+
+TEST_CASE("float values read as integers truncate, saturate and map NaN to 0", "[core]") {
+  CHECK(float_to_int64(-2.7) == -2);
+  CHECK(float_to_int64(std::nan("")) == 0);
+  CHECK(float_to_int64(1e300) == std::numeric_limits<int64_t>::max());
+  CHECK(float_to_int64(-4.5e279) == std::numeric_limits<int64_t>::lowest());
+  CHECK(float_to_int64(9223372036854775808.0) == std::numeric_limits<int64_t>::max());
+  const Tensor sizes = Tensor::from_vector<double>({3}, {-4.5e279, 7.9, std::nan("")});
+  CHECK(sizes.to_int_vector() == std::vector<int64_t>{std::numeric_limits<int64_t>::lowest(), 7, 0});
 }
 
 TEST_CASE("Graph keeps edges consistent and orders nodes topologically", "[core][ir]") {

@@ -177,6 +177,21 @@ TEST_CASE("Bad model files give one-line errors with the right code", "[importer
     CHECK(s.message().find('\n') == std::string::npos);
 }
 
+TEST_CASE("A model imports from its bytes in memory as from its file", "[importer]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4}).output("y");
+  b.initializer("w", {4, 4}, std::vector<float>(16, 0.5f));
+  b.node("MatMul", {"x", "w"}, {"y"}, "mm");
+  auto g = import_onnx_bytes(b.bytes(), "mem/model.onnx");
+  REQUIRE(g.is_ok());
+  CHECK((*g)->source_path == "mem/model.onnx");
+  CHECK((*g)->outputs()[0]->type.shape == Shape{1, 4});
+  CHECK(run_one(**g, Tensor::from_vector<float>({1, 4}, {1.f, 2.f, 3.f, 4.f})) == std::vector<float>(4, 5.f));
+  auto bad = import_onnx_bytes(b.bytes().substr(0, 7), "mem/model.onnx");
+  CHECK(bad.status().code() == StatusCode::kBadInput);
+  CHECK(bad.status().message().find("'mem/model.onnx' is not an ONNX model") != std::string::npos);
+}
+
 TEST_CASE("A missing external data file is named", "[importer]") {
   OnnxBuilder b(13);
   b.input("x", {1, 2}).output("y");
@@ -194,6 +209,107 @@ TEST_CASE("A missing external data file is named", "[importer]") {
   REQUIRE_FALSE(g.is_ok());
   CHECK(g.status().code() == StatusCode::kBadInput);
   CHECK(g.status().message().find("weights_that_are_not_there.bin") != std::string::npos);
+}
+
+TEST_CASE("External data stays in the model's folder and its offsets are byte counts", "[importer]") {
+  const auto dir = std::filesystem::temp_directory_path() / "qforge_test_external_data";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "w.bin", std::ios::binary) << std::string(32, '\0');
+  const auto error_with = [&](const std::vector<std::pair<std::string, std::string>>& entries) {
+    OnnxBuilder b(13);
+    b.input("x", {1, 2}).output("y");
+    auto* w = b.model().mutable_graph()->add_initializer();
+    w->set_name("w");
+    w->set_data_type(onnx::TensorProto::FLOAT);
+    w->add_dims(2);
+    w->add_dims(2);
+    w->set_data_location(onnx::TensorProto::EXTERNAL);
+    for (const auto& [key, value] : entries) {
+      auto* kv = w->add_external_data();
+      kv->set_key(key);
+      kv->set_value(value);
+    }
+    b.node("MatMul", {"x", "w"}, {"y"}, "mm");
+    auto g = import_onnx_bytes(b.bytes(), (dir / "model.onnx").string());
+    if (g.is_ok()) return std::string("imported");
+    CHECK(g.status().code() == StatusCode::kBadInput);
+    return g.status().message();
+  };
+  CHECK(error_with({{"location", "w.bin"}, {"offset", "16"}}) == "imported");
+  CHECK(error_with({{"location", "w.bin"}, {"length", "16"}}) == "imported");
+  CHECK(error_with({{"location", "w.bin"}, {"offset", "0x10"}}).find("offset '0x10' is not a byte count") !=
+        std::string::npos);
+  CHECK(error_with({{"location", "w.bin"}, {"length", "-16"}}).find("is not a byte count") != std::string::npos);
+  CHECK(error_with({{"location", "w.bin"}, {"offset", "99999999999999999999"}}).find("is not a byte count") !=
+        std::string::npos);
+  CHECK(error_with({{"location", "w.bin"}, {"offset", "9223372036854775807"}, {"length", "16"}})
+            .find("reach past it") != std::string::npos);
+  CHECK(error_with({{"location", "/etc/passwd"}}).find("not a path inside the model's folder") != std::string::npos);
+  CHECK(error_with({{"location", "../w.bin"}}).find("not a path inside the model's folder") != std::string::npos);
+  CHECK(error_with({{"location", "."}}).find("not a regular file") != std::string::npos);
+}
+
+TEST_CASE("An inferred shape past 2^40 elements is refused before anything is folded", "[importer]") {
+  OnnxBuilder b(13);
+  b.output("y");
+  auto* shape = b.model().mutable_graph()->add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto::INT64);
+  shape->add_dims(2);
+  shape->add_int64_data(10);
+  shape->add_int64_data(int64_t{1} << 62);
+  b.node("ConstantOfShape", {"shape"}, {"y"}, "fill");
+  auto g = import_onnx_bytes(b.bytes(), "huge.onnx");
+  REQUIRE_FALSE(g.is_ok());
+  CHECK(g.status().code() == StatusCode::kBadInput);
+  CHECK(g.status().message().find("more than 2^40 elements") != std::string::npos);
+}
+
+TEST_CASE("An initializer whose dims ask for more than its data holds is refused unallocated", "[importer]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4}).output("y");
+  auto* w = b.model().mutable_graph()->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(int64_t{1} << 20);
+  w->add_dims(int64_t{1} << 19);  // 2 TB of float32
+  w->add_float_data(1.f);
+  b.node("MatMul", {"x", "w"}, {"y"}, "mm");
+  auto g = import_onnx_bytes(b.bytes(), "big_weights.onnx");
+  REQUIRE_FALSE(g.is_ok());
+  CHECK(g.status().code() == StatusCode::kBadInput);
+  CHECK(g.status().message().find("has 1 values, its shape needs 549755813888") != std::string::npos);
+}
+
+TEST_CASE("Pads, windows and strides past 2^40 are refused, not overflowed", "[importer]") {
+  const auto import_error = [](OnnxBuilder& b) {
+    auto g = import_onnx_bytes(b.bytes(), "window.onnx");
+    REQUIRE_FALSE(g.is_ok());
+    CHECK(g.status().code() == StatusCode::kBadInput);
+    return g.status().message();
+  };
+  OnnxBuilder pad(13);
+  pad.input("x", {1, 4}).output("y");
+  auto* pads = pad.model().mutable_graph()->add_initializer();
+  pads->set_name("pads");
+  pads->set_data_type(onnx::TensorProto::INT64);
+  pads->add_dims(4);
+  for (int64_t p : {int64_t{0}, int64_t{1} << 62, int64_t{0}, int64_t{1} << 62}) pads->add_int64_data(p);
+  pad.node("Pad", {"x", "pads"}, {"y"}, "pad");
+  CHECK(import_error(pad).find("pad 4611686018427387904 is out of range") != std::string::npos);
+
+  const auto max_pool_error = [&](int64_t kernel, const std::string& key, int64_t value) {
+    OnnxBuilder pool(13);
+    pool.input("x", {1, 1, 8}).output("y");
+    auto& node = pool.node("MaxPool", {"x"}, {"y"}, "pool");
+    OnnxBuilder::attr(node, "kernel_shape", std::vector<int64_t>{kernel});
+    OnnxBuilder::attr(node, key, std::vector<int64_t>{value});
+    return import_error(pool);
+  };
+  CHECK(max_pool_error(3, "dilations", int64_t{1} << 40).find("a window of 2 x 1099511627776 elements is out of range") !=
+        std::string::npos);
+  CHECK(max_pool_error(1, "strides", int64_t{1} << 62).find("attribute strides value 4611686018427387904 is out of range") !=
+        std::string::npos);
 }
 
 TEST_CASE("input_dim option fixes a free batch and rejects unknown names", "[importer]") {

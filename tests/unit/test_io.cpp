@@ -2,7 +2,9 @@
 // Input lists (QNN syntax), raw tensors and tensor file names.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 
 #include "io/atomic_file.h"
@@ -65,6 +67,37 @@ TEST_CASE("raw files must match the input's size exactly", "[io]") {
   CHECK(bad.status().message().find("12 bytes") != std::string::npos);
   CHECK(bad.status().message().find("needs 24") != std::string::npos);
   CHECK(bad.status().message().find("short.raw") != std::string::npos);
+}
+
+TEST_CASE("input lists and raw tensors parse from memory as from their files", "[io]") {
+  auto list = parse_input_list("a:=x0.raw b:=/abs/y0.raw\n#out\n\nx1.raw\n", "/lists/list.txt");
+  REQUIRE(list.is_ok());
+  CHECK(list->path == "/lists/list.txt");
+  CHECK(list->line_numbers == std::vector<int>{1, 4});
+  CHECK(list->inferences[0][0].path == "/lists/x0.raw");
+  CHECK(list->inferences[0][1].path == "/abs/y0.raw");
+  CHECK(list->requested_tensors == std::vector<std::string>{"out"});
+  CHECK(parse_input_list("x:=\n", "l.txt").status().message().find("l.txt:1") != std::string::npos);
+
+  const std::vector<float> values{1.5f, -2.f, 300.f, 4.f};
+  const std::string bytes(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+  auto t = parse_raw_float(bytes, {2, 2}, "in.raw", "x");
+  REQUIRE(t.is_ok());
+  CHECK(t->data<float>()[2] == 300.f);
+  auto codes = parse_raw_float(bytes, {4}, "in.raw", "x", DType::kS64);
+  REQUIRE(codes.is_ok());
+  CHECK(codes->to_int_vector() == std::vector<int64_t>{1, -2, 300, 4});
+  // NaN and out-of-range values convert as ONNX's Cast does, not as an undefined static_cast.
+  const std::vector<float> odd{std::nanf(""), 3e38f, -2.5f, 1e10f};
+  const std::string odd_bytes(reinterpret_cast<const char*>(odd.data()), odd.size() * sizeof(float));
+  auto s64 = parse_raw_float(odd_bytes, {4}, "odd.raw", "x", DType::kS64);
+  REQUIRE(s64.is_ok());
+  CHECK(s64->to_int_vector() ==
+        std::vector<int64_t>{0, std::numeric_limits<int64_t>::max(), -2, int64_t{10000000000}});
+  auto wrong = parse_raw_float(bytes, {3}, "in.raw", "x");
+  REQUIRE_FALSE(wrong.is_ok());
+  CHECK(wrong.status().message().find("'in.raw' has 16 bytes") != std::string::npos);
+  CHECK(wrong.status().message().find("needs 12") != std::string::npos);
 }
 
 TEST_CASE("tensor file names are reversible and contain no path separators", "[io]") {

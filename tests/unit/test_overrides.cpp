@@ -90,6 +90,11 @@ TEST_CASE("bad overrides are refused with the JSON path", "[quant][overrides]") 
             .find(R"(param_encodings["w"][1]: channels differ)") != std::string::npos);
   CHECK(error_of(R"({"version": "1.0.0", "param_encodings": [{"name": "w", "bw": 8, "scale": [0.1], "offset": [0, 0]}]})")
             .find(R"(param_encodings[0] ("w").offset)") != std::string::npos);
+  // Members of another type than the format's are errors, not nlohmann exceptions.
+  CHECK(error_of(R"({"version": "1.0.0", "activation_encodings": [{"name": "x", "dtype": 8, "bw": 8}]})") ==
+        R"(o.json: activation_encodings[0] ("x").dtype: must be a string)");
+  CHECK(error_of(R"({"version": "1.0.0", "param_encodings": [{"name": "w", "enc_type": [], "bw": 8}]})")
+            .find(R"(param_encodings[0] ("w").enc_type: must be a string)") != std::string::npos);
   auto blocked = parse(R"({"version": "1.0.0", "param_encodings": [{"name": "w", "enc_type": "LPBQ", "bw": 8,
                            "scale": [0.1], "offset": [0]}]})");
   REQUIRE_FALSE(blocked.is_ok());

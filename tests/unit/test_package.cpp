@@ -4,7 +4,9 @@
 // test vectors.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -133,6 +135,63 @@ TEST_CASE("a package reads back as the graph that was written", "[package]") {
   // Node attributes survive, fused activations included.
   for (const auto& n : r.nodes())
     if (n->name == "Convolution28") CHECK(n->attr_float("fused_min", -1.f) == 0.f);
+}
+
+TEST_CASE("a package in memory loads as its files do, with the same checks", "[package]") {
+  auto g = quantized_mnist();
+  auto pkg = build_package(*g, PackageProvenance{}, "model.bin");
+  REQUIRE(pkg.is_ok());
+  auto back = read_package_from_memory(pkg->document.dump(), pkg->blob, "mem/model.qgraph.json");
+  INFO(back.status().message());
+  REQUIRE(back.is_ok());
+  CHECK((*back)->nodes().size() == g->nodes().size());
+  std::string corrupt = pkg->blob;
+  corrupt[10] = static_cast<char>(corrupt[10] ^ 0x55);
+  auto bad = read_package_from_memory(pkg->document.dump(), corrupt, "mem/model.qgraph.json");
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message().find("mem/model.bin: blob checksum does not match") != std::string::npos);
+  auto short_blob = read_package_from_memory(pkg->document.dump(), pkg->blob.substr(1), "mem/model.qgraph.json");
+  CHECK(short_blob.status().message().find("bytes, the qgraph says") != std::string::npos);
+  auto not_json = read_package_from_memory("{\"format\": ", pkg->blob, "mem/model.qgraph.json");
+  CHECK(not_json.status().message().find("mem/model.qgraph.json: not valid JSON") != std::string::npos);
+}
+
+TEST_CASE("a package's fields of the wrong type or range are bad input, not exceptions", "[package]") {
+  auto g = quantized_mnist();
+  auto pkg = build_package(*g, PackageProvenance{}, "model.bin");
+  REQUIRE(pkg.is_ok());
+  const auto error_loading = [&](const std::function<void(nlohmann::json&)>& damage) {
+    nlohmann::json doc = pkg->document;
+    damage(doc);
+    auto r = read_package_from_memory(doc.dump(), pkg->blob, "m.qgraph.json");
+    REQUIRE_FALSE(r.is_ok());
+    CHECK(r.status().code() == StatusCode::kBadInput);
+    return r.status().message();
+  };
+  const auto encoded = [](nlohmann::json& doc) -> nlohmann::json& {
+    for (auto& t : doc["tensors"])
+      if (t.contains("encoding")) return t["encoding"];
+    FAIL("no encoding");
+    return doc;
+  };
+  CHECK(error_loading([](auto& doc) { doc["format"] = 7; }).find("not a qforge quantized graph") != std::string::npos);
+  CHECK(error_loading([](auto& doc) { doc["source"]["opset"] = 1e30; }).find("source.opset: must be an integer") !=
+        std::string::npos);
+  CHECK(error_loading([](auto& doc) { doc["tensors"][0]["dtype"] = 5; }).find(".dtype: is not a known dtype") !=
+        std::string::npos);
+  CHECK(error_loading([&](auto& doc) { encoded(doc)["axis"] = "0"; }).find(".axis: must be an integer") !=
+        std::string::npos);
+  CHECK(error_loading([&](auto& doc) { encoded(doc)["axis"] = -1.5e62; }).find(".axis: must be an integer") !=
+        std::string::npos);
+  CHECK(error_loading([&](auto& doc) { encoded(doc)["source"] = 1; }).find(".source: must be calibration") !=
+        std::string::npos);
+  CHECK(error_loading([&](auto& doc) { encoded(doc)["offset"][0] = INT64_MIN; }).find("outside the grid") !=
+        std::string::npos);
+  // 1e-300 would be a zero float scale, 1e300 an infinite one.
+  CHECK(error_loading([&](auto& doc) { encoded(doc)["scale"][0] = 1e-300; }).find("must be a positive number") !=
+        std::string::npos);
+  CHECK(error_loading([&](auto& doc) { encoded(doc)["scale"][0] = 1e300; }).find("must be a positive number") !=
+        std::string::npos);
 }
 
 TEST_CASE("a damaged package is refused with the documented error", "[package]") {

@@ -21,6 +21,12 @@ Result<int64_t> normalize_axis(const Node& node, int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+Result<int64_t> dimension_from_double(const Node& node, double value) {
+  if (!(value >= 0) || value > static_cast<double>(kMaxTensorElements))
+    return bad_input("{}: an output dimension of {} is out of range", node.describe(), value);
+  return static_cast<int64_t>(value);
+}
+
 Result<std::optional<std::vector<int64_t>>> constant_ints(const Node& node, size_t i) {
   const Value* v = node.input(i);
   if (!v) return std::optional<std::vector<int64_t>>{};

@@ -19,6 +19,10 @@ Result<int64_t> normalize_axis(const Node& node, int64_t axis, int64_t rank);
 // Constant input i as integers; nullopt when the input is absent. Fails if present but not constant.
 Result<std::optional<std::vector<int64_t>>> constant_ints(const Node& node, size_t i);
 Result<std::optional<std::vector<float>>> constant_floats(const Node& node, size_t i);
+// A dimension computed in floating point (Resize's size times its scale): a bad_input naming the
+// node unless finite, non-negative and at most kMaxTensorElements, so that its conversion to
+// int64 is defined.
+Result<int64_t> dimension_from_double(const Node& node, double value);
 // Numpy-style multidirectional broadcasting of two shapes (unknown dims stay unknown).
 Result<Shape> broadcast_shapes(const Node& node, const Shape& a, const Shape& b);
 

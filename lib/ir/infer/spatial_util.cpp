@@ -19,14 +19,31 @@ Result<AutoPad> parse_auto_pad(const Node& node) {
   return bad_input("{}: unknown auto_pad '{}'", node.describe(), s);
 }
 
+// Window sizes, strides, dilations and pads are at most this, like dims (kMaxTensorElements), so
+// that sums of a few of them cannot overflow; products go through window_product.
+constexpr int64_t kMaxWindowValue = kMaxTensorElements;
+
+Status check_window_value(const Node& node, const std::string& key, int64_t value, int64_t min_value) {
+  if (value < min_value || value > kMaxWindowValue)
+    return bad_input("{}: attribute {} value {} is out of range", node.describe(), key, value);
+  return Status::ok();
+}
+
+// a * b of window quantities (span = (kernel - 1) * dilation + 1, stride * (in - 1)), refused when
+// past kMaxWindowValue, which also keeps it clear of int64 overflow.
+Result<int64_t> window_product(const Node& node, int64_t a, int64_t b) {
+  if (a != 0 && b > kMaxWindowValue / a)
+    return bad_input("{}: a window of {} x {} elements is out of range", node.describe(), a, b);
+  return a * b;
+}
+
 // An int-list attribute with one entry per spatial axis (or `fallback` for each when absent).
 Result<std::vector<int64_t>> per_axis_attr(const Node& node, const std::string& key, size_t n,
                                            int64_t fallback, int64_t min_value) {
   std::vector<int64_t> v = node.attr_ints(key, std::vector<int64_t>(n, fallback));
   if (v.size() != n)
     return bad_input("{}: attribute {} has {} values, expected {}", node.describe(), key, v.size(), n);
-  for (int64_t x : v)
-    if (x < min_value) return bad_input("{}: attribute {} value {} is out of range", node.describe(), key, x);
+  for (int64_t x : v) QF_RETURN_IF_ERROR(check_window_value(node, key, x, min_value));
   return v;
 }
 
@@ -46,10 +63,12 @@ Status read_window_basics(const Node& node, size_t n, const std::vector<int64_t>
   } else {
     return bad_input("{}: kernel_shape is required", node.describe());
   }
-  for (int64_t k : g.kernel)
+  for (int64_t k : g.kernel) {
     if (k < 1)
       return unsupported("{}: kernel shape {} must be known and positive", node.describe(),
                          shape_to_string(g.kernel));
+    QF_RETURN_IF_ERROR(check_window_value(node, "kernel_shape", k, 1));
+  }
   QF_ASSIGN_OR_RETURN(g.strides, per_axis_attr(node, "strides", n, 1, 1));
   QF_ASSIGN_OR_RETURN(g.dilations, per_axis_attr(node, "dilations", n, 1, 1));
   return Status::ok();
@@ -77,7 +96,8 @@ Result<WindowGeometry> window_geometry(const Node& node, const std::vector<int64
   g.out.assign(n, -1);
   for (size_t i = 0; i < n; ++i) {
     const int64_t in = in_spatial[i], s = g.strides[i];
-    const int64_t span = (g.kernel[i] - 1) * g.dilations[i] + 1;
+    QF_ASSIGN_OR_RETURN(const int64_t dilated, window_product(node, g.kernel[i] - 1, g.dilations[i]));
+    const int64_t span = dilated + 1;
     switch (auto_pad) {
       case AutoPad::kNotSet: {
         g.pads_begin[i] = pads[i];
@@ -131,12 +151,18 @@ Result<WindowGeometry> conv_transpose_geometry(const Node& node, const std::vect
   g.out.assign(n, -1);
   for (size_t i = 0; i < n; ++i) {
     const int64_t in = in_spatial[i], s = g.strides[i];
-    const int64_t full = in < 0 ? -1 : s * (in - 1) + out_pad[i] + (g.kernel[i] - 1) * g.dilations[i] + 1;
+    QF_ASSIGN_OR_RETURN(const int64_t dilated, window_product(node, g.kernel[i] - 1, g.dilations[i]));
+    int64_t full = -1;
+    if (in >= 0) {
+      QF_ASSIGN_OR_RETURN(const int64_t strided, window_product(node, s, in - 1));
+      full = strided + out_pad[i] + dilated + 1;
+    }
     int64_t target = -1;
     if (!output_shape.empty()) {
       target = output_shape[i];
-    } else if (auto_pad == AutoPad::kSameUpper || auto_pad == AutoPad::kSameLower) {
-      target = in < 0 ? -1 : in * s;
+      QF_RETURN_IF_ERROR(check_window_value(node, "output_shape", target, 0));
+    } else if ((auto_pad == AutoPad::kSameUpper || auto_pad == AutoPad::kSameLower) && in >= 0) {
+      QF_ASSIGN_OR_RETURN(target, window_product(node, in, s));
     }
     if (!output_shape.empty() || auto_pad == AutoPad::kSameUpper || auto_pad == AutoPad::kSameLower) {
       // The pads are derived from the requested size; a negative total pads the end with zeros.
@@ -201,7 +227,11 @@ Result<ResizePlan> resize_plan(const Node& node, const std::vector<int64_t>& in_
       if (!(s > 0)) return bad_input("{}: scale {} must be positive", node.describe(), s);
       plan.scales[a] = s;
       const double extent = crop ? plan.roi_end[a] - plan.roi_start[a] : 1.0;
-      plan.out[a] = in_shape[a] < 0 ? -1 : static_cast<int64_t>(std::floor(in_shape[a] * extent * s));
+      if (in_shape[a] < 0) {
+        plan.out[a] = -1;
+      } else {
+        QF_ASSIGN_OR_RETURN(plan.out[a], dimension_from_double(node, std::floor(in_shape[a] * extent * s)));
+      }
     }
     return plan;
   }
@@ -236,7 +266,10 @@ Result<ResizePlan> resize_plan(const Node& node, const std::vector<int64_t>& in_
   for (size_t j = 0; j < na; ++j) {
     const size_t a = static_cast<size_t>(axes[j]);
     plan.scales[a] = common.value_or(1.0);
-    plan.out[a] = common ? static_cast<int64_t>(std::round(*common * static_cast<double>(in_shape[a]))) : -1;
+    plan.out[a] = -1;
+    if (common) {
+      QF_ASSIGN_OR_RETURN(plan.out[a], dimension_from_double(node, std::round(*common * static_cast<double>(in_shape[a]))));
+    }
   }
   return plan;
 }
@@ -255,6 +288,10 @@ Result<std::vector<std::pair<int64_t, int64_t>>> pad_amounts(
   }
   if (pads.size() != 2 * ax.size())
     return bad_input("{}: pads has {} values, expected {}", node.describe(), pads.size(), 2 * ax.size());
+  // Bounded like dims, so that dim + begin + end cannot overflow (negative pads crop).
+  for (int64_t p : pads)
+    if (p < -kMaxTensorElements || p > kMaxTensorElements)
+      return bad_input("{}: pad {} is out of range", node.describe(), p);
   std::vector<std::pair<int64_t, int64_t>> out(static_cast<size_t>(rank), {0, 0});
   for (size_t j = 0; j < ax.size(); ++j) out[static_cast<size_t>(ax[j])] = {pads[j], pads[j + ax.size()]};
   return out;

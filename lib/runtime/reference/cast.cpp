@@ -34,17 +34,7 @@ struct Repr<Bool> {
 // undefined, saturate to int64 first and then wrap like any integer narrowing; NaN becomes 0.
 template <typename Dst>
 Dst float_to_int(double v) {
-  if (std::isnan(v)) return 0;
-  constexpr double kLimit = 9223372036854775808.0;  // 2^63
-  int64_t wide;
-  if (v >= kLimit) {
-    wide = std::numeric_limits<int64_t>::max();
-  } else if (v < -kLimit) {
-    wide = std::numeric_limits<int64_t>::lowest();
-  } else {
-    wide = static_cast<int64_t>(v);
-  }
-  return static_cast<Dst>(wide);  // modular since C++20
+  return static_cast<Dst>(float_to_int64(v));  // modular since C++20
 }
 
 template <typename Dst, typename Src>
@@ -100,15 +90,9 @@ Status visit_dtype(DType t, F&& f) {
 
 }  // namespace
 
-Status ref_Cast(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
-  if (inputs.empty() || !inputs[0] || outputs.empty() || !outputs[0])
-    return internal_error("{}: input or output missing", node.describe());
-  const Tensor& x = *inputs[0];
-  Tensor& y = *outputs[0];
-  const std::optional<DType> to = dtype_from_onnx(static_cast<int>(node.attr_int("to", 0)));
-  if (!to || *to != y.dtype() || y.shape() != x.shape())
-    return internal_error("{}: output {} {} does not match the cast of {}", node.describe(),
-                          dtype_name(y.dtype()), shape_to_string(y.shape()), shape_to_string(x.shape()));
+Status cast_tensor(const Tensor& x, Tensor& y) {
+  if (y.shape() != x.shape())
+    return internal_error("cast of a {} tensor into a {} one", shape_to_string(x.shape()), shape_to_string(y.shape()));
   return visit_dtype(x.dtype(), [&](auto src_tag) {
     using Src = typename decltype(src_tag)::type;
     return visit_dtype(y.dtype(), [&](auto dst_tag) {
@@ -119,6 +103,18 @@ Status ref_Cast(const Node& node, std::span<const Tensor* const> inputs, std::sp
       return Status::ok();
     });
   });
+}
+
+Status ref_Cast(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+  if (inputs.empty() || !inputs[0] || outputs.empty() || !outputs[0])
+    return internal_error("{}: input or output missing", node.describe());
+  const Tensor& x = *inputs[0];
+  Tensor& y = *outputs[0];
+  const std::optional<DType> to = dtype_from_onnx(static_cast<int>(node.attr_int("to", 0)));
+  if (!to || *to != y.dtype() || y.shape() != x.shape())
+    return internal_error("{}: output {} {} does not match the cast of {}", node.describe(),
+                          dtype_name(y.dtype()), shape_to_string(y.shape()), shape_to_string(x.shape()));
+  return cast_tensor(x, y);
 }
 
 }  // namespace qf
