@@ -2,6 +2,7 @@
 // Reference Concat and Split: contiguous block copies along one axis, for any dtype.
 #include <cstring>
 
+#include "ir/infer/infer_util.h"
 #include "runtime/reference/reference_kernels.h"
 
 namespace qf {
@@ -36,10 +37,7 @@ Status ref_Concat(const Node& node, std::span<const Tensor* const> inputs, std::
     return internal_error("{}: input or output missing", node.describe());
   Tensor& out = *outputs[0];
   const int64_t rank = out.rank();
-  int64_t axis = node.attr_int("axis", 0);
-  if (axis < -rank || axis >= rank)
-    return bad_input("{}: axis {} is out of range for rank {}", node.describe(), axis, rank);
-  if (axis < 0) axis += rank;
+  QF_ASSIGN_OR_RETURN(const int64_t axis, normalize_axis(node, node.attr_int("axis", 0), rank));
   const auto a = static_cast<size_t>(axis);
   int64_t total = 0;
   for (const Tensor* t : inputs) {
@@ -69,10 +67,7 @@ Status ref_Split(const Node& node, std::span<const Tensor* const> inputs, std::s
     return internal_error("{}: input or output missing", node.describe());
   const Tensor& x = *inputs[0];
   const int64_t rank = x.rank();
-  int64_t axis = node.attr_int("axis", 0);
-  if (axis < -rank || axis >= rank)
-    return bad_input("{}: axis {} is out of range for rank {}", node.describe(), axis, rank);
-  if (axis < 0) axis += rank;
+  QF_ASSIGN_OR_RETURN(const int64_t axis, normalize_axis(node, node.attr_int("axis", 0), rank));
   const auto a = static_cast<size_t>(axis);
   int64_t total = 0;
   for (const Tensor* t : outputs) {

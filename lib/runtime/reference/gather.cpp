@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "ir/infer/infer_util.h"
 #include "runtime/reference/reference_kernels.h"
 
 namespace qf {
@@ -16,10 +17,7 @@ Status ref_Gather(const Node& node, std::span<const Tensor* const> inputs, std::
   if (indices.dtype() != DType::kS64 && indices.dtype() != DType::kS32)
     return unsupported("{}: indices dtype {} is not supported", node.describe(), dtype_name(indices.dtype()));
   const int64_t rank = data.rank();
-  int64_t axis = node.attr_int("axis", 0);
-  if (axis < -rank || axis >= rank)
-    return bad_input("{}: axis {} is out of range for rank {}", node.describe(), axis, rank);
-  if (axis < 0) axis += rank;
+  QF_ASSIGN_OR_RETURN(const int64_t axis, normalize_axis(node, node.attr_int("axis", 0), rank));
 
   Shape expected(data.shape().begin(), data.shape().begin() + axis);
   expected.insert(expected.end(), indices.shape().begin(), indices.shape().end());
