@@ -110,9 +110,9 @@ Result<Encoding> with_axis(const EncodingOverride& o, const Value& v, int axis) 
 
 class Assigner {
  public:
-  Assigner(Graph& graph, const QuantPlan& plan, const QuantizerOptions& options, const OverrideTable& overrides,
+  Assigner(const QuantPlan& plan, const QuantizerOptions& options, const OverrideTable& overrides,
            const CalibrationState* calibration)
-      : graph_(graph), plan_(plan), options_(options), overrides_(overrides), calibration_(calibration) {}
+      : plan_(plan), options_(options), overrides_(overrides), calibration_(calibration) {}
 
   Status run() {
     for (const ActivationGroup& g : plan_.groups) QF_RETURN_IF_ERROR(assign_group(g));
@@ -248,7 +248,6 @@ class Assigner {
     return Status::ok();
   }
 
-  Graph& graph_;
   const QuantPlan& plan_;
   const QuantizerOptions& options_;
   const OverrideTable& overrides_;
@@ -262,7 +261,7 @@ Status assign_encodings(Graph& graph, const QuantPlan& plan, const QuantizerOpti
                         const QuantizationOverrides* overrides, const CalibrationState* calibration) {
   OverrideTable table;
   if (overrides) QF_RETURN_IF_ERROR(table.build(graph, *overrides, options.ignore_unknown_overrides));
-  return Assigner(graph, plan, options, table, calibration).run();
+  return Assigner(plan, options, table, calibration).run();
 }
 
 Status quantize_constants(Graph& graph) {
