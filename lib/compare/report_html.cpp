@@ -21,7 +21,8 @@ constexpr double kPlotHeight = 220;
 constexpr double kMarginLeft = 64;
 constexpr double kMarginRight = 16;
 constexpr double kMarginTop = 28;
-constexpr double kLabelBand = 110;  // room under the plot for the rotated layer names
+constexpr double kLabelBand = 120;  // room under the plot for the rotated layer names
+constexpr size_t kMaxLabelChars = 22;  // longer names are cut in the middle to fit that band
 constexpr double kBarFill = 0.8;    // share of a layer's slot its bar covers
 constexpr int kYTicks = 5;
 constexpr double kHeadroom = 0.08;             // space above the highest bar, as a share of the range
@@ -35,6 +36,17 @@ constexpr double kTextOffset = 4;
 constexpr std::string_view kAllLayerColumns[] = {
     "index",     "tensor",        "candidate",     "op",           "output",      "verdict", "sqnr_db", "cosine", "mse",
     "mae",       "max_abs_error", "pass_rate",     "max_error_lsb", "clipped_share", "range_use", "clipping_mse", "rounding_mse"};
+
+// A layer name short enough for the chart's axis: head and tail kept (exporters put the
+// distinguishing part at either end), the middle elided. The bar's tooltip has the full name.
+std::string axis_label(const std::string& name) {
+  if (name.size() <= kMaxLabelChars) return name;
+  const auto continuation = [&](size_t i) { return (static_cast<unsigned char>(name[i]) & 0xC0) == 0x80; };
+  size_t head = (kMaxLabelChars - 1) / 2, tail_start = name.size() - (kMaxLabelChars - 1 - head);
+  while (head > 0 && continuation(head)) --head;  // never cut a UTF-8 sequence
+  while (tail_start < name.size() && continuation(tail_start)) ++tail_start;
+  return name.substr(0, head) + "…" + name.substr(tail_start);
+}
 
 constexpr std::string_view kStyle = R"(
 body { font-family: sans-serif; margin: 24px; color: #222; max-width: 1200px; }
@@ -155,7 +167,7 @@ class SvgChart {
     const size_t every = (c_.bars.size() + kMaxNamedLayers - 1) / kMaxNamedLayers;
     if (i % every == 0)
       s += fmt::format(R"svg(<text x="{0:.2f}" y="{1:.2f}" text-anchor="end" transform="rotate({2} {0:.2f} {1:.2f})">{3}</text>)svg",
-                       center, bottom() + kTextOffset * 2, kLabelRotationDegrees, escape(b.label));
+                       center, bottom() + kTextOffset * 2, kLabelRotationDegrees, escape(axis_label(b.label)));
     return s;
   }
 

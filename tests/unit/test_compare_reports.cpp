@@ -120,6 +120,21 @@ TEST_CASE("HTML report: self-contained, escaped, one SVG per chart", "[compare][
   CHECK(html.find("gate failed") != std::string::npos);
 }
 
+TEST_CASE("HTML report: long layer names are cut in the middle on the chart axis, whole in the tooltip",
+          "[compare][report]") {
+  DiffReport r = sample_report("compare_report_html_long_names");
+  const std::string long_name = "/features/features.2/conv/conv.0/Conv_output_0";  // 46 characters
+  const std::string utf8_name = "layer_\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9_end";
+  r.tensors[0].pair.golden_name = long_name;
+  r.tensors[1].pair.golden_name = utf8_name;
+  const std::string html = render_html(r);
+  // 10 characters, the ellipsis, the last 11: what fits under the plot.
+  CHECK(occurrences(html, ">/features/\u2026nv_output_0</text>") == 2);  // one per chart
+  CHECK(occurrences(html, "<title>" + long_name + ": ") == 2);
+  // A cut never splits a UTF-8 sequence: the head and the tail are whole characters.
+  CHECK(html.find(">layer_\u00e9\u00e9\u2026\u00e9\u00e9\u00e9_end</text>") != std::string::npos);
+}
+
 TEST_CASE("report files are written only when asked, atomically, folders created", "[compare][report]") {
   const DiffReport r = sample_report("compare_report_files");
   const fs::path dir = scratch_dir("compare_report_files_out");
