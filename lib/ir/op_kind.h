@@ -19,7 +19,7 @@ inline constexpr int kNumOpKinds = 0
 #include "ir/ops.def"
     ;
 
-enum class QuantRule : uint8_t { kOwn, kSameAsIn, kWithinInput, kShared, kNone };
+enum class QuantRule : uint8_t { kOwn, kSameAsIn, kWithinInput, kShared, kUnitInterval, kNone };
 
 // How the quantizer treats an op's input (ops.def's InputRoles).
 enum class InputRole : uint8_t { kData, kWeight, kBias, kParam };

@@ -211,7 +211,7 @@ class Loader {
     }
     if ((enc.axis < 0) != (scales.size() == 1)) return error(where, "axis -1 needs one scale, an axis several");
     const auto s = encoding_source_from_name(string_member(e, "source"));
-    if (!s) return error(where + ".source", "must be calibration, override, qdq or propagated");
+    if (!s) return error(where + ".source", "must be calibration, override, qdq, propagated or op_range");
     *source = *s;
     return enc;
   }

@@ -329,6 +329,7 @@ constexpr std::pair<EncodingSource, std::string_view> kEncodingSourceNames[] = {
     {EncodingSource::kOverride, "override"},
     {EncodingSource::kQdq, "qdq"},
     {EncodingSource::kPropagated, "propagated"},
+    {EncodingSource::kOpRange, "op_range"},
 };
 }  // namespace
 

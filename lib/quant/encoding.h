@@ -91,9 +91,10 @@ struct Encoding {
 std::string to_string(const Encoding& e);
 
 // Where a tensor's encoding came from, by precedence: an overrides file beats Q/DQ nodes in the
-// model, which beat calibration; kPropagated copies another tensor's encoding (data movement ops,
-// shared Concat encodings, fused activations).
-enum class EncodingSource : uint8_t { kCalibration, kOverride, kQdq, kPropagated };
+// model, which beat the op's own range (kOpRange: a Softmax's [0, 1]), which beats calibration;
+// kPropagated copies another tensor's encoding (data movement ops, shared Concat encodings, fused
+// activations).
+enum class EncodingSource : uint8_t { kCalibration, kOverride, kQdq, kPropagated, kOpRange };
 std::string_view encoding_source_name(EncodingSource source);
 std::optional<EncodingSource> encoding_source_from_name(std::string_view name);
 

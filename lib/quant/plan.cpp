@@ -96,7 +96,9 @@ Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& optio
     plan.group_of[v] = it->second;
     // Data movement only rearranges or selects its input's values: the input's observer covers it.
     const QuantRule rule = v->producer ? op_quant_rule(v->producer->kind) : QuantRule::kOwn;
-    if (rule == QuantRule::kOwn || rule == QuantRule::kWithinInput) g.observed.push_back(v);
+    if (rule == QuantRule::kOwn || rule == QuantRule::kWithinInput || rule == QuantRule::kUnitInterval)
+      g.observed.push_back(v);
+    if (rule == QuantRule::kUnitInterval && g.members.size() == 1) g.unit_interval = true;
     if (rule == QuantRule::kWithinInput && g.members.size() == 1 && index.count(v->producer->input(0)))
       g.fallback = v->producer->input(0);
     if (auto c = shared_constants.find(i); c != shared_constants.end())

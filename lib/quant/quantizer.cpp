@@ -177,6 +177,9 @@ class Assigner {
       shared = group_qdq->encoding;
       source = EncodingSource::kQdq;
       origin = group_qdq;
+    } else if (g.unit_interval) {
+      QF_ASSIGN_OR_RETURN(shared, compute_encoding(0.0f, 1.0f, options_.act));
+      source = EncodingSource::kOpRange;
     } else {
       QF_ASSIGN_OR_RETURN(shared, calibrated(g));
       // Groups come in topological order: the fallback input's encoding is settled already.

@@ -147,6 +147,41 @@ TEST_CASE("an override beats calibration, for its tensor and the group it govern
   CHECK_FALSE(g->find_value("b")->encoding);
 }
 
+TEST_CASE("Softmax's output is encoded as [0, 1] whatever calibration saw; an override still wins",
+          "[quant][quantizer]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4}).output("out");
+  b.node("Softmax", {"x"}, {"p"}, "softmax");
+  b.node("Flatten", {"p"}, {"out"}, "flatten");  // data movement: shares p's encoding
+  auto imported = import_onnx_file(b.write("quantizer_softmax.onnx"));
+  REQUIRE(imported.is_ok());
+  Graph& g = **imported;
+  REQUIRE(run_optimization_passes(g).is_ok());
+  auto plan = plan_quantization(g, PlanOptions{});
+  REQUIRE(plan.is_ok());
+  // A calibration set whose probabilities never passed 0.68 (a 2-class model on ambiguous
+  // inputs): a calibrated encoding would clip every confident answer at 0.68.
+  const auto state = calibrated(*plan, {{"x", {-2.f, 2.f}}, {"p", {0.f, 0.68f}}});
+  QuantizerOptions options;
+  REQUIRE(assign_encodings(g, *plan, options, nullptr, &state).is_ok());
+  for (const char* name : {"p", "out"}) {
+    INFO(name);
+    const Encoding& e = *g.find_value(name)->encoding;
+    CHECK(e.scale[0] == Approx(1.0f / 255));  // 8-bit asymmetric [0, 1]: zero point 0, q 255 is 1.0
+    CHECK(e.offset[0] == 0);
+  }
+  CHECK(g.find_value("p")->encoding_source == EncodingSource::kOpRange);
+  CHECK(g.find_value("out")->encoding_source == EncodingSource::kPropagated);
+  CHECK(encoding_source_name(EncodingSource::kOpRange) == "op_range");
+
+  auto overrides = parse_quantization_overrides(R"({"activation_encodings": {
+      "p": [{"bitwidth": 8, "scale": 0.00390625, "offset": 0}]}})", "o.json");
+  REQUIRE(overrides.is_ok());
+  REQUIRE(assign_encodings(g, *plan, options, &*overrides, &state).is_ok());
+  CHECK(g.find_value("out")->encoding->scale[0] == 0.00390625f);
+  CHECK(g.find_value("p")->encoding_source == EncodingSource::kOverride);
+}
+
 TEST_CASE("overrides for unknown tensors, or for values a fold destroyed, are errors", "[quant][quantizer]") {
   OnnxBuilder b(13);
   b.input("x", {1, 2, 3, 3}).output("y");
