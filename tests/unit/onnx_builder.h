@@ -39,6 +39,15 @@ class OnnxBuilder {
     for (float v : values) t->add_float_data(v);
     return *this;
   }
+  // An initializer with a name, a type and dims but no data yet: the caller fills it (typed
+  // fields, external data) as the case under test needs.
+  onnx::TensorProto& empty_initializer(const std::string& name, int data_type, std::vector<int64_t> dims) {
+    auto* t = model_.mutable_graph()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(data_type);
+    for (int64_t d : dims) t->add_dims(d);
+    return *t;
+  }
   onnx::NodeProto& node(const std::string& op, std::vector<std::string> inputs, std::vector<std::string> outputs,
                         const std::string& name = "") {
     auto* n = model_.mutable_graph()->add_node();

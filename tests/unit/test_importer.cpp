@@ -195,11 +195,7 @@ TEST_CASE("A model imports from its bytes in memory as from its file", "[importe
 TEST_CASE("A missing external data file is named", "[importer]") {
   OnnxBuilder b(13);
   b.input("x", {1, 2}).output("y");
-  auto* w = b.model().mutable_graph()->add_initializer();
-  w->set_name("w");
-  w->set_data_type(onnx::TensorProto::FLOAT);
-  w->add_dims(2);
-  w->add_dims(2);
+  auto* w = &b.empty_initializer("w", onnx::TensorProto::FLOAT, {2, 2});
   w->set_data_location(onnx::TensorProto::EXTERNAL);
   auto* loc = w->add_external_data();
   loc->set_key("location");
@@ -218,11 +214,7 @@ TEST_CASE("External data stays in the model's folder and its offsets are byte co
   const auto error_with = [&](const std::vector<std::pair<std::string, std::string>>& entries) {
     OnnxBuilder b(13);
     b.input("x", {1, 2}).output("y");
-    auto* w = b.model().mutable_graph()->add_initializer();
-    w->set_name("w");
-    w->set_data_type(onnx::TensorProto::FLOAT);
-    w->add_dims(2);
-    w->add_dims(2);
+    auto* w = &b.empty_initializer("w", onnx::TensorProto::FLOAT, {2, 2});
     w->set_data_location(onnx::TensorProto::EXTERNAL);
     for (const auto& [key, value] : entries) {
       auto* kv = w->add_external_data();
@@ -252,10 +244,7 @@ TEST_CASE("External data stays in the model's folder and its offsets are byte co
 TEST_CASE("An inferred shape past 2^40 elements is refused before anything is folded", "[importer]") {
   OnnxBuilder b(13);
   b.output("y");
-  auto* shape = b.model().mutable_graph()->add_initializer();
-  shape->set_name("shape");
-  shape->set_data_type(onnx::TensorProto::INT64);
-  shape->add_dims(2);
+  auto* shape = &b.empty_initializer("shape", onnx::TensorProto::INT64, {2});
   shape->add_int64_data(10);
   shape->add_int64_data(int64_t{1} << 62);
   b.node("ConstantOfShape", {"shape"}, {"y"}, "fill");
@@ -268,11 +257,7 @@ TEST_CASE("An inferred shape past 2^40 elements is refused before anything is fo
 TEST_CASE("An initializer whose dims ask for more than its data holds is refused unallocated", "[importer]") {
   OnnxBuilder b(13);
   b.input("x", {1, 4}).output("y");
-  auto* w = b.model().mutable_graph()->add_initializer();
-  w->set_name("w");
-  w->set_data_type(onnx::TensorProto::FLOAT);
-  w->add_dims(int64_t{1} << 20);
-  w->add_dims(int64_t{1} << 19);  // 2 TB of float32
+  auto* w = &b.empty_initializer("w", onnx::TensorProto::FLOAT, {int64_t{1} << 20, int64_t{1} << 19});  // 2 TB of float32
   w->add_float_data(1.f);
   b.node("MatMul", {"x", "w"}, {"y"}, "mm");
   auto g = import_onnx_bytes(b.bytes(), "big_weights.onnx");
@@ -290,10 +275,7 @@ TEST_CASE("Pads, windows and strides past 2^40 are refused, not overflowed", "[i
   };
   OnnxBuilder pad(13);
   pad.input("x", {1, 4}).output("y");
-  auto* pads = pad.model().mutable_graph()->add_initializer();
-  pads->set_name("pads");
-  pads->set_data_type(onnx::TensorProto::INT64);
-  pads->add_dims(4);
+  auto* pads = &pad.empty_initializer("pads", onnx::TensorProto::INT64, {4});
   for (int64_t p : {int64_t{0}, int64_t{1} << 62, int64_t{0}, int64_t{1} << 62}) pads->add_int64_data(p);
   pad.node("Pad", {"x", "pads"}, {"y"}, "pad");
   CHECK(import_error(pad).find("pad 4611686018427387904 is out of range") != std::string::npos);
@@ -333,10 +315,7 @@ TEST_CASE("input_dim option fixes a free batch and rejects unknown names", "[imp
 TEST_CASE("IR 9 / opset 18 models import: ReduceMean axes as an input", "[importer]") {
   OnnxBuilder b(18, 9);
   b.input("x", {1, 2, 2}).output("y");
-  auto* axes = b.model().mutable_graph()->add_initializer();
-  axes->set_name("axes");
-  axes->set_data_type(onnx::TensorProto::INT64);
-  axes->add_dims(1);
+  auto* axes = &b.empty_initializer("axes", onnx::TensorProto::INT64, {1});
   axes->add_int64_data(-1);
   OnnxBuilder::attr(b.node("ReduceMean", {"x", "axes"}, {"y"}, "mean"), "keepdims", int64_t{0});
   auto g = import_onnx_file(b.write("ir9_opset18.onnx"));
