@@ -26,9 +26,11 @@ source "$repo/scripts/build_packages.sh"
 "$repo/scripts/apt_install.sh" "${qforge_build_packages[@]}" clang-14 libclang-rt-14-dev libomp-14-dev
 
 # A build of its own: every object needs clang's coverage instrumentation and the sanitizers.
-# The tests are not built there (scripts/test.sh runs them, and replays the fuzz regressions).
-if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-  CC=clang-14 CXX=clang++-14 cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+# The tests are not built there (scripts/test.sh runs them, and replays the fuzz regressions);
+# scripts/test_sanitizers.sh's build, which has them too, serves as well (CI points
+# QFORGE_FUZZ_BUILD_DIR at it). A folder configured without QFORGE_FUZZ is configured afresh.
+if ! grep -qs '^QFORGE_FUZZ:BOOL=ON$' "$build_dir/CMakeCache.txt"; then
+  CC=clang-14 CXX=clang++-14 cmake --fresh -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DQFORGE_FUZZ=ON -DQFORGE_BUILD_TESTS=OFF
 fi
 cmake --build "$build_dir" --target "${targets[@]/#/fuzz_}"

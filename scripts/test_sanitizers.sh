@@ -15,8 +15,10 @@ build_dir=${QFORGE_ASAN_BUILD_DIR:-$repo/build-asan}
 source "$repo/scripts/build_packages.sh"
 "$repo/scripts/apt_install.sh" "${qforge_build_packages[@]}" clang-14 libclang-rt-14-dev libomp-14-dev
 "$repo/scripts/setup.sh" >/dev/null  # the normal build: the test fixtures' generators reuse its tools
-if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-  CC=clang-14 CXX=clang++-14 cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+# A build folder configured otherwise (an older g++ sanitizer build) is configured afresh.
+if ! grep -qs '^QFORGE_FUZZ:BOOL=ON$' "$build_dir/CMakeCache.txt" ||
+   ! grep -qs '^QFORGE_BUILD_TESTS:BOOL=ON$' "$build_dir/CMakeCache.txt"; then
+  CC=clang-14 CXX=clang++-14 cmake --fresh -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DQFORGE_FUZZ=ON -DQFORGE_BUILD_TESTS=ON
 fi
 cmake --build "$build_dir"
