@@ -98,7 +98,6 @@ Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& optio
     const QuantRule rule = v->producer ? op_quant_rule(v->producer->kind) : QuantRule::kOwn;
     if (rule == QuantRule::kOwn || rule == QuantRule::kWithinInput || rule == QuantRule::kUnitInterval)
       g.observed.push_back(v);
-    if (rule == QuantRule::kUnitInterval && g.members.size() == 1) g.unit_interval = true;
     if (rule == QuantRule::kWithinInput && g.members.size() == 1 && index.count(v->producer->input(0)))
       g.fallback = v->producer->input(0);
     if (auto c = shared_constants.find(i); c != shared_constants.end())
@@ -107,6 +106,10 @@ Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& optio
   for (ActivationGroup& g : plan.groups) {
     // A group of data movement over a constant-only source still needs a watched member.
     if (g.observed.empty()) g.observed.push_back(g.members.front());
+    // Probabilities only: a Concat mixing a Softmax with anything else is calibrated as a whole.
+    g.unit_interval = std::all_of(g.observed.begin(), g.observed.end(), [](const Value* v) {
+      return v->producer && op_quant_rule(v->producer->kind) == QuantRule::kUnitInterval;
+    });
   }
 
   // Constants, by the role of the slot that reads them (the first reader decides).

@@ -24,8 +24,8 @@ struct ActivationGroup {
   std::vector<const Value*> constant_inputs;  // constants a shared op mixes in (Concat(x, c))
   // kWithinInput: the input whose encoding the group takes when it gets none of its own.
   const Value* fallback = nullptr;
-  // kUnitInterval: the group's values are probabilities, its encoding [0, 1] unless an override
-  // or the model's Q/DQ give one.
+  // Every observed member comes from a kUnitInterval op: the group's values are probabilities,
+  // its encoding [0, 1] unless an override or the model's Q/DQ give one.
   bool unit_interval = false;
 };
 

@@ -159,6 +159,7 @@ TEST_CASE("Softmax's output is encoded as [0, 1] whatever calibration saw; an ov
   REQUIRE(run_optimization_passes(g).is_ok());
   auto plan = plan_quantization(g, PlanOptions{});
   REQUIRE(plan.is_ok());
+  CHECK(group_of(*plan, g, "out").unit_interval);  // Flatten joins the Softmax's group
   // A calibration set whose probabilities never passed 0.68 (a 2-class model on ambiguous
   // inputs): a calibrated encoding would clip every confident answer at 0.68.
   const auto state = calibrated(*plan, {{"x", {-2.f, 2.f}}, {"p", {0.f, 0.68f}}});
@@ -180,6 +181,28 @@ TEST_CASE("Softmax's output is encoded as [0, 1] whatever calibration saw; an ov
   REQUIRE(assign_encodings(g, *plan, options, &*overrides, &state).is_ok());
   CHECK(g.find_value("out")->encoding->scale[0] == 0.00390625f);
   CHECK(g.find_value("p")->encoding_source == EncodingSource::kOverride);
+}
+
+TEST_CASE("a Concat of a Softmax with other values is calibrated as a whole", "[quant][quantizer]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4}).input("y", {1, 4}).output("out");
+  b.node("Softmax", {"x"}, {"p"}, "softmax");
+  b.node("Relu", {"y"}, {"r"}, "relu");  // after the Softmax: p heads the Concat's group
+  OnnxBuilder::attr(b.node("Concat", {"p", "r"}, {"out"}, "concat"), "axis", int64_t{1});
+  auto imported = import_onnx_file(b.write("quantizer_softmax_concat.onnx"));
+  REQUIRE(imported.is_ok());
+  Graph& g = **imported;
+  auto plan = plan_quantization(g, PlanOptions{});
+  REQUIRE(plan.is_ok());
+  REQUIRE(group_of(*plan, g, "out").members.front() == g.find_value("p"));
+  CHECK_FALSE(group_of(*plan, g, "out").unit_interval);
+  // One observer per group, named after its first member.
+  const auto state = calibrated(*plan, {{"x", {-2.f, 2.f}}, {"y", {-3.f, 2.1f}}, {"p", {0.f, 2.1f}}});
+  QuantizerOptions options;
+  REQUIRE(assign_encodings(g, *plan, options, nullptr, &state).is_ok());
+  const Encoding& e = *g.find_value("out")->encoding;
+  CHECK(e.scale[0] == Approx(2.1f / 255));  // what p and r spanned, not [0, 1]
+  CHECK(g.find_value("p")->encoding_source == EncodingSource::kCalibration);
 }
 
 TEST_CASE("overrides for unknown tensors, or for values a fold destroyed, are errors", "[quant][quantizer]") {
