@@ -4,15 +4,10 @@
 set(QF_MAKE_HOSTILE ${CMAKE_CURRENT_SOURCE_DIR}/make_hostile_models.py)
 set(H ${CMAKE_CURRENT_BINARY_DIR}/hostile_data)
 set(HO ${QF_E2E_OUT}/hostile)
-add_custom_command(
-  OUTPUT ${H}/generated.stamp
-  COMMAND ${CMAKE_COMMAND} -E rm -rf ${H}
-  COMMAND ${QFORGE_PYTHON} ${QF_MAKE_HOSTILE} ${H}
-  COMMAND ${CMAKE_COMMAND} -E touch ${H}/generated.stamp
-  DEPENDS ${QF_MAKE_HOSTILE}
+qf_generated_data(qforge_hostile_data ${H}
   COMMENT "Generating the hostile test inputs (tests/e2e/make_hostile_models.py)"
-  VERBATIM)
-add_custom_target(qforge_hostile_data ALL DEPENDS ${H}/generated.stamp)
+  DEPENDS ${QF_MAKE_HOSTILE}
+  COMMAND ${QFORGE_PYTHON} ${QF_MAKE_HOSTILE} ${H})
 
 # qf_hostile_model(MODEL CODE REGEX): net-run and the converter both refuse MODEL with CODE and a
 # one-line error matching REGEX, and write nothing.
