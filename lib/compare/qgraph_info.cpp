@@ -11,15 +11,13 @@
 
 #include "compare/encoding_error.h"
 #include "core/json_file.h"
+#include "package/qgraph.h"
 
 namespace qf::compare {
 
 namespace {
 
 using nlohmann::json;
-
-// As the package reader's limit (package/qgraph.cpp): a qgraph nests a handful of levels.
-constexpr int kMaxQGraphJsonDepth = 32;
 
 // Where a field is, for error messages: the file and the object ("tensor 'conv1'").
 struct Where {
@@ -181,7 +179,7 @@ std::optional<std::string> QGraphInfo::surviving_name(const std::string& origina
 Result<QGraphInfo> parse_qgraph_info(const std::string& json_text, const std::string& path) {
   // The shared guards: every nlohmann exception (a number too large is out_of_range, not a
   // parse_error) becomes a bad_input, and nesting is limited before parsing.
-  QF_ASSIGN_OR_RETURN(json root, parse_json_text(json_text, path, kMaxQGraphJsonDepth));
+  QF_ASSIGN_OR_RETURN(json root, parse_json_text(json_text, path, kMaxQgraphJsonDepth));
   if (!root.is_object()) return bad_input("{}: not a qgraph (the top level is not an object)", path);
   QGraphInfo info;
   info.path = path;

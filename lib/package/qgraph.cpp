@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr std::string_view kQgraphSuffix = ".qgraph.json";
-constexpr int kMaxQgraphJsonDepth = 32;
 // Storage dtype names of packed sub-byte codes (Tensor has no 4-bit dtype).
 constexpr std::string_view kPackedSigned = "int4";
 constexpr std::string_view kPackedUnsigned = "uint4";

@@ -26,6 +26,8 @@ namespace qf {
 inline constexpr std::string_view kQgraphFormat = "qforge.qgraph";
 inline constexpr int kQgraphVersion = 1;
 inline constexpr size_t kBlobAlignment = 64;
+// Nesting a qgraph JSON may have (it needs a handful of levels); deeper files are refused unparsed.
+inline constexpr int kMaxQgraphJsonDepth = 32;
 
 // What the package records about how it was made.
 struct PackageProvenance {
