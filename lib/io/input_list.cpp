@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/cast.h"
 #include "core/read_file.h"
 #include "io/atomic_file.h"
-#include "runtime/reference/reference_kernels.h"
 
 namespace qf {
 

@@ -24,11 +24,6 @@ ReferenceKernelFn reference_kernel(OpKind kind);
 // The integer kernel of a node of a quantized graph (runtime/int8.h), or nullptr with `why`.
 Result<std::unique_ptr<Kernel>> make_reference_int8_kernel(const Node& node, std::string* why);
 
-// Cast's conversion (numpy's rules, NaN and out-of-range floats included, see cast.cpp) of `x`
-// into `y`, allocated with x's shape and the target dtype; for other code that converts values
-// from outside (raw input files of integer inputs).
-Status cast_tensor(const Tensor& x, Tensor& y);
-
 // The node's reference kernel followed by its fused activation, if any (ir/fused_activation.h).
 Status run_reference(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs);
 
