@@ -4,7 +4,8 @@
 # quantized graph, and onnxruntime-node 1.30 on its --export_qdq model (an independent runtime).
 # Calibration uses the first 200 images of each data set; accuracy is over all of them (mnist
 # 10 000, cifar10 2 000); ppocr_cls has no labels and reports its top-1 agreement with fp32 over
-# 500 resized CIFAR images. Prints a markdown table. Needs onnxruntime-node (scripts/bench.sh
+# 500 resized CIFAR images. The last rows add --algorithms (adaround, bc) to mse with per-channel
+# weights. Prints a markdown table. Needs onnxruntime-node (scripts/bench.sh
 # installs it into ~/.cache/qforge/ort).
 set -euo pipefail
 
@@ -33,7 +34,43 @@ r = json.load(open(sys.argv[1]))
 print("%.2f" % (100 * [t for t in r["tensors"] if t.get("top_k")][0]["top_k"]["top1_agreement"]))' "$3"
 }
 
+# One cell: convert with METHOD and GRANULARITY (and --algorithms ALGORITHMS unless empty), run the
+# int8 graph and the QDQ export, and add the table row.
 rows=()
+cell() {
+  local name=$1 method=$2 granularity=$3 algorithms=$4
+  local label=$method${algorithms:+ + $algorithms}
+  local out=$work/$name/$method-$granularity${algorithms:+-${algorithms//,/-}}
+  # A cell measured before (the whole table takes a while) is kept.
+  if [[ -f $out/cell.md ]]; then
+    rows+=("$(cat "$out/cell.md")")
+    return
+  fi
+  local flags=()
+  [[ $granularity == per-channel ]] && flags+=(--use_per_channel_quantization)
+  [[ -n $algorithms ]] && flags+=(--algorithms "$algorithms")
+  echo "accuracy_matrix.sh: $name $label $granularity" >&2
+  # shellcheck disable=SC2086
+  "$tools/qforge-onnx-converter" --input_network "$shared/models/${model[$name]}" ${dims[$name]} \
+    --input_list "$data/input_list.txt" --max_calibration_samples "$calibration" \
+    --act_quantizer_calibration "$method" "${flags[@]}" --output_path "$out/model.qgraph.json" \
+    --export_qdq "$out/model_qdq.onnx" --log_level warn
+  "$tools/qforge-net-run" --model "$out/model.qgraph.json" --input_list "$data/input_list.txt" \
+    --output_dir "$out/int8" --log_level warn
+  node "$repo/scripts/ort_net_run.js" "$out/model_qdq.onnx" "$data/input_list.txt" "$out/ort"
+  local q o
+  if [[ $name == ppocr ]]; then
+    q=$(agreement "$work/$name/fp32" "$out/int8" "$out/diff_int8.json")
+    o=$(agreement "$work/$name/fp32" "$out/ort" "$out/diff_ort.json")
+  else
+    q=$(top1 "$out/int8" "$data/labels.txt")
+    o=$(top1 "$out/ort" "$data/labels.txt")
+  fi
+  rows+=("| $name | $label | $granularity | $fp32 | $q | $o |")
+  echo "${rows[-1]}" >"$out/cell.md"
+  rm -rf -- "$out/int8" "$out/ort"
+}
+
 for name in mnist cifar10 ppocr; do
   data=$work/$name/data
   [[ -f $data/input_list.txt ]] || "$python" "$repo/scripts/prepare_images.py" --dataset "$name" \
@@ -44,34 +81,12 @@ for name in mnist cifar10 ppocr; do
   if [[ $name == ppocr ]]; then fp32="agreement"; else fp32=$(top1 "$work/$name/fp32" "$data/labels.txt"); fi
   for method in "${methods[@]}"; do
     for granularity in per-tensor per-channel; do
-      out=$work/$name/$method-$granularity
-      # A cell measured before (the whole table takes a while) is kept.
-      if [[ -f $out/cell.md ]]; then
-        rows+=("$(cat "$out/cell.md")")
-        continue
-      fi
-      flags=()
-      [[ $granularity == per-channel ]] && flags=(--use_per_channel_quantization)
-      echo "accuracy_matrix.sh: $name $method $granularity" >&2
-      # shellcheck disable=SC2086
-      "$tools/qforge-onnx-converter" --input_network "$shared/models/${model[$name]}" ${dims[$name]} \
-        --input_list "$data/input_list.txt" --max_calibration_samples "$calibration" \
-        --act_quantizer_calibration "$method" "${flags[@]}" --output_path "$out/model.qgraph.json" \
-        --export_qdq "$out/model_qdq.onnx" --log_level warn
-      "$tools/qforge-net-run" --model "$out/model.qgraph.json" --input_list "$data/input_list.txt" \
-        --output_dir "$out/int8" --log_level warn
-      node "$repo/scripts/ort_net_run.js" "$out/model_qdq.onnx" "$data/input_list.txt" "$out/ort"
-      if [[ $name == ppocr ]]; then
-        q=$(agreement "$work/$name/fp32" "$out/int8" "$out/diff_int8.json")
-        o=$(agreement "$work/$name/fp32" "$out/ort" "$out/diff_ort.json")
-      else
-        q=$(top1 "$out/int8" "$data/labels.txt")
-        o=$(top1 "$out/ort" "$data/labels.txt")
-      fi
-      rows+=("| $name | $method | $granularity | $fp32 | $q | $o |")
-      echo "${rows[-1]}" >"$out/cell.md"
-      rm -rf -- "$out/int8" "$out/ort"
+      cell "$name" "$method" "$granularity" ""
     done
+  done
+  # The weight algorithms on the calibration that does best without them.
+  for algorithms in adaround bc adaround,bc; do
+    cell "$name" mse per-channel "$algorithms"
   done
 done
 

@@ -108,7 +108,7 @@ Status CalibrationState::merge(const CalibrationState& other, const std::string&
 }
 
 Status calibrate(const Graph& graph, const QuantPlan& plan, const InputList& list, const CalibrationOptions& options,
-                 CalibrationState& state) {
+                 CalibrationState& state, const InferenceHook& also) {
   QF_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor,
                       Executor::create(graph, ExecutorOptions{"onednn", options.threads, /*use_encodings=*/false}));
   const auto lines = static_cast<int64_t>(list.inferences.size());
@@ -139,6 +139,7 @@ Status calibrate(const Graph& graph, const QuantPlan& plan, const InputList& lis
         state.skipped_ += bad;
       }
     }
+    if (also) QF_RETURN_IF_ERROR(also(*executor));
     ++state.inferences_;
     if (options.show_progress && ((i + 1) % 10 == 0 || i + 1 == total)) show_progress(i + 1, total);
   }

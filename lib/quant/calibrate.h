@@ -8,6 +8,7 @@
 // bit for bit, as one pass over the whole list.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -30,6 +31,10 @@ struct CalibrationOptions {
   bool show_progress = false;
 };
 
+class Executor;
+// Called after each calibration inference with the executor that ran it (float values).
+using InferenceHook = std::function<Status(const Executor&)>;
+
 // The observers of one calibration, keyed by activation group name (the group's first member).
 class CalibrationState {
  public:
@@ -50,16 +55,17 @@ class CalibrationState {
 
  private:
   friend Status calibrate(const Graph&, const QuantPlan&, const InputList&, const CalibrationOptions&,
-                          CalibrationState&);
+                          CalibrationState&, const InferenceHook&);
   std::string observer_name_;
   std::map<std::string, std::unique_ptr<Observer>> observers_;
   int64_t inferences_ = 0;
   uint64_t skipped_ = 0;
 };
 
-// Runs the graph (fp32, oneDNN) over the list and feeds every group's observer.
+// Runs the graph (fp32, oneDNN) over the list and feeds every group's observer, and `also` (when
+// given) after each inference.
 Status calibrate(const Graph& graph, const QuantPlan& plan, const InputList& list, const CalibrationOptions& options,
-                 CalibrationState& state);
+                 CalibrationState& state, const InferenceHook& also = {});
 
 Result<CalibrationState> read_calibration_state(const std::string& path, const QuantPlan& plan,
                                                 const CalibrationOptions& options);

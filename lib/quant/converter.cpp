@@ -33,6 +33,7 @@ nlohmann::json options_json(const ConvertOptions& o, const CalibrationState& sta
       {"param_quantizer_calibration", q.param_calibration},
       {"use_per_channel_quantization", o.per_channel},
       {"use_per_row_quantization", o.per_row},
+      {"algorithms", o.algorithms.names()},
       {"calibration_inferences", state.inferences()},
       {"quantization_overrides", o.overrides_path.empty() ? nlohmann::json() : nlohmann::json(std::filesystem::path(o.overrides_path).filename().string())},
       {"enable_float_fallback", q.float_fallback},
@@ -69,6 +70,18 @@ Status write_outputs(Graph& graph, const ConvertOptions& options, const Calibrat
   return Status::ok();
 }
 
+Status run_weight_algorithms(Graph& graph, const LayerInputMoments& layer_inputs, const ConvertOptions& options) {
+  QF_ASSIGN_OR_RETURN(WeightAlgorithmsReport r,
+                      apply_weight_algorithms(graph, layer_inputs, options.algorithms, options.quantizer));
+  const auto mean = [&](double total) { return r.layers > 0 ? total / static_cast<double>(r.layers) : 0.0; };
+  spdlog::info("{}: {} layers, {} of {} weight codes moved off nearest rounding, {} biases added; layer output "
+               "error from weight rounding on the calibration inputs (mean over layers, relative to the "
+               "output's mean square): nearest {:.3g}, now {:.3g}",
+               fmt::join(options.algorithms.names(), " + "), r.layers, r.moved_codes, r.codes, r.added_biases,
+               mean(r.error_nearest), mean(r.error_chosen));
+  return Status::ok();
+}
+
 }  // namespace
 
 Status validate_convert_options(const ConvertOptions& o) {
@@ -83,6 +96,9 @@ Status validate_convert_options(const ConvertOptions& o) {
     return usage_error("--enable_float_fallback uses the model's own encodings; it excludes --ignore_quantization_overrides");
   if (!o.calibration_state_out.empty() && o.input_list.empty() && o.calibration_state_in.empty())
     return usage_error("--calibration_state_out needs an --input_list (or --calibration_state_in) to calibrate");
+  if (o.algorithms.any() && o.input_list.empty())
+    return usage_error("--algorithms {} need(s) an --input_list: they work from the layers' calibration inputs",
+                       fmt::join(o.algorithms.names(), ","));
   if (o.output_path.empty() && (!o.export_qdq.empty() || !o.dump_encoding_json.empty()))
     return usage_error("--export_qdq and --dump_encoding_json need --output_path");
   QF_RETURN_IF_ERROR(check_bitwidth("--act_bw", o.quantizer.act.bitwidth, kActBitwidths));
@@ -127,6 +143,8 @@ Status run_converter(const ConvertOptions& options) {
   QF_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(g, PlanOptions{options.per_channel, options.per_row}));
 
   QF_ASSIGN_OR_RETURN(CalibrationState state, CalibrationState::create(plan, options.calibration));
+  LayerInputMoments layer_inputs;
+  if (options.algorithms.any()) layer_inputs = LayerInputMoments::for_graph(g);
   for (const std::string& path : options.calibration_state_in) {
     QF_ASSIGN_OR_RETURN(CalibrationState part, read_calibration_state(path, plan, options.calibration));
     QF_RETURN_IF_ERROR(state.merge(part, path));
@@ -136,7 +154,9 @@ Status run_converter(const ConvertOptions& options) {
     if (list.inferences.empty()) return bad_input("{}: the input list names no inputs", options.input_list);
     spdlog::info("calibrating {} activation groups with {} over {}", plan.groups.size(), options.calibration.observer,
                  options.input_list);
-    QF_RETURN_IF_ERROR(calibrate(g, plan, list, options.calibration, state));
+    InferenceHook also;
+    if (options.algorithms.any()) also = [&](const Executor& e) { return layer_inputs.observe(e); };
+    QF_RETURN_IF_ERROR(calibrate(g, plan, list, options.calibration, state, also));
   }
   if (!options.calibration_state_out.empty()) {
     QF_RETURN_IF_ERROR(write_calibration_state(options.calibration_state_out, state));
@@ -146,6 +166,7 @@ Status run_converter(const ConvertOptions& options) {
 
   QF_RETURN_IF_ERROR(assign_encodings(g, plan, options.quantizer, overrides ? &*overrides : nullptr,
                                       state.inferences() > 0 ? &state : nullptr));
+  if (options.algorithms.any()) QF_RETURN_IF_ERROR(run_weight_algorithms(g, layer_inputs, options));
   return write_outputs(g, options, state, source_sha256);
 }
 

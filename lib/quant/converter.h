@@ -2,7 +2,8 @@
 // What qforge-onnx-converter does, as a library call:
 //
 //   ONNX -> import -> absorb Q/DQ -> optimization passes -> plan -> calibrate (+ merge states)
-//        -> assign encodings (overrides > Q/DQ > calibration) -> quantize constants
+//        -> assign encodings (overrides > Q/DQ > calibration) [-> adaround / bias correction]
+//        -> quantize constants
 //        -> model.qgraph.json + model.bin [+ AIMET encodings JSON] [+ ONNX QDQ export]
 #pragma once
 
@@ -15,6 +16,7 @@
 #include "core/tensor.h"
 #include "quant/calibrate.h"
 #include "quant/quantizer.h"
+#include "quant/weight_rounding.h"
 
 namespace qf {
 
@@ -27,6 +29,7 @@ struct ConvertOptions {
   CalibrationOptions calibration;
   bool per_channel = false;
   bool per_row = false;
+  WeightAlgorithms algorithms;  // --algorithms: weight rounding and bias correction from calibration data
   std::string overrides_path;
   bool ignore_overrides = false;  // --ignore_quantization_overrides: also drops the model's Q/DQ encodings
   std::set<std::string, std::less<>> disabled_passes;

@@ -221,14 +221,7 @@ class Assigner {
     if (v->encoding && v->encoding_source == EncodingSource::kQdq) return Status::ok();
     const Tensor& values = *v->constant;
     if (values.dtype() != DType::kF32) return Status::ok();
-    if (use.kind == ConstantUse::Kind::kBias) {
-      const Value* in = use.input;
-      const Value* w = use.weight;
-      if (!in || !in->encoding || !w || !w->encoding) return Status::ok();
-      QF_ASSIGN_OR_RETURN(Encoding e, bias_encoding(8, *in->encoding, *w->encoding, values, options_.param.schema));
-      set_encoding(v, e, EncodingSource::kCalibration);
-      return Status::ok();
-    }
+    if (use.kind == ConstantUse::Kind::kBias) return assign_bias_encoding(v, use.input, use.weight, options_);
     auto e = calibrate_constant(values, options_.param_calibration, options_.observer_options, options_.param,
                                 use.axis);
     if (!e.is_ok()) return e.status().with_context(fmt::format("weights '{}'", v->name));
@@ -240,14 +233,9 @@ class Assigner {
   // weight encoding the op runs in float, and so does its bias.
   Status assign_bias32(const ConstantUse& use, const EncodingOverride* o) {
     Value* v = use.value;
-    const Value* in = use.input;
-    const Value* w = use.weight;
-    v->encoding.reset();
-    if (!in || !in->encoding || !w || !w->encoding || in->encoding->per_channel()) return Status::ok();
-    QF_ASSIGN_OR_RETURN(Encoding e, bias_encoding(32, *in->encoding, *w->encoding, *v->constant, options_.param.schema));
-    if (o && !o->keep_float && o->encoding.scale != e.scale)
+    QF_RETURN_IF_ERROR(assign_bias_encoding(v, use.input, use.weight, options_));
+    if (o && !o->keep_float && v->encoding && o->encoding.scale != v->encoding->scale)
       spdlog::warn("{}: ignored: an int32 bias is on the grid input scale x weight scale", o->json_path);
-    set_encoding(v, e, EncodingSource::kPropagated);
     return Status::ok();
   }
 
@@ -259,6 +247,17 @@ class Assigner {
 };
 
 }  // namespace
+
+Status assign_bias_encoding(Value* bias, const Value* input, const Value* weight, const QuantizerOptions& options) {
+  const int bits = options.bias_bitwidth;
+  if (bits == 32) bias->encoding.reset();
+  if (!input || !input->encoding || !weight || !weight->encoding) return Status::ok();
+  if (bits == 32 && input->encoding->per_channel()) return Status::ok();
+  QF_ASSIGN_OR_RETURN(Encoding e, bias_encoding(bits, *input->encoding, *weight->encoding, *bias->constant,
+                                                options.param.schema));
+  set_encoding(bias, e, bits == 32 ? EncodingSource::kPropagated : EncodingSource::kCalibration);
+  return Status::ok();
+}
 
 Status assign_encodings(Graph& graph, const QuantPlan& plan, const QuantizerOptions& options,
                         const QuantizationOverrides* overrides, const CalibrationState* calibration) {

@@ -37,6 +37,12 @@ struct QuantizerOptions {
 Status assign_encodings(Graph& graph, const QuantPlan& plan, const QuantizerOptions& options,
                         const QuantizationOverrides* overrides, const CalibrationState* calibration);
 
+// The bias rule, for a bias whose input and weight encodings are settled: with --bias_bw 32 an
+// int32 encoding on the grid s_in x s_w (none when the op runs in float or its input is per
+// channel), with 8 an encoding of its own values. quant/weight_rounding.cpp reuses it for the
+// biases it changes.
+Status assign_bias_encoding(Value* bias, const Value* input, const Value* weight, const QuantizerOptions& options);
+
 // Replaces every encoded constant's float payload by its integer codes (Encoding::storage_dtype;
 // 4-bit codes are kept one per byte here and packed by the package writer).
 Status quantize_constants(Graph& graph);

@@ -26,6 +26,10 @@
 #                                     LAYER's scale x 8 through an override: qforge-diff, with the
 #                                     fp32 and int8 --debug runs, reports it as the first divergent
 #                                     layer (threshold 30 dB: a x8 scale costs some 18 dB)
+#   algorithms MODEL LIST NET_RUN LABELS MIN_TOP1
+#                                     --algorithms adaround,bc: codes move off nearest rounding,
+#                                     the qgraph records the algorithms, top-1 of at least MIN_TOP1 %
+#                                     in int8 and through the QDQ export
 #   export-qdq MODEL LIST NET_RUN LABELS MIN_TOP1
 #                                     the --export_qdq model re-imported and run in fp32 (its
 #                                     Q/DQ nodes simulate int8): top-1 of at least MIN_TOP1 %
@@ -220,6 +224,22 @@ PY
     run "$converter" --input_network "$work/model_qdq.onnx" --output_path "$work/again/model.qgraph.json" \
       --log_level warn
     run "${check[@]}" same-encodings "$work/again/model.qgraph.json" "$work/model.qgraph.json"
+    ;;
+  algorithms)
+    model=$1 list=$2 net_run=$3 labels=$4 min_top1=$5
+    run "$converter" --input_network "$model" --input_list "$list" --use_per_channel_quantization \
+      --algorithms adaround,bc --output_path "$work/model.qgraph.json" --export_qdq "$work/model_qdq.onnx" \
+      2>"$work/convert.log"
+    cat "$work/convert.log" >&2
+    grep -E "adaround \+ bc: [1-9][0-9]* layers, [1-9][0-9]* of [0-9]+ weight codes moved off nearest" "$work/convert.log"
+    "$python" -c 'import json, sys
+options = json.load(open(sys.argv[1]))["options"]
+assert options["algorithms"] == ["adaround", "bc"], options["algorithms"]' "$work/model.qgraph.json"
+    run "${check[@]}" schema "$work/model.qgraph.json" "$here/../../schemas/qgraph.schema.json"
+    run "$net_run" --model "$work/model.qgraph.json" --input_list "$list" --output_dir "$work/int8" --log_level warn
+    run "$python" "$here/../../scripts/accuracy.py" "$work/int8" "$labels" --min "$min_top1"
+    run "$net_run" --model "$work/model_qdq.onnx" --input_list "$list" --output_dir "$work/qdq" --log_level warn
+    run "$python" "$here/../../scripts/accuracy.py" "$work/qdq" "$labels" --min "$min_top1"
     ;;
   *)
     echo "convert_flows.sh: unknown flow $flow" >&2

@@ -82,6 +82,10 @@ qf_add_convert_failure(float_fallback_with_list CODE 2 STDERR enable_float_fallb
   ARGS --input_list ${MNIST_LIST} --enable_float_fallback)
 qf_add_convert_failure(dump_ir_unknown_pass CODE 2 STDERR "unknown pass 'fold_everything'"
   ARGS --input_list ${MNIST_LIST} --dump_ir_after fold_everything)
+qf_add_convert_failure(algorithms_without_list CODE 2 STDERR "--algorithms adaround need\\(s\\) an --input_list"
+  ARGS --algorithms adaround)
+qf_add_convert_failure(algorithms_unknown CODE 2 STDERR "unknown algorithm 'cle' \\(adaround, bc\\)"
+  ARGS --input_list ${MNIST_LIST} --algorithms cle)
 qf_add_cli_test(convert.bad.missing_model CODE 3 STDERR [[no_such_model\.onnx]] CLEAN ${CO}/bad/missing_model
   COMMAND ${QF_CONVERTER} --input_network ${D}/no_such_model.onnx --output_path ${CO}/bad/missing_model/m.qgraph.json
   CHECK ${QF_CHECK_CONVERT} empty-dir ${CO}/bad/missing_model)
@@ -138,10 +142,13 @@ endforeach()
 add_test(NAME e2e.convert.fashion_qat
   COMMAND ${QF_CONVERT_FLOWS} qat ${QF_CONVERTER} ${CO}/qat ${FASHION}/model_fp32.onnx
           ${FASHION}/model_fp32.encodings.json ${FASHION}/model_qat_qdq.onnx)
+add_test(NAME e2e.convert.algorithms.mnist
+  COMMAND ${QF_CONVERT_FLOWS} algorithms ${QF_CONVERTER} ${CO}/algorithms ${MNIST} ${MNIST_LIST} ${QF_NET_RUN}
+          ${CD}/mnist/labels.txt 97)
 add_test(NAME e2e.convert.export_qdq.mnist
   COMMAND ${QF_CONVERT_FLOWS} export-qdq ${QF_CONVERTER} ${CO}/export_qdq ${MNIST} ${MNIST_LIST} ${QF_NET_RUN}
           ${CD}/mnist/labels.txt 97)
-set_tests_properties(e2e.convert.fashion_qat e2e.convert.export_qdq.mnist PROPERTIES LABELS e2e TIMEOUT 300)
+set_tests_properties(e2e.convert.fashion_qat e2e.convert.export_qdq.mnist e2e.convert.algorithms.mnist PROPERTIES LABELS e2e TIMEOUT 300)
 
 # --- qforge-net-run on quantized graphs.
 add_test(NAME e2e.net_run.qgraph_damaged

@@ -77,6 +77,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--use_per_channel_quantization", o.per_channel, "Per-channel weights for Conv / ConvTranspose");
   app.add_flag("--use_per_row_quantization", o.per_row, "Per-row weights for Gemm / MatMul");
+  std::vector<std::string> algorithms;
+  app.add_option("--algorithms,--apply_algorithms", algorithms,
+                 "Weight algorithms that use the calibration inputs (needs --input_list):\n"
+                 "  adaround  round each weight down or up to minimise the layer's output error\n"
+                 "  bc        bias correction: take the rounding's mean output shift off the bias")
+      ->delimiter(',');
   app.add_option("--quantization_overrides", o.overrides_path, "AIMET encodings JSON (0.6.1 or 1.0.0) that override");
   app.add_flag("--ignore_quantization_overrides,--ignore_encodings", o.ignore_overrides,
                "Ignore the model's Q/DQ encodings (and accept no overrides file)");
@@ -137,6 +143,11 @@ int main(int argc, char** argv) {
       break;
     }
     o.input_dims[input_dims[i]] = *dims;
+  }
+  if (status.is_ok()) {
+    auto parsed = qf::parse_weight_algorithms(algorithms);
+    if (parsed.is_ok()) o.algorithms = *parsed;
+    else status = parsed.status();
   }
   o.quantizer.observer_options = o.calibration.observer_options;
   o.disabled_passes.insert(disabled_passes.begin(), disabled_passes.end());
