@@ -82,6 +82,22 @@ Result<std::vector<float>> conv_patches(const Node& node, const Tensor& x, const
   return out;
 }
 
+// One inference's input vectors of one layer, added to its moments.
+Status add_inference(const Node& node, const Tensor& input, InputMoments& m) {
+  int64_t vectors = 0;
+  QF_ASSIGN_OR_RETURN(std::vector<float> x, layer_input_vectors(node, input, &vectors));
+  std::vector<float> scratch;
+  for (int64_t g = 0; g < m.groups; ++g) {
+    const float* xg = x.data() + g * vectors * m.size;
+    double* sum = m.sum.data() + g * m.size;
+    for (int64_t p = 0; p < vectors; ++p)
+      for (int64_t i = 0; i < m.size; ++i) sum[i] += xg[p * m.size + i];
+    QF_RETURN_IF_ERROR(add_gram(xg, vectors, m.size, scratch, m.gram.data() + g * m.size * m.size));
+  }
+  m.count += vectors;
+  return Status::ok();
+}
+
 }  // namespace
 
 std::optional<WeightRows> adjustable_weight_rows(const Node& node, std::string* why) {
@@ -159,21 +175,20 @@ LayerInputMoments LayerInputMoments::for_graph(const Graph& graph) {
 }
 
 Status LayerInputMoments::observe(const Executor& executor) {
-  std::vector<float> scratch;
-  for (auto& [node, m] : layers_) {
+  // The fetches (which may reorder through oneDNN) run one at a time; the layers' sums are
+  // independent and share out over the OpenMP threads that oneDNN uses too.
+  std::vector<std::pair<const Node*, Tensor>> inputs;
+  for (const auto& [node, m] : layers_) {
     QF_ASSIGN_OR_RETURN(Tensor input, executor.fetch(node->input(0)));
-    int64_t vectors = 0;
-    QF_ASSIGN_OR_RETURN(std::vector<float> x, layer_input_vectors(*node, input, &vectors));
-    for (int64_t g = 0; g < m.groups; ++g) {
-      const float* xg = x.data() + g * vectors * m.size;
-      double* sum = m.sum.data() + g * m.size;
-      for (int64_t p = 0; p < vectors; ++p)
-        for (int64_t i = 0; i < m.size; ++i) sum[i] += xg[p * m.size + i];
-      QF_RETURN_IF_ERROR(add_gram(xg, vectors, m.size, scratch, m.gram.data() + g * m.size * m.size)
-                             .with_context(node->describe()));
-    }
-    m.count += vectors;
+    inputs.emplace_back(node, std::move(input));
   }
+  std::vector<Status> done(inputs.size());
+#pragma omp parallel for schedule(dynamic)
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Node& node = *inputs[i].first;
+    done[i] = add_inference(node, inputs[i].second, layers_.at(&node)).with_context(node.describe());
+  }
+  for (const Status& s : done) QF_RETURN_IF_ERROR(s);
   return Status::ok();
 }
 

@@ -124,11 +124,14 @@ Result<WeightAlgorithms> parse_weight_algorithms(std::span<const std::string> na
   return a;
 }
 
-std::vector<int64_t> round_row(std::span<const double> w, const double* h, const Encoding& e, size_t channel) {
+RowRounding round_row(std::span<const double> w, const double* h, const Encoding& e, size_t channel, bool search) {
   const size_t k = w.size();
   const double scale = e.scale[channel];
   const int64_t offset = e.offset[channel];
-  std::vector<int64_t> q(k), down(k), up(k);
+  RowRounding out;
+  std::vector<int64_t>& q = out.codes;
+  q.resize(k);
+  std::vector<int64_t> down(k), up(k);
   for (size_t j = 0; j < k; ++j) {
     q[j] = quantize_value(static_cast<float>(w[j]), e, channel);
     const double below = std::floor(w[j] / scale) - static_cast<double>(offset);
@@ -136,8 +139,11 @@ std::vector<int64_t> round_row(std::span<const double> w, const double* h, const
     up[j] = static_cast<int64_t>(std::clamp(below + 1, static_cast<double>(e.qmin()), static_cast<double>(e.qmax())));
   }
   // r = h (w~ - w): moving code j by one step d changes the error by 2 d r[j] + d^2 h[j][j].
-  std::vector<double> r = times(h, rounding_delta(w, q, e, channel));
-  for (int sweep = 0; sweep < kMaxSweeps; ++sweep) {
+  std::vector<double> delta = rounding_delta(w, q, e, channel);
+  std::vector<double> r = times(h, delta);
+  for (size_t j = 0; j < k; ++j) out.error_nearest += delta[j] * r[j];
+  out.error_chosen = out.error_nearest;
+  for (int sweep = 0; search && sweep < kMaxSweeps; ++sweep) {
     bool moved = false;
     for (size_t j = 0; j < k; ++j) {
       const int64_t other = q[j] == down[j] ? up[j] : down[j];
@@ -147,12 +153,17 @@ std::vector<int64_t> round_row(std::span<const double> w, const double* h, const
       const double change = 2 * d * r[j] + d * d * hjj;
       if (change >= -kRelativeTolerance * (d * d * hjj + std::abs(2 * d * r[j]))) continue;
       q[j] = other;
+      delta[j] += d;
       for (size_t i = 0; i < k; ++i) r[i] += d * h[i * k + j];  // h is symmetric: column j = row j
       moved = true;
     }
     if (!moved) break;
   }
-  return q;
+  if (search) {
+    out.error_chosen = 0;
+    for (size_t j = 0; j < k; ++j) out.error_chosen += delta[j] * r[j];
+  }
+  return out;
 }
 
 double rounding_error(std::span<const double> w, std::span<const int64_t> q, const double* h, const Encoding& e,
@@ -184,27 +195,35 @@ Result<WeightAlgorithmsReport> apply_weight_algorithms(Graph& graph, const Layer
     Value* bias = algorithms.bias_correction ? correctable_bias(graph, node, rows->rows, &added_bias) : nullptr;
     Tensor weights = w->constant->clone();
     float* wd = weights.data<float>();
-    std::vector<double> shift(static_cast<size_t>(rows->rows), 0.0);
-    GroupForms forms;
-    double energy = 0, error_nearest = 0, error_chosen = 0;
-    for (int64_t c = 0; c < rows->rows; ++c) {
-      const int64_t g = c / rows->rows_per_group;
-      if (c % rows->rows_per_group == 0) forms = group_forms(*m, g, bias != nullptr);
-      const size_t channel = e.per_channel() ? static_cast<size_t>(c) : 0;
-      std::vector<double> row(static_cast<size_t>(rows->length));
-      for (int64_t j = 0; j < rows->length; ++j) row[static_cast<size_t>(j)] = wd[c * rows->row_stride + j * rows->item_stride];
-      std::vector<int64_t> nearest(row.size());
-      for (size_t j = 0; j < row.size(); ++j) nearest[j] = quantize_value(static_cast<float>(row[j]), e, channel);
-      const std::vector<int64_t> q = algorithms.adaround ? round_row(row, forms.objective.data(), e, channel) : nearest;
-
-      energy += quadratic_form(forms.second.data(), row);
-      error_nearest += rounding_error(row, nearest, forms.second.data(), e, channel);
-      error_chosen += rounding_error(row, q, forms.objective.data(), e, channel);
-      const std::vector<double> delta = rounding_delta(row, q, e, channel);
-      for (size_t j = 0; j < row.size(); ++j) {
-        shift[static_cast<size_t>(c)] += delta[j] * forms.mean[j];
-        report.moved_codes += q[j] != nearest[j];
-        wd[c * rows->row_stride + static_cast<int64_t>(j) * rows->item_stride] = static_cast<float>(written(q[j], e, channel));
+    const auto channels = static_cast<size_t>(rows->rows);
+    std::vector<double> shift(channels, 0.0), energy(channels, 0.0), error_nearest(channels, 0.0),
+        error_chosen(channels, 0.0);
+    std::vector<int64_t> moved(channels, 0);
+    for (int64_t g = 0; g < m->groups; ++g) {
+      const GroupForms forms = group_forms(*m, g, bias != nullptr);
+#pragma omp parallel for schedule(dynamic)
+      for (int64_t c = g * rows->rows_per_group; c < (g + 1) * rows->rows_per_group; ++c) {
+        const auto ci = static_cast<size_t>(c);
+        const size_t channel = e.per_channel() ? ci : 0;
+        std::vector<double> row(static_cast<size_t>(rows->length));
+        for (size_t j = 0; j < row.size(); ++j)
+          row[j] = wd[c * rows->row_stride + static_cast<int64_t>(j) * rows->item_stride];
+        const RowRounding rounding = round_row(row, forms.objective.data(), e, channel, algorithms.adaround);
+        const std::vector<double> delta = rounding_delta(row, rounding.codes, e, channel);
+        // Nearest rounding's error against plain nearest rounding without bc, whose error keeps its
+        // mean: d^T E[x x^T] d = d^T Cov[x] d + (d . E[x])^2 when bc centred the form.
+        double nearest_mean_error = 0;
+        for (size_t j = 0; j < row.size(); ++j) {
+          const int64_t nearest = quantize_value(static_cast<float>(row[j]), e, channel);
+          if (bias) nearest_mean_error += (written(nearest, e, channel) - row[j]) * forms.mean[j];
+          moved[ci] += rounding.codes[j] != nearest;
+          shift[ci] += delta[j] * forms.mean[j];
+          wd[c * rows->row_stride + static_cast<int64_t>(j) * rows->item_stride] =
+              static_cast<float>(written(rounding.codes[j], e, channel));
+        }
+        error_nearest[ci] = rounding.error_nearest + nearest_mean_error * nearest_mean_error;
+        error_chosen[ci] = rounding.error_chosen;
+        energy[ci] = quadratic_form(forms.second.data(), row);
       }
     }
     w->constant = std::move(weights);
@@ -217,9 +236,16 @@ Result<WeightAlgorithmsReport> apply_weight_algorithms(Graph& graph, const Layer
     }
     ++report.layers;
     report.codes += rows->rows * rows->length;
-    if (energy > 0) {
-      report.error_nearest += error_nearest / energy;
-      report.error_chosen += error_chosen / energy;
+    double layer_energy = 0, layer_nearest = 0, layer_chosen = 0;
+    for (size_t c = 0; c < channels; ++c) {
+      layer_energy += energy[c];
+      layer_nearest += error_nearest[c];
+      layer_chosen += error_chosen[c];
+      report.moved_codes += moved[c];
+    }
+    if (layer_energy > 0) {
+      report.error_nearest += layer_nearest / layer_energy;
+      report.error_chosen += layer_chosen / layer_energy;
     }
   }
   return report;

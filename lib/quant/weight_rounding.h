@@ -47,8 +47,15 @@ Result<WeightAlgorithms> parse_weight_algorithms(std::span<const std::string> na
 
 // One output channel's codes: q[j] is floor or ceil of w[j] / scale - offset (clamped to
 // [qmin, qmax]), chosen to minimise rounding_error(); h is the K x K matrix of the quadratic form,
-// row-major. Starts from nearest rounding (quantize_value), so the result is never worse.
-std::vector<int64_t> round_row(std::span<const double> w, const double* h, const Encoding& e, size_t channel);
+// row-major. Starts from nearest rounding (quantize_value), so the result is never worse; with
+// `search` false it stays there (the errors are still measured).
+struct RowRounding {
+  std::vector<int64_t> codes;
+  double error_nearest = 0;  // rounding_error of nearest rounding
+  double error_chosen = 0;   // rounding_error of `codes`
+};
+RowRounding round_row(std::span<const double> w, const double* h, const Encoding& e, size_t channel,
+                      bool search = true);
 // (w~ - w)^T h (w~ - w) with w~[j] = dequantize_value(q[j]).
 double rounding_error(std::span<const double> w, std::span<const int64_t> q, const double* h, const Encoding& e,
                       size_t channel);

@@ -73,7 +73,7 @@ TEST_CASE("adaround row: uncorrelated inputs keep nearest rounding", "[quant][ad
       h[j * k + j] = pos(gen);
     }
     // A diagonal form separates: each weight's own nearest code is optimal.
-    CHECK(round_row(w, h.data(), e, 0) == nearest_codes(w, e));
+    CHECK(round_row(w, h.data(), e, 0).codes == nearest_codes(w, e));
   }
 }
 
@@ -86,8 +86,12 @@ TEST_CASE("adaround row: errors that add up through a shared input are cancelled
   const std::vector<double> ones(9, 1.0);
   const auto nearest = nearest_codes(w, e);
   CHECK(nearest == std::vector<int64_t>{0, 0, 0});
-  const auto q = round_row(w, ones.data(), e, 0);
+  const RowRounding r = round_row(w, ones.data(), e, 0);
+  const auto& q = r.codes;
   CHECK(q == std::vector<int64_t>{1, 0, 0});
+  CHECK(r.error_nearest == Approx(1.44 * s * s));
+  CHECK(r.error_chosen == Approx(0.04 * s * s));
+  CHECK(round_row(w, ones.data(), e, 0, /*search=*/false).codes == nearest);
   CHECK(rounding_error(w, nearest, ones.data(), e, 0) == Approx(1.44 * s * s));
   CHECK(rounding_error(w, q, ones.data(), e, 0) == Approx(0.04 * s * s));
 }
@@ -102,7 +106,7 @@ TEST_CASE("adaround row: floor or ceil only, never worse than nearest, no single
     for (double& v : w) v = u(gen);
     // A grid on which the largest weight lies beyond qmax too: its code saturates.
     Encoding e = symmetric8(static_cast<float>(0.9 / 127));
-    const auto q = round_row(w, h.data(), e, 0);
+    const auto q = round_row(w, h.data(), e, 0).codes;
     const auto nearest = nearest_codes(w, e);
     const double err = rounding_error(w, q, h.data(), e, 0);
     CHECK(err <= rounding_error(w, nearest, h.data(), e, 0) * (1 + 1e-12));
