@@ -72,15 +72,21 @@ case $flow in
     ;;
   deterministic)
     model=$1 list=$2
-    # The same output paths both times (the qgraph records the command line).
-    for threads in 1 2; do
-      run "$converter" --input_network "$model" --input_list "$list" --act_quantizer_calibration mse \
-        --use_per_channel_quantization --threads "$threads" --output_path "$work/out/model.qgraph.json" \
-        --export_qdq "$work/out/model_qdq.onnx" --dump_encoding_json "$work/out/encodings.json" --log_level warn
-      mv "$work/out" "$work/t$threads"
+    # The same output paths both times (the qgraph records the command line); with and without
+    # the weight algorithms, whose layer statistics are summed on several threads.
+    for algorithms in none adaround,bc; do
+      flags=()
+      [[ $algorithms != none ]] && flags=(--algorithms "$algorithms")
+      for threads in 1 2; do
+        run "$converter" --input_network "$model" --input_list "$list" --act_quantizer_calibration mse \
+          --use_per_channel_quantization --threads "$threads" --output_path "$work/out/model.qgraph.json" \
+          --export_qdq "$work/out/model_qdq.onnx" --dump_encoding_json "$work/out/encodings.json" \
+          "${flags[@]}" --log_level warn
+        mv "$work/out" "$work/$algorithms-t$threads"
+      done
+      run "${check[@]}" identical "$work/$algorithms"-t{1,2}/model.qgraph.json "$work/$algorithms"-t{1,2}/model.bin \
+        "$work/$algorithms"-t{1,2}/model_qdq.onnx "$work/$algorithms"-t{1,2}/encodings.json
     done
-    run "${check[@]}" identical "$work"/t{1,2}/model.qgraph.json "$work"/t{1,2}/model.bin \
-      "$work"/t{1,2}/model_qdq.onnx "$work"/t{1,2}/encodings.json
     ;;
   qat)
     fp32=$1 overrides=$2 qdq=$3
