@@ -4,8 +4,10 @@
 # quantized graph, and onnxruntime-node 1.30 on its --export_qdq model (an independent runtime).
 # Calibration uses the first 200 images of each data set; accuracy is over all of them (mnist
 # 10 000, cifar10 2 000); ppocr_cls has no labels and reports its top-1 agreement with fp32 over
-# 500 resized CIFAR images. The last rows add --algorithms (adaround, bc) to mse with per-channel
-# weights. Prints a markdown table. Needs onnxruntime-node (scripts/bench.sh
+# 500 resized CIFAR images; ppocr-text is ppocr_cls on 1 000 rendered lines of real text
+# (scripts/render_text_lines.py, half turned 180 degrees), calibrated on 200 other lines, and gives
+# top-1 against the labels with the agreement with fp32 in brackets. The last rows of each model
+# add --algorithms (adaround, bc) to mse with per-channel weights. Prints a markdown table. Needs onnxruntime-node (scripts/bench.sh
 # installs it into ~/.cache/qforge/ort).
 set -euo pipefail
 
@@ -20,11 +22,14 @@ methods=(min-max moving-average mse entropy percentile sqnr)
 calibration=200
 
 "$repo/scripts/setup.sh" >&2
+"$repo/scripts/apt_install.sh" python3-pil fonts-dejavu-core >&2
 mkdir -p "$work"
 declare -A model=([mnist]=mnist/mnist.onnx [cifar10]=cifar10/ImageClassifier.onnx
-                  [ppocr]=ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx)
-declare -A dims=([mnist]="" [cifar10]="--input_dim modelInput 1,3,32,32" [ppocr]="--input_dim x 1,3,48,192")
-declare -A count=([mnist]=10000 [cifar10]=2000 [ppocr]=500)
+                  [ppocr]=ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx
+                  [ppocr-text]=ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx)
+declare -A dims=([mnist]="" [cifar10]="--input_dim modelInput 1,3,32,32" [ppocr]="--input_dim x 1,3,48,192"
+                 [ppocr-text]="--input_dim x 1,3,48,192")
+declare -A count=([mnist]=10000 [cifar10]=2000 [ppocr]=500 [ppocr-text]=1000)
 
 top1() { "$python" "$repo/scripts/accuracy.py" "$1" "$2" | sed -E 's/top1 = ([0-9.]+)%.*/\1/'; }
 agreement() {
@@ -52,7 +57,7 @@ cell() {
   echo "accuracy_matrix.sh: $name $label $granularity" >&2
   # shellcheck disable=SC2086
   "$tools/qforge-onnx-converter" --input_network "$shared/models/${model[$name]}" ${dims[$name]} \
-    --input_list "$data/input_list.txt" --max_calibration_samples "$calibration" \
+    --input_list "$calibration_list" --max_calibration_samples "$calibration" \
     --act_quantizer_calibration "$method" "${flags[@]}" --output_path "$out/model.qgraph.json" \
     --export_qdq "$out/model_qdq.onnx" --log_level warn
   "$tools/qforge-net-run" --model "$out/model.qgraph.json" --input_list "$data/input_list.txt" \
@@ -62,6 +67,9 @@ cell() {
   if [[ $name == ppocr ]]; then
     q=$(agreement "$work/$name/fp32" "$out/int8" "$out/diff_int8.json")
     o=$(agreement "$work/$name/fp32" "$out/ort" "$out/diff_ort.json")
+  elif [[ $name == ppocr-text ]]; then
+    q="$(top1 "$out/int8" "$data/labels.txt") ($(agreement "$work/$name/fp32" "$out/int8" "$out/diff_int8.json"))"
+    o="$(top1 "$out/ort" "$data/labels.txt") ($(agreement "$work/$name/fp32" "$out/ort" "$out/diff_ort.json"))"
   else
     q=$(top1 "$out/int8" "$data/labels.txt")
     o=$(top1 "$out/ort" "$data/labels.txt")
@@ -71,10 +79,18 @@ cell() {
   rm -rf -- "$out/int8" "$out/ort"
 }
 
-for name in mnist cifar10 ppocr; do
+for name in mnist cifar10 ppocr ppocr-text; do
   data=$work/$name/data
-  [[ -f $data/input_list.txt ]] || "$python" "$repo/scripts/prepare_images.py" --dataset "$name" \
-    --count "${count[$name]}" --out "$data" >/dev/null
+  calibration_list=$data/input_list.txt
+  if [[ $name == ppocr-text ]]; then
+    calibration_list=$work/$name/calibration/input_list.txt
+    [[ -f $calibration_list ]] || "$python" "$repo/scripts/render_text_lines.py" --seed 2 --count "$calibration" \
+      --out "$work/$name/calibration" >/dev/null
+    [[ -f $data/input_list.txt ]] || "$python" "$repo/scripts/render_text_lines.py" --seed 1 \
+      --count "${count[$name]}" --out "$data" >/dev/null
+  elif [[ ! -f $data/input_list.txt ]]; then
+    "$python" "$repo/scripts/prepare_images.py" --dataset "$name" --count "${count[$name]}" --out "$data" >/dev/null
+  fi
   # shellcheck disable=SC2086
   "$tools/qforge-net-run" --model "$shared/models/${model[$name]}" ${dims[$name]} --input_list "$data/input_list.txt" \
     --output_dir "$work/$name/fp32" --log_level warn

@@ -209,12 +209,14 @@ TEST_CASE("layer input vectors: their dot products with the weights are the Conv
 namespace {
 
 // The input list of `count` random samples in [lo, hi] (a non-zero mean, as after a Relu).
-InputList sample_list(const std::string& name, int count, float lo, float hi) {
+InputList sample_list(const std::string& name, int count, float lo, float hi, const Shape& shape = {1, 4, 7, 6}) {
   const auto dir = testing::scratch_dir(name);
   std::string list;
   for (int i = 0; i < count; ++i) {
     const auto file = dir / fmt::format("{}.raw", i);
-    testing::write_floats(file, input_sample(static_cast<uint32_t>(100 + i), lo, hi).to_float_vector());
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    testing::write_floats(file, random_values(static_cast<size_t>(n), static_cast<uint32_t>(100 + i), lo, hi));
     list += fmt::format("x:={}\n", file.string());
   }
   testing::write_text(dir / "list.txt", list);
@@ -223,36 +225,37 @@ InputList sample_list(const std::string& name, int count, float lo, float hi) {
   return std::move(*l);
 }
 
-// Calibrates the pair on `list` (collecting the layer statistics), sets the encodings (per-channel
-// weights) and applies `algorithms` (none: nearest rounding, written back the same way).
-WeightAlgorithmsReport quantize_pair(ConvPair& p, const InputList& list, const WeightAlgorithms& algorithms,
-                                     LayerInputMoments* moments_out = nullptr) {
-  auto plan = plan_quantization(*p.g, PlanOptions{true, false});
+// Calibrates the graph on `list` (collecting the statistics of its `layers` layers), sets the
+// encodings (per-channel / per-row weights) and applies `algorithms` (none: nearest rounding,
+// written back the same way).
+WeightAlgorithmsReport quantize_graph(Graph& g, size_t layers, const InputList& list,
+                                      const WeightAlgorithms& algorithms, LayerInputMoments* moments_out = nullptr) {
+  auto plan = plan_quantization(g, PlanOptions{true, true});
   REQUIRE(plan.is_ok());
   CalibrationOptions calibration;
   auto state = CalibrationState::create(*plan, calibration);
   REQUIRE(state.is_ok());
-  LayerInputMoments moments = LayerInputMoments::for_graph(*p.g);
-  REQUIRE(moments.layers() == 2);
-  REQUIRE(calibrate(*p.g, *plan, list, calibration, *state,
+  LayerInputMoments moments = LayerInputMoments::for_graph(g);
+  REQUIRE(moments.layers() == layers);
+  REQUIRE(calibrate(g, *plan, list, calibration, *state,
                     [&](const Executor& e) { return moments.observe(e); })
               .is_ok());
   QuantizerOptions quantizer;
-  REQUIRE(assign_encodings(*p.g, *plan, quantizer, nullptr, &*state).is_ok());
-  auto report = apply_weight_algorithms(*p.g, moments, algorithms, quantizer);
+  REQUIRE(assign_encodings(g, *plan, quantizer, nullptr, &*state).is_ok());
+  auto report = apply_weight_algorithms(g, moments, algorithms, quantizer);
   REQUIRE(report.is_ok());
   if (moments_out) *moments_out = std::move(moments);
   return *report;
 }
 
-// Per output channel of the first Conv, over the list: the mean of (y~ - y) and the mean of
-// (y~ - y)^2, y from the original float weights, y~ from the rewritten ones, both in float.
+// Per output channel of the tensor y (axis 1), over the list: the mean of (y~ - y) and the mean
+// of (y~ - y)^2, y from the original float weights, y~ from the rewritten ones, both in float.
 struct OutputError {
   std::vector<double> mean_shift;
   double mean_square = 0;
 };
 
-OutputError conv_output_error(const Graph& original, const Graph& rounded, const InputList& list) {
+OutputError output_error(const Graph& original, const Graph& rounded, const InputList& list) {
   auto a = Executor::create(original, ExecutorOptions{"reference", 1, false});
   auto b = Executor::create(rounded, ExecutorOptions{"reference", 1, false});
   REQUIRE(a.is_ok());
@@ -295,7 +298,7 @@ TEST_CASE("layer input moments: the sum and Gram matrix of every layer's input v
   const InputList list = sample_list("adaround_moments", 3, -1.f, 1.f);
   ConvPair p = conv_pair("adaround_moments.onnx");
   LayerInputMoments moments;
-  quantize_pair(p, list, WeightAlgorithms{}, &moments);
+  quantize_graph(*p.g, 2, list, WeightAlgorithms{}, &moments);
   // The oracle: the same vectors summed naively, from a separate float run on calibration's backend.
   ConvPair fresh = conv_pair("adaround_moments_fresh.onnx");
   auto ex = Executor::create(*fresh.g, ExecutorOptions{"onednn", 0});
@@ -339,7 +342,7 @@ TEST_CASE("bc takes rounding's mean output shift off the bias; adaround lowers t
   std::vector<float> nearest_scales;
   auto error_with = [&](bool adaround, bool bc, WeightAlgorithmsReport* report) {
     ConvPair p = conv_pair("adaround_" + std::to_string(adaround) + std::to_string(bc) + ".onnx");
-    *report = quantize_pair(p, list, WeightAlgorithms{adaround, bc});
+    *report = quantize_graph(*p.g, 2, list, WeightAlgorithms{adaround, bc});
     // The grid is the one calibration chose, and every rewritten weight lies on it.
     const Value* w = p.conv->input(1);
     if (nearest_scales.empty()) nearest_scales = w->encoding->scale;
@@ -350,7 +353,7 @@ TEST_CASE("bc takes rounding's mean output shift off the bias; adaround lowers t
       const auto c = static_cast<size_t>(i / per_channel);
       CHECK(dequantize_value(quantize_value(v, *w->encoding, c), *w->encoding, c) == v);
     }
-    return conv_output_error(*original.g, *p.g, list);
+    return output_error(*original.g, *p.g, list);
   };
   WeightAlgorithmsReport r_nearest, r_bc, r_ada, r_both;
   const OutputError nearest = error_with(false, false, &r_nearest);
@@ -374,6 +377,37 @@ TEST_CASE("bc takes rounding's mean output shift off the bias; adaround lowers t
   // The report measures the same thing through the Gram matrices.
   CHECK(r_ada.error_chosen < r_ada.error_nearest);
   CHECK(r_both.error_chosen <= r_bc.error_chosen);
+}
+
+TEST_CASE("bc on Gemm: weights [N, K] (transB) and [K, N], a row per output feature", "[quant][adaround]") {
+  const InputList list = sample_list("adaround_gemm", 16, 0.f, 2.f, {1, 24});
+  for (int64_t trans_b : {0, 1}) {
+    auto make = [&](const std::string& file) {
+      OnnxBuilder b(13);
+      b.input("x", {1, 24}).output("y");
+      b.initializer("w", trans_b ? std::vector<int64_t>{5, 24} : std::vector<int64_t>{24, 5},
+                    random_values(24 * 5, 9, -0.7f, 0.7f));
+      b.initializer("b", {5}, random_values(5, 10, -0.1f, 0.1f));
+      auto& gemm = b.node("Gemm", {"x", "w", "b"}, {"y"}, "gemm");
+      OnnxBuilder::attr(gemm, "transB", trans_b);
+      auto g = import_onnx_file(b.write(file));
+      REQUIRE(g.is_ok());
+      return std::move(*g);
+    };
+    INFO("transB = " << trans_b);
+    const auto original = make("adaround_gemm_original.onnx");
+    auto nearest = make("adaround_gemm_nearest.onnx");
+    auto corrected = make("adaround_gemm_bc.onnx");
+    quantize_graph(*nearest, 1, list, WeightAlgorithms{});
+    const WeightAlgorithmsReport r = quantize_graph(*corrected, 1, list, WeightAlgorithms{true, true});
+    CHECK(r.layers == 1);
+    CHECK(r.codes == 24 * 5);
+    const OutputError before = output_error(*original, *nearest, list);
+    const OutputError after = output_error(*original, *corrected, list);
+    REQUIRE(largest_shift(before) > 1e-4);
+    CHECK(largest_shift(after) < 0.01 * largest_shift(before));
+    CHECK(after.mean_square < before.mean_square);
+  }
 }
 
 }  // namespace qf
