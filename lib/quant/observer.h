@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <string_view>
@@ -64,6 +65,10 @@ class Observer {
   // that the round trip is exact. from_json replaces the state; bad_input on any malformed state.
   virtual nlohmann::json to_json() const = 0;
   virtual Status from_json(const nlohmann::json& state) = 0;
+
+  // The share of the observed values outside `range` (clipped by it), for observers whose state
+  // can tell; nullopt otherwise.
+  virtual std::optional<double> clipped_share(const Range&) const { return std::nullopt; }
 
   virtual uint64_t count() const = 0;            // finite values observed
   virtual uint64_t nonfinite_count() const = 0;  // NaN and +-inf values skipped

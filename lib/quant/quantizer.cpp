@@ -13,6 +13,9 @@
 namespace qf {
 namespace {
 
+// A calibrated range that clips more than this share of its tensor's calibration values is named
+// in a warning.
+constexpr double kClippedShareWarning = 0.25;
 // How many names an error lists before "and N more".
 constexpr size_t kMaxListedNames = 20;
 
@@ -116,6 +119,7 @@ class Assigner {
 
   Status run() {
     for (const ActivationGroup& g : plan_.groups) QF_RETURN_IF_ERROR(assign_group(g));
+    warn_about_clipping();
     if (!missing_.empty())
       return bad_input("no encoding for {} tensor(s): {} (give an --input_list to calibrate, overrides, or "
                        "--enable_float_fallback to keep them in float)",
@@ -146,6 +150,8 @@ class Assigner {
     const Observer* observer = calibration_ ? calibration_->observer(g.members.front()->name) : nullptr;
     if (!observer || observer->count() == 0) return std::optional<Encoding>{};
     QF_ASSIGN_OR_RETURN(Range r, observer->compute(options_.act));
+    if (const auto clipped = observer->clipped_share(r); clipped && *clipped > kClippedShareWarning)
+      clipped_.emplace_back(*clipped, g.members.front()->name);
     for (const Value* c : g.constant_inputs) {
       QF_ASSIGN_OR_RETURN(ChannelRanges cr, channel_ranges(*c->constant, -1));
       r.min = std::min(r.min, cr.mins[0]);
@@ -239,11 +245,24 @@ class Assigner {
     return Status::ok();
   }
 
+  // Ranges that cut off much of what calibration saw are often a method that does not suit the
+  // model (entropy on sparse squeeze-excite tensors): say so, worst first.
+  void warn_about_clipping() {
+    if (clipped_.empty()) return;
+    std::sort(clipped_.rbegin(), clipped_.rend());
+    std::vector<std::string> named;
+    for (const auto& [share, name] : clipped_) named.push_back(fmt::format("{} ({:.1f} %)", name, 100 * share));
+    spdlog::warn("the calibrated ranges clip more than {:.0f} % of the calibration values of {} tensor(s): {}; another "
+                 "--act_quantizer_calibration may suit this model better",
+                 100 * kClippedShareWarning, clipped_.size(), list_names(named));
+  }
+
   const QuantPlan& plan_;
   const QuantizerOptions& options_;
   const OverrideTable& overrides_;
   const CalibrationState* calibration_;
   std::vector<std::string> missing_;
+  std::vector<std::pair<double, std::string>> clipped_;
 };
 
 }  // namespace

@@ -415,3 +415,32 @@ TEST_CASE("calibrate_constant: weights per tensor and per channel", "[quant][obs
   CHECK(calibrate_constant(w, "kl", {}, {}).status().code() == StatusCode::kUsage);
   CHECK(calibrate_constant(w, "min-max", {}, {}, 2).status().code() == StatusCode::kBadInput);
 }
+
+TEST_CASE("clipped share: what a range cuts off of the values an observer saw", "[quant][observer]") {
+  // 0, 1, ..., 999 and as many exact zeros: the entropy histogram leaves the zeros out, yet they
+  // count among the values a range keeps.
+  std::vector<float> ramp(1000), zeros(1000, 0.f);
+  for (size_t i = 0; i < ramp.size(); ++i) ramp[i] = static_cast<float>(i);
+  for (const char* name : {"mse", "percentile", "sqnr"}) {
+    auto o = make(name);
+    o->observe(ramp);
+    INFO(name);
+    REQUIRE(o->clipped_share(Range{0.f, 999.f}));
+    CHECK(*o->clipped_share(Range{0.f, 999.f}) == Approx(0.0).margin(1e-12));
+    CHECK(*o->clipped_share(Range{0.f, 499.5f}) == Approx(0.5).margin(2e-3));
+    CHECK(*o->clipped_share(Range{249.75f, 749.25f}) == Approx(0.5).margin(2e-3));
+  }
+  auto entropy = make("entropy");
+  entropy->observe(ramp);
+  entropy->observe(zeros);
+  CHECK(*entropy->clipped_share(Range{0.f, 999.f}) == Approx(0.0).margin(1e-12));
+  // Half of the non-zero magnitudes lie above 499.5: a quarter of all values.
+  CHECK(*entropy->clipped_share(Range{0.f, 499.5f}) == Approx(0.25).margin(2e-3));
+  CHECK(*entropy->clipped_share(Range{-499.5f, 499.5f}) == Approx(0.25).margin(2e-3));
+  // Running extremes and averages keep no distribution to tell.
+  for (const char* name : {"min-max", "moving-average"}) {
+    auto o = make(name);
+    o->observe(ramp);
+    CHECK_FALSE(o->clipped_share(Range{0.f, 10.f}));
+  }
+}

@@ -190,6 +190,10 @@ double GridHistogram::quantile(double fraction) const {
   return std::clamp(x, static_cast<double>(min_), static_cast<double>(max_));
 }
 
+double GridHistogram::share_below(double x) const {
+  return empty() ? 0.0 : cdf(x, cumulative()) / static_cast<double>(total_);
+}
+
 nlohmann::json GridHistogram::to_json() const {
   nlohmann::json counts = nlohmann::json::array();
   for (size_t i = 0; i < counts_.size();) {

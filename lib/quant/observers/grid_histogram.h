@@ -56,6 +56,8 @@ class GridHistogram {
   std::vector<double> rebin(double lo, double hi, int bins) const;
   // The value below which `fraction` of the values lie on the same CDF (min at 0, max at 1).
   double quantile(double fraction) const;
+  // The inverse: the share of the values below x on that CDF (0 when empty).
+  double share_below(double x) const;
 
   // {"exponent", "first", "counts" (zero runs written as one negative number), "total", "min", "max"}
   nlohmann::json to_json() const;

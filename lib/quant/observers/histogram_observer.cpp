@@ -2,6 +2,7 @@
 // Observation, merging and state JSON for the histogram observers.
 #include "quant/observers/histogram_observer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -23,6 +24,14 @@ void HistogramObserver::observe(std::span<const float> values) {
     if (std::isfinite(v) && v != 0.0f) magnitudes.push_back(std::fabs(v));
   }
   hist_.add(magnitudes);
+}
+
+std::optional<double> HistogramObserver::clipped_share(const Range& range) const {
+  if (stats_.count == 0) return std::nullopt;
+  if (values_ == Values::kSigned) return hist_.share_below(range.min) + (1.0 - hist_.share_below(range.max));
+  // |x| beyond the threshold, among all values (the exact zeros the histogram leaves out are kept).
+  const double threshold = std::max(-static_cast<double>(range.min), static_cast<double>(range.max));
+  return (1.0 - hist_.share_below(threshold)) * static_cast<double>(hist_.total()) / static_cast<double>(stats_.count);
 }
 
 Status HistogramObserver::merge(const Observer& other) {

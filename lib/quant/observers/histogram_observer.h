@@ -26,6 +26,7 @@ class HistogramObserver : public Observer {
   Status from_json(const nlohmann::json& state) override;
   uint64_t count() const override { return stats_.count; }
   uint64_t nonfinite_count() const override { return stats_.nonfinite; }
+  std::optional<double> clipped_share(const Range& range) const override;
 
  protected:
   observer_state::RangeStats stats_;  // of x
