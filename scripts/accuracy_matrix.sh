@@ -7,7 +7,7 @@
 # 500 resized CIFAR images; ppocr-text is ppocr_cls on 1 000 rendered lines of real text
 # (scripts/render_text_lines.py, half turned 180 degrees), calibrated on 200 other lines, and gives
 # top-1 against the labels with the agreement with fp32 in brackets. The last rows of each model
-# add --algorithms (adaround, bc) to mse with per-channel weights. Prints a markdown table. Needs onnxruntime-node (scripts/bench.sh
+# add --algorithms (adaround, bc) to mse. Prints a markdown table. Needs onnxruntime-node (scripts/bench.sh
 # installs it into ~/.cache/qforge/ort).
 set -euo pipefail
 
@@ -101,8 +101,10 @@ for name in mnist cifar10 ppocr ppocr-text; do
     done
   done
   # The weight algorithms on the calibration that does best without them.
-  for algorithms in adaround bc adaround,bc; do
-    cell "$name" mse per-channel "$algorithms"
+  for granularity in per-tensor per-channel; do
+    for algorithms in adaround bc adaround,bc; do
+      cell "$name" mse "$granularity" "$algorithms"
+    done
   done
 done
 
