@@ -152,6 +152,7 @@ Result<std::vector<float>> layer_input_vectors(const Node& node, const Tensor& i
 LayerInputMoments LayerInputMoments::for_graph(const Graph& graph) {
   LayerInputMoments m;
   std::vector<std::string> too_big;
+  int64_t total = 0;
   for (const auto& owned : graph.nodes()) {
     const Node* node = owned.get();
     std::string why;
@@ -160,17 +161,20 @@ LayerInputMoments LayerInputMoments::for_graph(const Graph& graph) {
     InputMoments moments;
     moments.groups = rows->rows / rows->rows_per_group;
     moments.size = rows->length;
-    if (moments.groups * moments.size * moments.size > kMaxGramEntries) {
+    const int64_t entries = moments.groups * moments.size * moments.size;
+    if (entries > kMaxGramEntries || total + entries > kMaxTotalGramEntries) {
       too_big.push_back(node->name);
       continue;
     }
+    total += entries;
     moments.sum.assign(static_cast<size_t>(moments.groups * moments.size), 0.0);
     moments.gram.assign(static_cast<size_t>(moments.groups * moments.size * moments.size), 0.0);
     m.layers_.emplace(node, std::move(moments));
   }
   if (!too_big.empty())
-    spdlog::warn("{} layer(s) keep nearest rounding, their input statistics would exceed {} entries: {}",
-                 too_big.size(), kMaxGramEntries, fmt::join(too_big, ", "));
+    spdlog::warn("{} layer(s) keep nearest rounding, their input statistics would exceed {} entries per layer "
+                 "or {} in all: {}",
+                 too_big.size(), kMaxGramEntries, kMaxTotalGramEntries, fmt::join(too_big, ", "));
   return m;
 }
 

@@ -52,6 +52,8 @@ class LayerInputMoments {
   // Gram matrices above this many entries per layer (groups x K x K) are not collected: the layer
   // keeps nearest rounding. 2^24 doubles is 128 MiB, a 3x3 Conv with 455 input channels.
   static constexpr int64_t kMaxGramEntries = int64_t{1} << 24;
+  // And all layers together at most 2^27 (1 GiB): the layers past it keep nearest rounding too.
+  static constexpr int64_t kMaxTotalGramEntries = int64_t{1} << 27;
 
   // Every adjustable layer of the graph (see adjustable_weight_rows); the ones over the limit are
   // named in a warning.

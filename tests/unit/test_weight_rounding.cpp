@@ -410,4 +410,18 @@ TEST_CASE("bc on Gemm: weights [N, K] (transB) and [K, N], a row per output feat
   }
 }
 
+TEST_CASE("layer input moments: a layer whose Gram matrix would pass 2^24 entries is left out", "[quant][adaround]") {
+  // 3x3 over 456 channels: K = 4104 and K^2 = 16.8 M > 2^24; one channel fewer fits (K^2 = 16.77 M).
+  for (int64_t channels : {int64_t{456}, int64_t{8}}) {
+    OnnxBuilder b(13);
+    b.input("x", {1, channels, 3, 3}).output("y");
+    b.initializer("w", {1, channels, 3, 3}, random_values(static_cast<size_t>(channels * 9), 4, -1.f, 1.f));
+    b.node("Conv", {"x", "w"}, {"y"}, "wide");
+    auto g = import_onnx_file(b.write("adaround_wide_" + std::to_string(channels) + ".onnx"));
+    REQUIRE(g.is_ok());
+    INFO(channels << " channels");
+    CHECK(LayerInputMoments::for_graph(**g).layers() == (channels == 456 ? 0u : 1u));
+  }
+}
+
 }  // namespace qf
