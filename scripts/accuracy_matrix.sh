@@ -22,7 +22,6 @@ methods=(min-max moving-average mse entropy percentile sqnr)
 calibration=200
 
 "$repo/scripts/setup.sh" >&2
-"$repo/scripts/apt_install.sh" python3-pil fonts-dejavu-core >&2
 mkdir -p "$work"
 declare -A model=([mnist]=mnist/mnist.onnx [cifar10]=cifar10/ImageClassifier.onnx
                   [ppocr]=ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx

@@ -7,4 +7,5 @@ qforge_build_packages=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   catch2 libonnx-testdata
   python3-onnx python3-numpy python3-jsonschema
+  python3-pil fonts-dejavu-core
 )

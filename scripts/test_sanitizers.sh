@@ -26,5 +26,5 @@ cmake --build "$build_dir"
 # Leaks are errors, with no suppressions (none are needed).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-read -r -a selection <<<"${QFORGE_ASAN_CTEST_ARGS:--E e2e\.real\.(mnist|cifar10|ppocr)\.|e2e\.real\.int8\.(mnist|ppocr)}"
+read -r -a selection <<<"${QFORGE_ASAN_CTEST_ARGS:--E e2e\.real\.(mnist|cifar10|ppocr)\.|e2e\.real\.int8\.(mnist|ppocr|ppocr-text)}"
 ctest --test-dir "$build_dir" --output-on-failure -j2 -LE fuzz "${selection[@]}" "$@"

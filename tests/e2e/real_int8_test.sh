@@ -6,6 +6,8 @@
 # real_int8_test.sh CONVERTER NET_RUN DIFF WORK_DIR DATASET COUNT CALIB MIN
 #   DATASET mnist | cifar10: int8 top-1 must be at least MIN percent
 #   DATASET ppocr: int8 top-1 agreement with the fp32 run must be at least MIN (a fraction)
+#   DATASET ppocr-text: the same on COUNT rendered text lines (scripts/render_text_lines.py),
+#     calibrated on CALIB other lines, with moving-average (the method that does best there)
 # Exits 77 (ctest SKIP_RETURN_CODE) when the shared folder is absent.
 set -euo pipefail
 
@@ -19,17 +21,25 @@ run() {
   printf '$'; printf ' %q' "$@"; printf '\n'
   "$@"
 }
-run "$python" "$repo/scripts/prepare_images.py" --dataset "$dataset" --count "$count" --out "$work/data" >/dev/null
 method=entropy
+calibration_list=$work/data/input_list.txt
+if [[ $dataset == ppocr-text ]]; then
+  run "$python" "$repo/scripts/render_text_lines.py" --seed 1 --count "$count" --out "$work/data" >/dev/null
+  run "$python" "$repo/scripts/render_text_lines.py" --seed 2 --count "$calib" --out "$work/calibration" >/dev/null
+  calibration_list=$work/calibration/input_list.txt
+  method=moving-average
+else
+  run "$python" "$repo/scripts/prepare_images.py" --dataset "$dataset" --count "$count" --out "$work/data" >/dev/null
+fi
 [[ $dataset == ppocr ]] && method=mse  # entropy clips its squeeze-excite branches (see README)
-run "$converter" --input_network "$shared/models/$model" "${dims[@]}" --input_list "$work/data/input_list.txt" \
+run "$converter" --input_network "$shared/models/$model" "${dims[@]}" --input_list "$calibration_list" \
   --max_calibration_samples "$calib" --act_quantizer_calibration "$method" --use_per_channel_quantization \
   --output_path "$work/model.qgraph.json" --log_level warn
 start=$SECONDS
 run "$net_run" --model "$work/model.qgraph.json" --input_list "$work/data/input_list.txt" --output_dir "$work/int8" \
   --log_level warn
 echo "qforge-net-run int8: $count inferences in $((SECONDS - start)) s"
-if [[ $dataset == ppocr ]]; then
+if [[ $dataset == ppocr || $dataset == ppocr-text ]]; then
   run "$net_run" --model "$shared/models/$model" "${dims[@]}" --input_list "$work/data/input_list.txt" \
     --output_dir "$work/fp32" --log_level warn
   run "$diff" --golden "$work/fp32" --candidate "$work/int8" --fail_below "top1_agreement=$min"

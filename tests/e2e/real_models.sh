@@ -8,7 +8,7 @@ python=${QFORGE_PYTHON:-/usr/bin/python3}
 case $dataset in
   mnist) model=mnist/mnist.onnx; dims=() ;;
   cifar10) model=cifar10/ImageClassifier.onnx; dims=(--input_dim modelInput "1,3,32,32") ;;
-  ppocr) model=ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx; dims=(--input_dim x "1,3,48,192") ;;
+  ppocr | ppocr-text) model=ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx; dims=(--input_dim x "1,3,48,192") ;;
   *) echo "unknown data set $dataset" >&2; exit 2 ;;
 esac
 if [[ ! -f $shared/models/$model ]]; then
