@@ -210,8 +210,8 @@ Result<WeightAlgorithmsReport> apply_weight_algorithms(Graph& graph, const Layer
           row[j] = wd[c * rows->row_stride + static_cast<int64_t>(j) * rows->item_stride];
         const RowRounding rounding = round_row(row, forms.objective.data(), e, channel, algorithms.adaround);
         const std::vector<double> delta = rounding_delta(row, rounding.codes, e, channel);
-        // Nearest rounding's error against plain nearest rounding without bc, whose error keeps its
-        // mean: d^T E[x x^T] d = d^T Cov[x] d + (d . E[x])^2 when bc centred the form.
+        // The baseline is plain nearest rounding, mean error included: when bc centred the form,
+        // d^T E[x x^T] d = d^T Cov[x] d + (d . E[x])^2.
         double nearest_mean_error = 0;
         for (size_t j = 0; j < row.size(); ++j) {
           const int64_t nearest = quantize_value(static_cast<float>(row[j]), e, channel);
