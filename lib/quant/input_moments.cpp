@@ -157,8 +157,13 @@ LayerInputMoments LayerInputMoments::for_graph(const Graph& graph) {
     const Node* node = owned.get();
     std::string why;
     const auto rows = adjustable_weight_rows(*node, &why);
-    if (!rows) continue;
+    if (!rows) {
+      if (node->kind == OpKind::kConv || node->kind == OpKind::kGemm || node->kind == OpKind::kMatMul)
+        spdlog::debug("{} keeps nearest rounding: {}", node->describe(), why);
+      continue;
+    }
     InputMoments moments;
+    moments.weights = *rows;
     moments.groups = rows->rows / rows->rows_per_group;
     moments.size = rows->length;
     const int64_t entries = moments.groups * moments.size * moments.size;

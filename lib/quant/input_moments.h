@@ -21,17 +21,6 @@ namespace qf {
 
 class Executor;
 
-struct InputMoments {
-  int64_t groups = 1;        // Conv groups: each has its own patch space and its own statistics
-  int64_t size = 0;          // K: the length of one input vector (C/group x kernel volume, or K of Gemm)
-  int64_t count = 0;         // input vectors seen per group
-  std::vector<double> sum;   // [groups][K]
-  std::vector<double> gram;  // [groups][K][K]
-
-  const double* group_sum(int64_t g) const { return sum.data() + g * size; }
-  const double* group_gram(int64_t g) const { return gram.data() + g * size * size; }
-};
-
 // The rows of one output channel's weights: a Conv's weights [M, C/g, k...] have one row per M,
 // a Gemm / MatMul weight [K, N] (or [N, K] with transB) one per output feature N.
 struct WeightRows {
@@ -40,6 +29,18 @@ struct WeightRows {
   int64_t row_stride = 0;   // elements between rows
   int64_t item_stride = 1;  // elements between the items of one row
   int64_t rows_per_group = 0;
+};
+
+struct InputMoments {
+  WeightRows weights;        // the layer's weights, the rows these statistics serve
+  int64_t groups = 1;        // Conv groups: each has its own patch space and its own statistics
+  int64_t size = 0;          // K: the length of one input vector (C/group x kernel volume, or K of Gemm)
+  int64_t count = 0;         // input vectors seen per group
+  std::vector<double> sum;   // [groups][K]
+  std::vector<double> gram;  // [groups][K][K]
+
+  const double* group_sum(int64_t g) const { return sum.data() + g * size; }
+  const double* group_gram(int64_t g) const { return gram.data() + g * size * size; }
 };
 
 // The node's weight layout as rows, or nullopt with `why` for layers the algorithms leave alone:

@@ -49,9 +49,10 @@ std::vector<double> rounding_delta(std::span<const double> w, std::span<const in
 }
 
 // The quadratic forms of one group's inputs: the second moment E[x x^T] and the matrix the codes
-// minimise (the covariance when bc takes the mean error off afterwards).
+// minimise, the covariance when bc takes the mean error off afterwards (else the second moment).
 struct GroupForms {
-  std::vector<double> second, objective, mean;
+  std::vector<double> second, covariance, mean;
+  const double* objective() const { return covariance.empty() ? second.data() : covariance.data(); }
 };
 
 GroupForms group_forms(const InputMoments& m, int64_t g, bool centered) {
@@ -62,10 +63,11 @@ GroupForms group_forms(const InputMoments& m, int64_t g, bool centered) {
   for (size_t i = 0; i < k; ++i) f.mean[i] = m.group_sum(g)[i] / n;
   f.second.resize(k * k);
   for (size_t i = 0; i < k * k; ++i) f.second[i] = m.group_gram(g)[i] / n;
-  f.objective = f.second;
-  if (centered)
+  if (centered) {
+    f.covariance = f.second;
     for (size_t i = 0; i < k; ++i)
-      for (size_t j = 0; j < k; ++j) f.objective[i * k + j] -= f.mean[i] * f.mean[j];
+      for (size_t j = 0; j < k; ++j) f.covariance[i * k + j] -= f.mean[i] * f.mean[j];
+  }
   return f;
 }
 
@@ -129,15 +131,16 @@ RowRounding round_row(std::span<const double> w, const double* h, const Encoding
   const double scale = e.scale[channel];
   const int64_t offset = e.offset[channel];
   RowRounding out;
-  std::vector<int64_t>& q = out.codes;
-  q.resize(k);
+  out.nearest.resize(k);
   std::vector<int64_t> down(k), up(k);
   for (size_t j = 0; j < k; ++j) {
-    q[j] = quantize_value(static_cast<float>(w[j]), e, channel);
+    out.nearest[j] = quantize_value(static_cast<float>(w[j]), e, channel);
     const double below = std::floor(w[j] / scale) - static_cast<double>(offset);
     down[j] = static_cast<int64_t>(std::clamp(below, static_cast<double>(e.qmin()), static_cast<double>(e.qmax())));
     up[j] = static_cast<int64_t>(std::clamp(below + 1, static_cast<double>(e.qmin()), static_cast<double>(e.qmax())));
   }
+  std::vector<int64_t>& q = out.codes;
+  q = out.nearest;
   // r = h (w~ - w): moving code j by one step d changes the error by 2 d r[j] + d^2 h[j][j].
   std::vector<double> delta = rounding_delta(w, q, e, channel);
   std::vector<double> r = times(h, delta);
@@ -178,9 +181,8 @@ Result<WeightAlgorithmsReport> apply_weight_algorithms(Graph& graph, const Layer
   for (const auto& owned : graph.nodes()) {
     Node& node = *owned;
     const InputMoments* m = moments.find(&node);
-    std::string why;
-    const auto rows = adjustable_weight_rows(node, &why);
-    if (!m || m->count == 0 || !rows) continue;
+    if (!m || m->count == 0) continue;
+    const WeightRows* rows = &m->weights;
     Value* x = node.input(0);
     Value* w = node.input(1);
     if (!x->encoding || !w->encoding) continue;  // runs in float
@@ -208,13 +210,13 @@ Result<WeightAlgorithmsReport> apply_weight_algorithms(Graph& graph, const Layer
         std::vector<double> row(static_cast<size_t>(rows->length));
         for (size_t j = 0; j < row.size(); ++j)
           row[j] = wd[c * rows->row_stride + static_cast<int64_t>(j) * rows->item_stride];
-        const RowRounding rounding = round_row(row, forms.objective.data(), e, channel, algorithms.adaround);
+        const RowRounding rounding = round_row(row, forms.objective(), e, channel, algorithms.adaround);
         const std::vector<double> delta = rounding_delta(row, rounding.codes, e, channel);
         // The baseline is plain nearest rounding, mean error included: when bc centred the form,
         // d^T E[x x^T] d = d^T Cov[x] d + (d . E[x])^2.
         double nearest_mean_error = 0;
         for (size_t j = 0; j < row.size(); ++j) {
-          const int64_t nearest = quantize_value(static_cast<float>(row[j]), e, channel);
+          const int64_t nearest = rounding.nearest[j];
           if (bias) nearest_mean_error += (written(nearest, e, channel) - row[j]) * forms.mean[j];
           moved[ci] += rounding.codes[j] != nearest;
           shift[ci] += delta[j] * forms.mean[j];

@@ -50,6 +50,7 @@ Result<WeightAlgorithms> parse_weight_algorithms(std::span<const std::string> na
 // row-major. Starts from nearest rounding (quantize_value), so the result is never worse; with
 // `search` false it stays there (the errors are still measured).
 struct RowRounding {
+  std::vector<int64_t> nearest;  // quantize_value of each weight
   std::vector<int64_t> codes;
   double error_nearest = 0;  // rounding_error of nearest rounding
   double error_chosen = 0;   // rounding_error of `codes`

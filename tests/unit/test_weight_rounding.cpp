@@ -89,6 +89,7 @@ TEST_CASE("adaround row: errors that add up through a shared input are cancelled
   const RowRounding r = round_row(w, ones.data(), e, 0);
   const auto& q = r.codes;
   CHECK(q == std::vector<int64_t>{1, 0, 0});
+  CHECK(r.nearest == nearest);
   CHECK(r.error_nearest == Approx(1.44 * s * s));
   CHECK(r.error_chosen == Approx(0.04 * s * s));
   CHECK(round_row(w, ones.data(), e, 0, /*search=*/false).codes == nearest);
