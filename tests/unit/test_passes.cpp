@@ -18,12 +18,8 @@ namespace qf {
 namespace {
 
 using test::OnnxBuilder;
+using test::random_values;
 constexpr double kPassTolerance = 1e-5;
-
-std::vector<float> random_values(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
-  auto t = test::random_tensor({static_cast<int64_t>(n)}, seed, lo, hi);
-  return t.to_float_vector();
-}
 
 // Every non-constant tensor's value after one run, by name.
 std::map<std::string, Tensor> run_graph(const Graph& graph, const std::vector<Tensor>& inputs,

@@ -51,6 +51,11 @@ inline Tensor random_tensor(Shape shape, uint32_t seed, float lo = -1.f, float h
   return t;
 }
 
+// The same values as a flat vector (initializers of generated models).
+inline std::vector<float> random_values(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  return random_tensor({static_cast<int64_t>(n)}, seed, lo, hi).to_float_vector();
+}
+
 // A real model with its input name and one real input (image `index` of its data set, as the
 // models' README prescribes); nullopt when the shared folder is absent.
 struct RealModel {

@@ -23,6 +23,7 @@ namespace qf {
 namespace {
 
 using test::OnnxBuilder;
+using test::random_values;
 
 Encoding symmetric8(float scale) {
   Encoding e;
@@ -49,14 +50,6 @@ std::vector<double> random_gram(size_t k, size_t rows, std::mt19937& gen) {
     for (size_t i = 0; i < k; ++i)
       for (size_t j = 0; j < k; ++j) h[i * k + j] += a[r * k + i] * a[r * k + j];
   return h;
-}
-
-std::vector<float> random_values(size_t n, uint32_t seed, float lo, float hi) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(gen);
-  return v;
 }
 
 }  // namespace
@@ -167,17 +160,13 @@ ConvPair conv_pair(const std::string& file) {
   return p;
 }
 
-Tensor input_sample(uint32_t seed, float lo, float hi) {
-  return Tensor::from_vector<float>({1, 4, 7, 6}, random_values(4 * 7 * 6, seed, lo, hi));
-}
-
 }  // namespace
 
 TEST_CASE("layer input vectors: their dot products with the weights are the Conv's outputs", "[quant][adaround]") {
   ConvPair p = conv_pair("adaround_patches.onnx");
   auto ex = Executor::create(*p.g, ExecutorOptions{"reference", 1});
   REQUIRE(ex.is_ok());
-  const Tensor x = input_sample(5, -1.f, 1.f);
+  const Tensor x = test::random_tensor({1, 4, 7, 6}, 5);
   REQUIRE((*ex)->run(std::vector<Tensor>{x}).is_ok());
   for (Node* node : {p.conv, p.depthwise}) {
     auto in = (*ex)->fetch(node->input(0));
