@@ -21,17 +21,19 @@ run() {
   printf '$'; printf ' %q' "$@"; printf '\n'
   "$@"
 }
-method=entropy
+case $dataset in
+  ppocr) method=mse ;;  # entropy clips its squeeze-excite branches (see README)
+  ppocr-text) method=moving-average ;;
+  *) method=entropy ;;
+esac
 calibration_list=$work/data/input_list.txt
 if [[ $dataset == ppocr-text ]]; then
   run "$python" "$repo/scripts/render_text_lines.py" --seed 1 --count "$count" --out "$work/data" >/dev/null
   run "$python" "$repo/scripts/render_text_lines.py" --seed 2 --count "$calib" --out "$work/calibration" >/dev/null
   calibration_list=$work/calibration/input_list.txt
-  method=moving-average
 else
   run "$python" "$repo/scripts/prepare_images.py" --dataset "$dataset" --count "$count" --out "$work/data" >/dev/null
 fi
-[[ $dataset == ppocr ]] && method=mse  # entropy clips its squeeze-excite branches (see README)
 run "$converter" --input_network "$shared/models/$model" "${dims[@]}" --input_list "$calibration_list" \
   --max_calibration_samples "$calib" --act_quantizer_calibration "$method" --use_per_channel_quantization \
   --output_path "$work/model.qgraph.json" --log_level warn
