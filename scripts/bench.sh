@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks, not tests: qforge against onnxruntime-node 1.30 in the same run, batch 1, 1 and 2
-# threads, median of ITERS runs. Prints three markdown tables:
+# threads, median of ITERS runs (median of ROUNDS such medians). Prints three markdown tables:
 #   1. fp32 latency: qforge-net-run vs onnxruntime, resnet18 / mobilenet_v2 / chain20
 #      (20 x conv3x3 64->64 + ReLU at 56x56); random weights (the timings do not care)
 #   2. int8 latency: qforge's int8 graph vs onnxruntime running the QDQ export of the same
@@ -11,7 +11,8 @@
 # It installs big things (python3-torch, python3-torchvision: ~700 MB; onnxruntime-node:
 # ~300 MB into ~/.cache/qforge/ort).
 #
-# Environment: QFORGE_BENCH_ITERS (timed runs per case, default 30), QFORGE_BENCH_THREADS
+# Environment: QFORGE_BENCH_ITERS (timed runs per case, default 30), QFORGE_BENCH_ROUNDS (times
+# each latency is measured, in turns with the others of its model; default 3), QFORGE_BENCH_THREADS
 # (default "1 2"), QFORGE_ORT_DIR (default ~/.cache/qforge/ort), QFORGE_BUILD_DIR.
 # qforge's number is the --perf_report median over WARMUP + ITERS inferences (the few cold ones
 # do not move a median of >= 23); ORT's is the median of ITERS session.run() calls after WARMUP
@@ -22,6 +23,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${QFORGE_BUILD_DIR:-$repo/build}
 python=/usr/bin/python3
 iters=${QFORGE_BENCH_ITERS:-30}
+rounds=${QFORGE_BENCH_ROUNDS:-3}
 warmup=3
 read -r -a thread_counts <<<"${QFORGE_BENCH_THREADS:-1 2}"
 ort_dir=${QFORGE_ORT_DIR:-$HOME/.cache/qforge/ort}
@@ -31,6 +33,10 @@ int8_calibration=20       # inputs the int8 latency conversions calibrate on
 conversion_inputs=200     # inputs the conversion-time table calibrates on
 tools=$build_dir/tools
 
+if ((rounds < 1)); then
+  echo "bench.sh: QFORGE_BENCH_ROUNDS=$rounds; use at least 1" >&2
+  exit 2
+fi
 if ((iters < 20)); then
   echo "bench.sh: QFORGE_BENCH_ITERS=$iters; use at least 20" >&2
   exit 2
@@ -63,6 +69,8 @@ v = json.load(open(sys.argv[2]))
 for k in sys.argv[1].split("."): v = v[k]
 print(f"{v:.3f}")' "$1" "$2"
 }
+# median V...: the middle value (the mean of the two middle ones for an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 dims_of() { [[ $1 == chain20 ]] && echo 1,64,56,56 || echo 1,3,224,224; }
 
@@ -98,17 +106,24 @@ for model in "${models[@]}"; do
     rm -rf -- "$run"
     mkdir -p "$run/fp32" "$run/int8" "$run/ort_fp32" "$run/ort_int8"
     echo "bench.sh: $model, $threads thread(s)" >&2
-    q32=$(qforge_latency "$onnx" "$threads" "$run/fp32" "$list")
-    o32=$(ort_latency "$onnx" "$model" "$threads" "$run/ort_fp32")
+    rss_kb=$( { /usr/bin/time -f %M "$tools/qforge-net-run" --model "$work/model.qgraph.json" --input_list "$list" \
+      --output_dir "$run/int8/rss" --threads "$threads" --log_level warn; } 2>&1 >/dev/null | tail -n 1)
+    # The four measurements take turns, ROUNDS times, so that a slow spell of the machine falls on
+    # all of them alike rather than on whichever ran during it; each cell is the median of its rounds.
+    q32_rounds=() o32_rounds=() q8_rounds=() o8_rounds=()
+    for ((round = 0; round < rounds; ++round)); do
+      q32_rounds+=("$(qforge_latency "$onnx" "$threads" "$run/fp32" "$list")")
+      o32_rounds+=("$(ort_latency "$onnx" "$model" "$threads" "$run/ort_fp32")")
+      q8_rounds+=("$(qforge_latency "$work/model.qgraph.json" "$threads" "$run/int8" "$list")")
+      o8_rounds+=("$(ort_latency "$work/ort/model_qdq.onnx" "$model" "$threads" "$run/ort_int8")")
+    done
+    q32=$(median "${q32_rounds[@]}") o32=$(median "${o32_rounds[@]}")
+    q8=$(median "${q8_rounds[@]}") o8=$(median "${o8_rounds[@]}")
     diff=$("$python" -c 'import numpy as np, sys
 a, b = (np.fromfile(f, "<f4") for f in sys.argv[1:])
 print(f"{np.max(np.abs(a - b)):.2g}" if a.size == b.size else "size differs")' \
       "$run/fp32/run/Result_0/output.raw" "$run/ort_fp32/ort_output.raw")
     fp32_rows+=("| $model | $threads | $q32 | $o32 | $(ratio "$q32" "$o32") | $diff |")
-    rss_kb=$( { /usr/bin/time -f %M "$tools/qforge-net-run" --model "$work/model.qgraph.json" --input_list "$list" \
-      --output_dir "$run/int8/rss" --threads "$threads" --log_level warn; } 2>&1 >/dev/null | tail -n 1)
-    q8=$(qforge_latency "$work/model.qgraph.json" "$threads" "$run/int8" "$list")
-    o8=$(ort_latency "$work/ort/model_qdq.onnx" "$model" "$threads" "$run/ort_int8")
     int8_rows+=("| $model | $threads | $q8 | $o8 | $(ratio "$q8" "$o8") | $q32 | $(ratio "$q32" "$q8") | $(awk -v k="$rss_kb" 'BEGIN { printf "%.0f", k / 1024 }') | $blob_mb |")
   done
 done
@@ -134,13 +149,13 @@ for method in min-max entropy mse; do
 done
 
 echo
-echo "fp32, batch 1, median of $iters runs (ms); ratio = qforge / ORT (target <= 1.2)"
+echo "fp32, batch 1, median of $iters runs, median of $rounds rounds (ms); ratio = qforge / ORT (target <= 1.2)"
 echo
 echo "| model | threads | qforge ms | ort ms | ratio | max abs diff |"
 echo "|---|---|---|---|---|---|"
 printf '%s\n' "${fp32_rows[@]}"
 echo
-echo "int8, batch 1, median of $iters runs (ms): qforge int8 vs ORT int8 on the QDQ export (target <= 0.85),"
+echo "int8, batch 1, median of $iters runs, median of $rounds rounds (ms): qforge int8 vs ORT int8 on the QDQ export (target <= 0.85),"
 echo "qforge fp32 / int8 (target >= 3), peak RSS of an int8 net-run (target <= 2 x blob + 50 MB)"
 echo
 echo "| model | threads | qforge int8 | ort int8 | int8 ratio | qforge fp32 | fp32 / int8 | peak RSS MB | blob MB |"
