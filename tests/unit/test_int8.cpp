@@ -133,6 +133,30 @@ TEST_CASE("reference int8 Conv: the formula of runtime/int8.h on hand-worked cod
   }
 }
 
+TEST_CASE("oneDNN int8 Conv: a short reduction takes the direct JIT kernel, with the reference's codes", "[int8]") {
+  auto t = tiny_conv(true);
+  auto ref = Executor::create(t->g, ExecutorOptions{"reference", 1});
+  auto dnn = Executor::create(t->g, ExecutorOptions{"onednn", 1});
+  REQUIRE(ref.is_ok());
+  REQUIRE(dnn.is_ok());
+  const std::vector<Tensor> x{Tensor::from_vector<float>({1, 1, 2, 2}, {0.f, 2.f, -4.f, 10.f})};
+  REQUIRE((*ref)->run(x).is_ok());
+  REQUIRE((*dnn)->run(x, true).is_ok());
+  auto a = (*ref)->fetch_codes(t->y);
+  auto b = (*dnn)->fetch_codes(t->y);
+  REQUIRE(a.is_ok());
+  REQUIRE(b.is_ok());
+  CHECK(codes_of(*a) == codes_of(*b));
+  std::string impl;
+  for (const StepProfile& step : (*dnn)->profile())
+    if (step.name == "conv") impl = step.impl;
+  INFO(impl);
+  REQUIRE(impl.rfind("onednn:", 0) == 0);
+  // oneDNN 2.6's first choice there is brgconv_1x1; the 1x1 conv of one input channel must have
+  // been moved to the direct kernel of the same ISA (runtime/onednn/conv.cpp).
+  if (impl.find(":avx512_core_vnni") != std::string::npos) CHECK(impl.rfind("onednn:jit_int8", 0) == 0);
+}
+
 TEST_CASE("requantize saturates and rounds half to even in output units", "[int8]") {
   Int8Linear f;
   const Encoding out = grid(1.f, 0);

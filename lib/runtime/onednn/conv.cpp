@@ -98,23 +98,28 @@ Dims kernel_of(const Context& ctx) {
 
 bool is_int8(DataType t) { return t == DataType::u8 || t == DataType::s8; }
 
-// oneDNN lists its brgemm-based int8 convolutions first, but for the shapes where the
-// reduction is short (depthwise, 1x1, few input channels per group) its direct JIT kernel for
-// the same ISA measured faster on avx512_core_vnni (AMD Zen 4, one thread): depthwise 3x3 by
-// 3-22 % on all 8 mobilenet_v2 shapes, 1x1 by 0-20 % on all 16, the 3->32 stem by 23 %. On
-// long reductions (3x3 of 64+ channels) the two trade places, so those keep oneDNN's order.
-// Both compute the same integers (the int8 kernel tests hold either to the reference).
-bool short_reduction(const Shape& weights, int64_t group, int64_t out_channels) {
+// oneDNN 2.6 lists its brgemm-based convolutions first (brgconv, brgconv_1x1, brdgmm_dw), but
+// for int8 convs with a short reduction (depthwise, 1x1, few input channels per group) its
+// direct JIT kernel for the same ISA is faster on avx512_core_vnni (AMD Zen 4). In mobilenet_v2,
+// one thread, inside the graph: depthwise 1.39 -> 1.16 ms, 1x1 2.69 -> 2.35 ms, the 3->32 stem
+// 0.24 -> 0.19 ms. On long reductions (3x3 of 64+ channels) the two trade places, so those keep
+// oneDNN's order. Both compute the same integers (the int8 kernel tests hold either to the
+// reference). fp32 keeps oneDNN's order: its direct depthwise kernel (jit_dw) is 10-42 % faster
+// on hot buffers alone, but no faster in the graph, where the inputs come from memory.
+// Returns the name prefix of the implementation to prefer, or "" for oneDNN's own order.
+std::string preferred_direct_kernel(const ConvTypes& types, const Shape& weights, int64_t group,
+                                    int64_t out_channels) {
+  if (!is_int8(types.src)) return "";
   const bool depthwise = group > 1 && group == out_channels && weights[1] == 1;
   int64_t window = 1;
   for (size_t i = 2; i < weights.size(); ++i) window *= weights[i];
-  return depthwise || window == 1 || weights[1] < 16;
+  return depthwise || window == 1 || weights[1] < 16 ? "jit_int8" : "";
 }
 
-// Moves `pd` to oneDNN's direct JIT int8 implementation of the ISA its first choice uses, when
-// the first choice is a brgemm one and such an implementation follows in oneDNN's list. The
+// Moves `pd` to the implementation named `prefix` of the ISA its first choice uses, when the
+// first choice is a brgemm one and such an implementation follows in oneDNN's list. The
 // candidate is a copy: walking it leaves `pd` as it was when nothing fits.
-void prefer_direct_int8(dnnl::convolution_forward::primitive_desc* pd) {
+void prefer_direct_kernel(dnnl::convolution_forward::primitive_desc* pd, const std::string& prefix) {
   const std::string first = pd->impl_info_str();
   const size_t colon = first.find(':');
   if (first.rfind("br", 0) != 0 || colon == std::string::npos) return;  // brgconv*, brdgmm_dw
@@ -122,8 +127,8 @@ void prefer_direct_int8(dnnl::convolution_forward::primitive_desc* pd) {
   dnnl::convolution_forward::primitive_desc candidate = *pd;
   while (candidate.next_impl()) {
     const std::string name = candidate.impl_info_str();
-    if (name.rfind("jit_int8", 0) == 0 && name.size() >= isa.size() &&
-        name.compare(name.size() - isa.size(), isa.size(), isa) == 0) {
+    const bool named = name.rfind(prefix + ":", 0) == 0 || name.rfind(prefix + "_", 0) == 0;  // jit_int8_1x1
+    if (named && name.size() >= isa.size() && name.compare(name.size() - isa.size(), isa.size(), isa) == 0) {
       *pd = candidate;
       return;
     }
@@ -170,7 +175,8 @@ Created create_conv_with(const Context& ctx, const ConvTypes& types) {
                                                     dnnl::algorithm::convolution_direct, src_md, wany, dst_md,
                                                     win.strides, win.dilates, win.pad_l, win.pad_r);
   dnnl::convolution_forward::primitive_desc pd(desc, types.attr, cpu_engine());
-  if (is_int8(types.src) && short_reduction(w, g, oc)) prefer_direct_int8(&pd);
+  if (const std::string direct = preferred_direct_kernel(types, w, g, oc); !direct.empty())
+    prefer_direct_kernel(&pd, direct);
   return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, dst_md, cs);
 }
 
