@@ -139,6 +139,17 @@ void quantize_codes(const float* x, int64_t n, const Encoding& e, Q* out) {
   }
 }
 
+// Elementwise work over [0, n) in blocks shared out over the OpenMP threads (oneDNN's own),
+// when there are enough elements to pay for waking them. Each element's result is the same
+// whoever computes it.
+template <typename Body>
+void in_blocks(int64_t n, Body body) {
+  constexpr int64_t kBlock = 4096;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) if (n >= (int64_t{1} << 15))
+  for (int64_t b = 0; b < blocks; ++b) body(b * kBlock, std::min(n, (b + 1) * kBlock) - b * kBlock);
+}
+
 template <typename Q>
 void dequantize_codes(const Q* q, int64_t n, const Encoding& e, float* out) {
   const float scale = e.scale[0];
@@ -153,8 +164,12 @@ void quantize_into(const Tensor& x, const Encoding& e, Tensor& codes) {
   const float* src = x.data<float>();
   const int64_t n = x.numel();
   switch (codes.dtype()) {
-    case DType::kU8: quantize_codes(src, n, e, codes.data<uint8_t>()); break;
-    case DType::kS8: quantize_codes(src, n, e, codes.data<int8_t>()); break;
+    case DType::kU8:
+      in_blocks(n, [&](int64_t at, int64_t len) { quantize_codes(src + at, len, e, codes.data<uint8_t>() + at); });
+      break;
+    case DType::kS8:
+      in_blocks(n, [&](int64_t at, int64_t len) { quantize_codes(src + at, len, e, codes.data<int8_t>() + at); });
+      break;
     case DType::kS32:
       if (e.bitwidth <= 16) {
         quantize_codes(src, n, e, codes.data<int32_t>());
@@ -172,8 +187,12 @@ void dequantize_into(const Tensor& codes, const Encoding& e, Tensor& x) {
   float* dst = x.data<float>();
   const int64_t n = codes.numel();
   switch (codes.dtype()) {
-    case DType::kU8: dequantize_codes(codes.data<uint8_t>(), n, e, dst); break;
-    case DType::kS8: dequantize_codes(codes.data<int8_t>(), n, e, dst); break;
+    case DType::kU8:
+      in_blocks(n, [&](int64_t at, int64_t len) { dequantize_codes(codes.data<uint8_t>() + at, len, e, dst + at); });
+      break;
+    case DType::kS8:
+      in_blocks(n, [&](int64_t at, int64_t len) { dequantize_codes(codes.data<int8_t>() + at, len, e, dst + at); });
+      break;
     case DType::kS32:
       for (int64_t i = 0; i < n; ++i) dst[i] = dequantize_value(codes.data<int32_t>()[i], e);
       break;
