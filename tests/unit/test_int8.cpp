@@ -4,6 +4,7 @@
 // (BatchNorm folded, activations fused, calibrated on real images).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "io/input_list.h"
@@ -210,6 +211,36 @@ std::unique_ptr<Graph> single_node(const Node& node) {
   Node* n = *g->add_node(node.kind, node.name, ins, outs);
   n->attrs = node.attrs;
   return g;
+}
+
+TEST_CASE("quantize and dequantize steps of image-sized tensors: every element as ONNX computes it", "[int8]") {
+  // Large enough to be shared out over the OpenMP threads in blocks, with a ragged last block.
+  const int64_t n = 3 * 224 * 224 + 17;
+  std::vector<float> values = test::random_values(n, 7);
+  for (int64_t i = 0; i < n; i += 97) values[i] *= 300.f;  // some saturate
+  values[5] = NAN;
+  const Tensor x = Tensor::from_vector<float>({n}, values);
+  for (const bool is_signed : {false, true}) {
+    const Encoding e = grid(0.0123f, is_signed ? -5 : 131, is_signed);
+    Tensor q(e.storage_dtype(), {n});
+    quantize_into(x, e, q);
+    Tensor back(DType::kF32, {n});
+    dequantize_into(q, e, back);
+    // ONNX QuantizeLinear in float32, element by element: saturate(round_half_even(x / s) + z).
+    const float zero = static_cast<float>(-e.offset[0]);
+    int64_t wrong_codes = 0, wrong_values = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = values[static_cast<size_t>(i)];
+      const float code = std::isnan(v) ? zero
+                                       : std::clamp(std::nearbyint(v / e.scale[0]) + zero, static_cast<float>(e.qmin()),
+                                                    static_cast<float>(e.qmax()));
+      wrong_codes += q.element_as_int(i) != static_cast<int64_t>(code);
+      wrong_values += back.data<float>()[i] != (code - zero) * e.scale[0];
+    }
+    INFO((is_signed ? "s8" : "u8"));
+    CHECK(wrong_codes == 0);
+    CHECK(wrong_values == 0);
+  }
 }
 
 TEST_CASE("real models in int8: every oneDNN kernel matches the reference, layer by layer", "[int8][models]") {
