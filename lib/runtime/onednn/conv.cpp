@@ -96,8 +96,6 @@ Dims kernel_of(const Context& ctx) {
   return kernel;
 }
 
-bool is_int8(DataType t) { return t == DataType::u8 || t == DataType::s8; }
-
 // oneDNN 2.6 lists its brgemm-based convolutions first (brgconv, brgconv_1x1, brdgmm_dw), but
 // for int8 convs with a short reduction (depthwise, 1x1, fewer than 16 input channels) its
 // direct JIT kernel for the same ISA is faster on avx512_core_vnni (AMD Zen 4). In mobilenet_v2,
@@ -106,21 +104,19 @@ bool is_int8(DataType t) { return t == DataType::u8 || t == DataType::s8; }
 // oneDNN's order. Both compute the same integers (the int8 kernel tests hold either to the
 // reference). fp32 keeps oneDNN's order: its direct depthwise kernel (jit_dw) is 10-42 % faster
 // on hot buffers alone, but no faster in the graph, where the inputs come from memory.
-// Returns the name prefix of the implementation to prefer, or "" for oneDNN's own order.
-std::string preferred_direct_kernel(const ConvTypes& types, const Shape& weights, int64_t group,
-                                    int64_t out_channels) {
-  if (!is_int8(types.src)) return "";
+bool short_int8_reduction(const ConvTypes& types, const Shape& weights, int64_t group, int64_t out_channels) {
+  if (types.src != DataType::u8 && types.src != DataType::s8) return false;
   const bool depthwise = group > 1 && group == out_channels && weights[1] == 1;
   int64_t window = 1;
   for (size_t i = 2; i < weights.size(); ++i) window *= weights[i];
   // Grouped convs other than depthwise were not measured: they keep oneDNN's order.
-  return depthwise || (group == 1 && (window == 1 || weights[1] < 16)) ? "jit_int8" : "";
+  return depthwise || (group == 1 && (window == 1 || weights[1] < 16));
 }
 
-// Moves `pd` to the implementation named `prefix` of the ISA its first choice uses, when the
-// first choice is a brgemm one and such an implementation follows in oneDNN's list. The
-// candidate is a copy: walking it leaves `pd` as it was when nothing fits.
-void prefer_direct_kernel(dnnl::convolution_forward::primitive_desc* pd, const std::string& prefix) {
+// Moves `pd` to oneDNN's direct JIT int8 kernel (jit_int8, jit_int8_1x1) of the ISA its first
+// choice uses, when the first choice is a brgemm one and such a kernel follows in oneDNN's list.
+// The candidate is a copy: walking it leaves `pd` as it was when nothing fits.
+void prefer_direct_int8(dnnl::convolution_forward::primitive_desc* pd) {
   const std::string first = pd->impl_info_str();
   const size_t colon = first.find(':');
   if (first.rfind("br", 0) != 0 || colon == std::string::npos) return;  // brgconv*, brdgmm_dw
@@ -128,8 +124,8 @@ void prefer_direct_kernel(dnnl::convolution_forward::primitive_desc* pd, const s
   dnnl::convolution_forward::primitive_desc candidate = *pd;
   while (candidate.next_impl()) {
     const std::string name = candidate.impl_info_str();
-    const bool named = name.rfind(prefix + ":", 0) == 0 || name.rfind(prefix + "_", 0) == 0;  // jit_int8_1x1
-    if (named && name.size() >= isa.size() && name.compare(name.size() - isa.size(), isa.size(), isa) == 0) {
+    if (name.rfind("jit_int8", 0) == 0 && name.size() >= isa.size() &&
+        name.compare(name.size() - isa.size(), isa.size(), isa) == 0) {
       *pd = candidate;
       return;
     }
@@ -176,8 +172,7 @@ Created create_conv_with(const Context& ctx, const ConvTypes& types) {
                                                     dnnl::algorithm::convolution_direct, src_md, wany, dst_md,
                                                     win.strides, win.dilates, win.pad_l, win.pad_r);
   dnnl::convolution_forward::primitive_desc pd(desc, types.attr, cpu_engine());
-  if (const std::string direct = preferred_direct_kernel(types, w, g, oc); !direct.empty())
-    prefer_direct_kernel(&pd, direct);
+  if (short_int8_reduction(types, w, g, oc)) prefer_direct_int8(&pd);
   return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, dst_md, cs);
 }
 
