@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "io/input_list.h"
 #include "onnx/importer.h"
@@ -153,9 +154,113 @@ TEST_CASE("oneDNN int8 Conv: a short reduction takes the direct JIT kernel, with
     if (step.name == "conv") impl = step.impl;
   INFO(impl);
   REQUIRE(impl.rfind("onednn:", 0) == 0);
-  // oneDNN 2.6's first choice there is brgconv_1x1; the 1x1 conv of one input channel must have
-  // been moved to the direct kernel of the same ISA (runtime/onednn/conv.cpp).
+  // oneDNN 2.6's first choice there is brgconv_1x1 (of avx512_core_vnni or, with AMX,
+  // avx512_core_amx_int8); the 1x1 conv of one input channel must have been moved to
+  // avx512_core_vnni's direct kernel (runtime/onednn/conv.cpp).
   if (impl.find(":avx512_core_vnni") != std::string::npos) CHECK(impl.rfind("onednn:jit_int8", 0) == 0);
+}
+
+// x [1, ic, h, h] (u8, zero point 131) -> Conv k x k, pad (k - 1) / 2, oc channels -> y (u8, zero
+// point 97), random per-channel weight codes (or all +-127 with `full_weights`) and bias codes;
+// with `residual`, a second input r (u8, zero point 60) summed into the output; with `relu`, a
+// fused Relu (whose bound, 0, lies 97 codes above the grid's lowest).
+struct ZeroPointConv {
+  Graph g;
+  std::vector<Tensor> inputs;
+  Value* y = nullptr;
+};
+
+std::unique_ptr<ZeroPointConv> zero_point_conv(int64_t ic, int64_t oc, int64_t h, int64_t k, bool residual,
+                                               bool full_weights, bool relu) {
+  auto t = std::make_unique<ZeroPointConv>();
+  Graph& g = t->g;
+  Value* x = *g.add_value("x");
+  x->type = TensorType{DType::kF32, {1, ic, h, h}, true};
+  x->encoding = grid(0.02f, 131);
+  g.inputs().push_back(x);
+  t->inputs.push_back(test::random_tensor({1, ic, h, h}, 7, -2.7f, 2.5f));
+  std::mt19937 gen(11);
+  std::uniform_int_distribution<int> code(-127, 127);
+  std::vector<int8_t> w_codes(static_cast<size_t>(oc * ic * k * k));
+  for (int8_t& c : w_codes) c = static_cast<int8_t>(full_weights ? (code(gen) < 0 ? -127 : 127) : code(gen));
+  Value* w = g.add_constant("w", Tensor::from_vector<int8_t>({oc, ic, k, k}, w_codes));
+  Encoding we = grid(0.01f, 0, true);
+  we.scale.clear();
+  for (int64_t c = 0; c < oc; ++c) we.scale.push_back(0.004f + 0.0005f * static_cast<float>(c % 7));
+  we.offset.assign(static_cast<size_t>(oc), 0);
+  we.axis = 0;
+  w->encoding = we;
+  w->type = TensorType{DType::kF32, {oc, ic, k, k}, true};
+  std::vector<int32_t> b_codes(static_cast<size_t>(oc));
+  for (int32_t& c : b_codes) c = 40 * code(gen);
+  Value* b = g.add_constant("b", Tensor::from_vector<int32_t>({oc}, b_codes));
+  Encoding be = grid(1.f, 0, true, 32);
+  be.scale.clear();
+  for (float s : we.scale) be.scale.push_back(0.02f * s);
+  be.offset.assign(static_cast<size_t>(oc), 0);
+  be.axis = 0;
+  b->encoding = be;
+  b->type = TensorType{DType::kF32, {oc}, true};
+  std::vector<Value*> ins{x, w, b};
+  if (residual) {
+    Value* r = *g.add_value("r");
+    r->type = TensorType{DType::kF32, {1, oc, h, h}, true};
+    r->encoding = grid(0.05f, 60);
+    g.inputs().push_back(r);
+    t->inputs.push_back(test::random_tensor({1, oc, h, h}, 13, -3.f, 9.f));
+    ins.push_back(r);
+  }
+  t->y = *g.add_value("y");
+  t->y->type = TensorType{DType::kF32, {1, oc, h, h}, true};
+  // The accumulator grows with the root of the reduction: the output grid follows it.
+  const float spread = std::sqrt(static_cast<float>(ic * k * k) / 64.f) * (full_weights ? 2.5f : 1.f);
+  t->y->encoding = grid(0.06f * spread, 97);
+  Node* conv = *g.add_node(OpKind::kConv, "conv", ins, {t->y});
+  conv->attrs["kernel_shape"] = std::vector<int64_t>{k, k};
+  const int64_t pad = (k - 1) / 2;
+  conv->attrs["pads"] = std::vector<int64_t>{pad, pad, pad, pad};
+  if (relu) conv->attrs["fused_min"] = 0.f;
+  g.outputs().push_back(t->y);
+  return t;
+}
+
+TEST_CASE("oneDNN int8 Conv with source and destination zero points: the reference's codes", "[int8]") {
+  struct Case {
+    const char* what;
+    int64_t ic, oc, h, k;
+    bool residual, full_weights, relu;
+  };
+  // 1x1: the zero points are folded (bias, post-op); 3x3 padded: the source's cannot be, since
+  // the padding taps would carry it; 600 channels of +-127: the folded sums leave float's exact
+  // integers, so the attributes stay.
+  const Case cases[] = {{"1x1, folded", 64, 48, 14, 1, false, false, false},
+                        {"1x1 with a Relu, folded", 64, 48, 14, 1, false, false, true},
+                        {"1x1 with a residual, folded", 48, 64, 14, 1, true, false, false},
+                        {"3x3 padded", 32, 32, 9, 3, false, false, false},
+                        {"1x1 beyond float's exact sums", 600, 16, 4, 1, false, true, false}};
+  for (const Case& c : cases) {
+    auto t = zero_point_conv(c.ic, c.oc, c.h, c.k, c.residual, c.full_weights, c.relu);
+    auto ref = Executor::create(t->g, ExecutorOptions{"reference", 1});
+    auto dnn = Executor::create(t->g, ExecutorOptions{"onednn", 1});
+    REQUIRE(ref.is_ok());
+    REQUIRE(dnn.is_ok());
+    REQUIRE((*ref)->run(t->inputs).is_ok());
+    REQUIRE((*dnn)->run(t->inputs, true).is_ok());
+    auto a = (*ref)->fetch_codes(t->y);
+    auto b = (*dnn)->fetch_codes(t->y);
+    REQUIRE(a.is_ok());
+    REQUIRE(b.is_ok());
+    std::string impl;
+    for (const StepProfile& step : (*dnn)->profile())
+      if (step.name == "conv") impl = step.impl;
+    INFO(c.what << " on " << impl);
+    REQUIRE(impl.rfind("onednn:", 0) == 0);
+    const std::vector<int32_t> expected = codes_of(*a);
+    CHECK(codes_of(*b) == expected);
+    // Not a degenerate case: the outputs span the grid rather than saturating at one end.
+    CHECK(std::count(expected.begin(), expected.end(), 0) + std::count(expected.begin(), expected.end(), 255) <
+          static_cast<std::ptrdiff_t>(expected.size() / 4));
+  }
 }
 
 TEST_CASE("requantize saturates and rounds half to even in output units", "[int8]") {

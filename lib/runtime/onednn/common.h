@@ -153,6 +153,7 @@ Created create_conv(const Context& ctx);
 struct ConvTypes {
   DataType src, weights, bias, dst;
   dnnl::primitive_attr attr;
+  std::vector<int32_t> bias_codes;  // when not empty, the s32 bias in place of the node's own
 };
 Created create_conv_with(const Context& ctx, const ConvTypes& types);
 Created create_conv_transpose(const Context& ctx);

@@ -37,7 +37,8 @@ void choose_source(const Context& ctx, ConvShapes* cs) {
 
 Created finish(const Context& ctx, const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
                const dnnl::memory::desc& src_md, const dnnl::memory::desc& weights_pd_md,
-               const dnnl::memory::desc& bias_md, const dnnl::memory::desc& dst_md, const ConvShapes& cs) {
+               const dnnl::memory::desc& bias_md, const dnnl::memory::desc& dst_md, const ConvShapes& cs,
+               const std::vector<int32_t>& bias_codes = {}) {
   const Node& node = ctx.node;
   const Tensor& weights = *node.input(1)->constant;
   QF_ASSIGN_OR_RETURN(dnnl::memory w, reorder_constant(weights, cs.user_weights, weights_pd_md));
@@ -51,10 +52,12 @@ Created finish(const Context& ctx, const dnnl::primitive& prim, const dnnl::prim
     k->bind_input(DNNL_ARG_SRC, 0, src_md, ctx.incoming(0));
   }
   k->bind_constant(DNNL_ARG_WEIGHTS, w);
-  if (node.input(2)) {
+  if (!bias_codes.empty()) {
+    k->bind_constant(DNNL_ARG_BIAS, owned_memory(bias_md, bias_codes.data()));
+  } else if (node.input(2)) {
     k->bind_constant(DNNL_ARG_BIAS, owned_memory(bias_md, node.input(2)->constant->bytes()));
-    k->set_input_layout(2, Layout::kPlain);
   }
+  if (node.input(2)) k->set_input_layout(2, Layout::kPlain);
   k->set_input_layout(1, Layout::kPlain);
   const Shape& out = ctx.out_shape();
   // The residual is summed into the destination: it is copied there first.
@@ -96,14 +99,20 @@ Dims kernel_of(const Context& ctx) {
   return kernel;
 }
 
-// oneDNN 2.6 lists its brgemm-based convolutions first (brgconv, brgconv_1x1, brdgmm_dw), but
-// for int8 convs with a short reduction (depthwise, 1x1, fewer than 16 input channels) its
-// direct JIT kernel for the same ISA is faster on avx512_core_vnni (AMD Zen 4). In mobilenet_v2,
-// one thread, inside the graph: depthwise 1.39 -> 1.16 ms, 1x1 2.69 -> 2.35 ms, the 3->32 stem
-// 0.24 -> 0.19 ms. On long reductions (3x3 of 64+ channels) the two trade places, so those keep
-// oneDNN's order. Both compute the same integers (the int8 kernel tests hold either to the
-// reference). fp32 keeps oneDNN's order: its direct depthwise kernel (jit_dw) is 10-42 % faster
-// on hot buffers alone, but no faster in the graph, where the inputs come from memory.
+// For int8 convs with a short reduction (depthwise, 1x1, fewer than 16 input channels) oneDNN
+// 2.6's first choice is not always the fastest one. Measured alone and inside the graph:
+// - avx512_core_vnni (AMD Zen 4): where brgemm kernels come first (brgconv, brgconv_1x1,
+//   brdgmm_dw), the direct kernel of the same ISA wins. mobilenet_v2, one thread, in the graph:
+//   depthwise 1.39 -> 1.16 ms, 1x1 2.69 -> 2.35 ms, the 3->32 stem 0.24 -> 0.19 ms.
+// - avx512_core_amx_int8 (Intel): brgconv_1x1 wins from 32 input channels on (mobilenet_v2's
+//   192->32 at 28x28: 6 us against 15 for avx512_core_vnni's jit_int8_1x1). Below that an AMX
+//   tile row of 64 codes is mostly padding: 16->96 at 112x112 takes 170 us there, 139 us on
+//   jit_int8_1x1. AMX's older direct kernels (jit, jit_1x1), first where brgconv declines zero
+//   points, lose to jit_int8_1x1 by 1.3-2.8x.
+// On long reductions (3x3 of 64+ channels) brgemm and AMX win, so those keep oneDNN's order.
+// Every kernel computes the same integers (the int8 kernel tests hold each to the reference).
+// fp32 keeps oneDNN's order: its direct depthwise kernel (jit_dw) is 10-42 % faster on hot
+// buffers alone, but no faster in the graph, where the inputs come from memory.
 bool short_int8_reduction(const ConvTypes& types, const Shape& weights, int64_t group, int64_t out_channels) {
   if (types.src != DataType::u8 && types.src != DataType::s8) return false;
   const bool depthwise = group > 1 && group == out_channels && weights[1] == 1;
@@ -113,14 +122,24 @@ bool short_int8_reduction(const ConvTypes& types, const Shape& weights, int64_t 
   return depthwise || (group == 1 && (window == 1 || weights[1] < 16));
 }
 
-// Moves `pd` to oneDNN's direct JIT int8 kernel (jit_int8, jit_int8_1x1) of the ISA its first
-// choice uses, when the first choice is a brgemm one and such a kernel follows in oneDNN's list.
-// The candidate is a copy: walking it leaves `pd` as it was when nothing fits.
-void prefer_direct_int8(dnnl::convolution_forward::primitive_desc* pd) {
-  const std::string first = pd->impl_info_str();
+// The ISA (":isa") whose direct int8 kernel should replace oneDNN's first choice `first`, or ""
+// to keep it.
+std::string direct_int8_isa(const std::string& first, int64_t group_input_channels) {
   const size_t colon = first.find(':');
-  if (first.rfind("br", 0) != 0 || colon == std::string::npos) return;  // brgconv*, brdgmm_dw
+  if (colon == std::string::npos) return "";
   const std::string isa = first.substr(colon);
+  const bool brgemm = first.rfind("br", 0) == 0;  // brgconv*, brdgmm_dw
+  if (isa.find("amx") != std::string::npos)
+    return brgemm && group_input_channels >= 32 ? "" : ":avx512_core_vnni";
+  return brgemm ? isa : "";
+}
+
+// Moves `pd` to oneDNN's direct JIT int8 kernel (jit_int8, jit_int8_1x1) of direct_int8_isa(),
+// when such a kernel follows in oneDNN's list. The candidate is a copy: walking it leaves `pd` as
+// it was when nothing fits.
+void prefer_direct_int8(dnnl::convolution_forward::primitive_desc* pd, int64_t group_input_channels) {
+  const std::string isa = direct_int8_isa(pd->impl_info_str(), group_input_channels);
+  if (isa.empty()) return;
   dnnl::convolution_forward::primitive_desc candidate = *pd;
   while (candidate.next_impl()) {
     const std::string name = candidate.impl_info_str();
@@ -164,7 +183,7 @@ Created create_conv_with(const Context& ctx, const ConvTypes& types) {
   const dnnl::memory::desc wany(wdims, types.weights, Tag::any);
   const dnnl::memory::desc bias_md({oc}, types.bias, Tag::a);
   const Window& win = cs.window;
-  auto desc = node.input(2)
+  auto desc = node.input(2) || !types.bias_codes.empty()
                   ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                     dnnl::algorithm::convolution_direct, src_md, wany, bias_md,
                                                     dst_md, win.strides, win.dilates, win.pad_l, win.pad_r)
@@ -172,13 +191,14 @@ Created create_conv_with(const Context& ctx, const ConvTypes& types) {
                                                     dnnl::algorithm::convolution_direct, src_md, wany, dst_md,
                                                     win.strides, win.dilates, win.pad_l, win.pad_r);
   dnnl::convolution_forward::primitive_desc pd(desc, types.attr, cpu_engine());
-  if (short_int8_reduction(types, w, g, oc)) prefer_direct_int8(&pd);
-  return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, dst_md, cs);
+  if (short_int8_reduction(types, w, g, oc)) prefer_direct_int8(&pd, w[1]);
+  return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, dst_md, cs,
+                types.bias_codes);
 }
 
 Created create_conv(const Context& ctx) {
   if (auto bad = check_f32_static(ctx.node)) return decline(ctx, *bad);
-  return create_conv_with(ctx, {DataType::f32, DataType::f32, DataType::f32, DataType::f32, conv_attr(ctx.node)});
+  return create_conv_with(ctx, {DataType::f32, DataType::f32, DataType::f32, DataType::f32, conv_attr(ctx.node), {}});
 }
 
 Created create_conv_transpose(const Context& ctx) {
