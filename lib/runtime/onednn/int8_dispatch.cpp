@@ -16,8 +16,8 @@ namespace {
 
 DataType codes_type(const Value& v) { return onednn_dtype(v.encoding->storage_dtype()); }
 
-// How a zero point reaches oneDNN: as its zero-point attribute, or folded into an exact integer
-// equivalent (ZeroPointFree).
+// How the zero points reach oneDNN: as its zero-point attributes, or folded into exact integer
+// equivalents (create_int8_conv).
 enum class ZeroPoints { kAttribute, kFolded };
 
 // Output scales, zero points and post-ops (the residual's sum, then the activation).
@@ -43,11 +43,15 @@ dnnl::primitive_attr int8_attr(const Int8Linear& f, int channel_mask, ZeroPoints
   return attr;
 }
 
-bool unpadded(const Node& node) {
-  const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
-  const std::vector<int64_t> pads = node.attr_ints("pads", {});
-  return (auto_pad == "NOTSET" || auto_pad == "VALID") &&
-         std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; });
+// True when no window of the conv reaches into padding (ONNX's pads, auto_pad, and the end
+// padding the output size implies, as the conv kernel itself reads them).
+bool reads_no_padding(const Context& ctx) {
+  const Shape& w = ctx.node.input(1)->type.shape;
+  Window window;
+  if (!read_window(ctx.node, ctx.in_shape(0), ctx.out_shape(), Dims(w.begin() + 2, w.end()), &window).empty())
+    return false;
+  const auto none = [](const Dims& pads) { return std::all_of(pads.begin(), pads.end(), [](auto p) { return p <= 0; }); };
+  return none(window.pad_l) && none(window.pad_r);
 }
 
 // The s32 bias with the source zero point folded in, b[c] - z * sum of channel c's weights, when
@@ -77,14 +81,14 @@ std::vector<int32_t> bias_with_source_zero(const Node& node, const Int8Linear& f
 }
 
 // oneDNN 2.6's AMX convolutions (brgconv on avx512_core_amx_int8) decline zero-point attributes,
-// and what it falls back to there, AMX's older direct kernels, is 1.5-6x slower on mobilenet_v2's
-// 1x1 convs (which carry the residual stream's zero points) than brgconv is on the same convs
-// without them. So a conv whose zero points can be folded exactly goes without them: the source's
+// and what it falls back to there, AMX's older direct kernels, is 1.3-8.7x slower on
+// mobilenet_v2's 1x1 convs (which carry the residual stream's zero points) than brgconv is on the
+// same convs without them. So a conv whose zero points can be folded exactly goes without them: the source's
 // into the bias (unpadded convs), the destination's into a post-op. Elsewhere the attributes stay.
 Created create_int8_conv(const Context& ctx, const Int8Linear& f) {
   const Node& node = ctx.node;
   std::vector<int32_t> folded_bias;
-  if (f.input_zero != 0 && unpadded(node)) folded_bias = bias_with_source_zero(node, f);
+  if (f.input_zero != 0 && reads_no_padding(ctx)) folded_bias = bias_with_source_zero(node, f);
   const bool fold = f.input_zero == 0 || !folded_bias.empty();
   constexpr int kConvChannelMask = 1 << 1;
   ConvTypes types{codes_type(*node.input(0)), DataType::s8, DataType::s32, codes_type(*node.outputs[0]),
