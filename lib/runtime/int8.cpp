@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/vector_clones.h"
 #include "quant/plan.h"
 
 namespace qf {
@@ -125,7 +126,7 @@ namespace {
 constexpr float kRoundingBias = 12582912.f;
 
 template <typename Q>
-void quantize_codes(const float* x, int64_t n, const Encoding& e, Q* out) {
+inline __attribute__((always_inline)) void quantize_loop(const float* x, int64_t n, const Encoding& e, Q* out) {
   const float scale = e.scale[0];
   const auto zero = static_cast<int32_t>(-e.offset[0]);
   const float lo = static_cast<float>(e.qmin() - zero), hi = static_cast<float>(e.qmax() - zero);
@@ -139,6 +140,28 @@ void quantize_codes(const float* x, int64_t n, const Encoding& e, Q* out) {
   }
 }
 
+template <typename Q>
+inline __attribute__((always_inline)) void dequantize_loop(const Q* q, int64_t n, const Encoding& e, float* out) {
+  const float scale = e.scale[0];
+  const auto zero = static_cast<int32_t>(-e.offset[0]);
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(static_cast<int32_t>(q[i]) - zero) * scale;
+}
+
+// One per code type: multiversioned functions cannot be templates (core/vector_clones.h).
+QF_VECTOR_CLONES void quantize_codes(const float* x, int64_t n, const Encoding& e, uint8_t* out) {
+  quantize_loop(x, n, e, out);
+}
+QF_VECTOR_CLONES void quantize_codes(const float* x, int64_t n, const Encoding& e, int8_t* out) {
+  quantize_loop(x, n, e, out);
+}
+void quantize_codes(const float* x, int64_t n, const Encoding& e, int32_t* out) { quantize_loop(x, n, e, out); }
+QF_VECTOR_CLONES void dequantize_codes(const uint8_t* q, int64_t n, const Encoding& e, float* out) {
+  dequantize_loop(q, n, e, out);
+}
+QF_VECTOR_CLONES void dequantize_codes(const int8_t* q, int64_t n, const Encoding& e, float* out) {
+  dequantize_loop(q, n, e, out);
+}
+
 // Elementwise work over [0, n) in blocks shared out over the OpenMP threads (oneDNN's own),
 // when there are enough elements to pay for waking them. Each element's result is the same
 // whoever computes it.
@@ -148,13 +171,6 @@ void in_blocks(int64_t n, Body body) {
   const int64_t blocks = (n + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(static) if (n >= (int64_t{1} << 15))
   for (int64_t b = 0; b < blocks; ++b) body(b * kBlock, std::min(n, (b + 1) * kBlock) - b * kBlock);
-}
-
-template <typename Q>
-void dequantize_codes(const Q* q, int64_t n, const Encoding& e, float* out) {
-  const float scale = e.scale[0];
-  const auto zero = static_cast<int32_t>(-e.offset[0]);
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(static_cast<int32_t>(q[i]) - zero) * scale;
 }
 
 }  // namespace
