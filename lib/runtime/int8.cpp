@@ -91,6 +91,32 @@ std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why) {
   return f;
 }
 
+std::optional<Int8Linear> int8_average_form(const Node& node, std::string* why) {
+  if (node.kind != OpKind::kGlobalAveragePool) return decline(why, "not a GlobalAveragePool");
+  const Value* x = node.input(0);
+  const Value* y = node.outputs.empty() ? nullptr : node.outputs[0];
+  if (!per_tensor_codes(x)) return decline(why, "the input has no 8-bit per-tensor encoding");
+  if (!per_tensor_codes(y)) return decline(why, "the output has no 8-bit per-tensor encoding");
+  const Shape& shape = x->type.shape;
+  if (shape.size() < 3) return decline(why, "an input without spatial dims");
+  int64_t window = 1;
+  for (size_t i = 2; i < shape.size(); ++i) window *= shape[i];
+  // requantize() takes the sum to float: it must stay within float's exact integers (2^24).
+  constexpr int64_t kLargestCodeDistance = 255;
+  if (window < 1 || window * kLargestCodeDistance > (int64_t{1} << 24))
+    return decline(why, "a window too large for an exact sum in float");
+  Int8Linear f;
+  f.input = &*x->encoding;
+  f.output = &*y->encoding;
+  f.input_zero = static_cast<int32_t>(-f.input->offset[0]);
+  f.output_zero = static_cast<int32_t>(-f.output->offset[0]);
+  f.multiplier = {static_cast<float>(static_cast<double>(f.input->scale[0]) /
+                                     (static_cast<double>(window) * f.output->scale[0]))};
+  f.act_min = -std::numeric_limits<float>::infinity();
+  f.act_max = std::numeric_limits<float>::infinity();
+  return f;
+}
+
 bool moves_codes(const Node& node) {
   switch (node.kind) {
     case OpKind::kReshape:

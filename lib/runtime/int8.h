@@ -13,6 +13,12 @@
 //   v     = clamp(v, act_min / s_out, act_max / s_out)          the fused Relu / Clip
 //   q_out = saturate(round_half_even(v + float(z_out)))
 //
+// GlobalAveragePool with 8-bit codes in and out is the same formula with every weight one, no
+// bias and no activation, over the n = H x W codes of each channel:
+//
+//   acc   = sum (q_x - z_x)                                     int32
+//   q_out = saturate(round_half_even(float(acc) * m + float(z_out)))    m = float(s_in / (n * s_out))
+//
 // Everything else in a quantized graph runs in float between a dequantize (x = (q - z) * s) and
 // a quantize (q = saturate(round_half_even(x / s) + z), both in float32); ops that only move values and share one
 // encoding in and out may run on the codes directly, which gives the same result exactly.
@@ -51,6 +57,11 @@ struct Int8Linear {
 
 // The integer form of a Conv / Gemm / MatMul node, or nullopt with `why` (float fallback).
 std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why);
+
+// GlobalAveragePool as such a form (multiplier m, zero points, no activation), or nullopt with
+// `why` (float fallback). Summing exact integers, it gives the same codes in any layout and
+// summation order, which a float mean does not.
+std::optional<Int8Linear> int8_average_form(const Node& node, std::string* why);
 
 // Ops whose outputs are a selection or rearrangement of their input's values: with one encoding
 // on their data inputs and outputs they run on the codes as they are.

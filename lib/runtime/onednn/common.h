@@ -15,6 +15,7 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
+#include "runtime/int8.h"
 #include "runtime/kernel.h"
 
 namespace qf::onednn {
@@ -172,5 +173,6 @@ Created create_reduce_mean(const Context& ctx);
 Created create_resize(const Context& ctx);
 // Integer kernels for quantized graphs (int8_*.cpp); they decline what they do not cover.
 Created create_int8(const Context& ctx);
+Created create_int8_global_average(const Context& ctx, const Int8Linear& form);
 
 }  // namespace qf::onednn

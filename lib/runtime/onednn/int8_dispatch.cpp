@@ -147,6 +147,12 @@ Created create_int8(const Context& ctx) {
       if (!form) return decline(ctx, why);
       return node.kind == OpKind::kConv ? create_int8_conv(ctx, *form) : create_int8_matmul(ctx, *form);
     }
+    case OpKind::kGlobalAveragePool: {
+      std::string why;
+      auto form = int8_average_form(node, &why);
+      if (!form) return decline(ctx, why);
+      return create_int8_global_average(ctx, *form);
+    }
     case OpKind::kMaxPool:
     case OpKind::kAveragePool:
     case OpKind::kGlobalMaxPool: {

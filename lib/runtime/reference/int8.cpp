@@ -94,6 +94,28 @@ class LinearKernel final : public Kernel {
   Int8Linear f_;
 };
 
+// GlobalAveragePool on codes: each channel's window summed as integers, then requantized.
+class AverageKernel final : public Kernel {
+ public:
+  explicit AverageKernel(Int8Linear form) : f_(std::move(form)) {}
+
+  Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
+    const Tensor& x = *inputs[0];
+    Tensor& y = *outputs[0];
+    const int64_t planes = x.dim(0) * x.dim(1), window = x.numel() / planes;
+    for (int64_t p = 0; p < planes; ++p) {
+      int32_t acc = 0;
+      for (int64_t i = 0; i < window; ++i) acc += code(x, p * window + i) - f_.input_zero;
+      store(y, p, f_.requantize(acc, 0, nullptr));
+    }
+    return Status::ok();
+  }
+  std::string impl_name() const override { return "reference:int8"; }
+
+ private:
+  Int8Linear f_;
+};
+
 // A data-movement op run by its reference kernel on the codes: the same bytes move.
 class MoveCodesKernel final : public Kernel {
  public:
@@ -112,11 +134,13 @@ class MoveCodesKernel final : public Kernel {
 Result<std::unique_ptr<Kernel>> make_reference_int8_kernel(const Node& node, std::string* why) {
   if (moves_codes(node)) return std::unique_ptr<Kernel>(std::make_unique<MoveCodesKernel>(node));
   std::string reason;
-  auto form = int8_linear_form(node, &reason);
+  const bool average = node.kind == OpKind::kGlobalAveragePool;
+  auto form = average ? int8_average_form(node, &reason) : int8_linear_form(node, &reason);
   if (!form) {
     if (why) *why = reason;
     return std::unique_ptr<Kernel>();
   }
+  if (average) return std::unique_ptr<Kernel>(std::make_unique<AverageKernel>(std::move(*form)));
   return std::unique_ptr<Kernel>(std::make_unique<LinearKernel>(node, std::move(*form)));
 }
 
