@@ -7,6 +7,7 @@
 
 #include "core/vector_clones.h"
 #include "quant/plan.h"
+#include "runtime/reference/reference_kernels.h"
 
 namespace qf {
 namespace {
@@ -17,7 +18,7 @@ bool same_grid(const Encoding& a, const Encoding& b) {
   return a.bitwidth == b.bitwidth && a.is_signed == b.is_signed && a.scale == b.scale && a.offset == b.offset;
 }
 
-std::optional<Int8Linear> decline(std::string* why, const char* reason) {
+std::nullopt_t decline(std::string* why, const char* reason) {
   if (why) *why = reason;
   return std::nullopt;
 }
@@ -117,6 +118,93 @@ std::optional<Int8Linear> int8_average_form(const Node& node, std::string* why) 
   return f;
 }
 
+namespace {
+
+// The one-input ops a table covers: elementwise in input 0, every other input a parameter.
+bool elementwise_in_first_input(OpKind kind) {
+  switch (kind) {
+    case OpKind::kRelu:
+    case OpKind::kLeakyRelu:
+    case OpKind::kSigmoid:
+    case OpKind::kHardSigmoid:
+    case OpKind::kHardSwish:
+    case OpKind::kTanh:
+    case OpKind::kErf:
+    case OpKind::kExp:
+    case OpKind::kSqrt:
+    case OpKind::kClip:
+    case OpKind::kPow: return true;
+    default: return false;
+  }
+}
+
+bool arithmetic(OpKind kind) {
+  return kind == OpKind::kAdd || kind == OpKind::kSub || kind == OpKind::kMul || kind == OpKind::kDiv;
+}
+
+// The 256 codes of an 8-bit encoding, indexed by their byte, as the float path's dequantize
+// step gives them.
+Tensor dequantized_codes(const Encoding& e) {
+  const CodeGrid grid(e);
+  Tensor x(DType::kF32, {256});
+  for (int i = 0; i < 256; ++i)
+    x.data<float>()[i] = grid.dequantize(e.is_signed ? static_cast<int8_t>(i) : static_cast<uint8_t>(i));
+  return x;
+}
+
+}  // namespace
+
+std::optional<CodeTable> int8_table_form(const Node& node, std::string* why) {
+  const bool unary = elementwise_in_first_input(node.kind);
+  if (!unary && !arithmetic(node.kind)) return decline(why, "no integer kernel for this op");
+  if (node.outputs.size() != 1 || !per_tensor_codes(node.outputs[0]))
+    return decline(why, "the output has no 8-bit per-tensor encoding");
+  // The activation: input 0 of an activation; the one non-constant input of arithmetic.
+  size_t data = 0;
+  if (!unary && node.input(0) && node.input(0)->is_constant()) data = 1;
+  const Value* x = node.input(data);
+  if (!x || x->is_constant() || !per_tensor_codes(x)) return decline(why, "the input has no 8-bit per-tensor encoding");
+  std::vector<Tensor> params(node.inputs.size());
+  std::vector<const Tensor*> inputs(node.inputs.size(), nullptr);
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    const Value* v = node.inputs[i];
+    if (i == data || !v) continue;
+    // Clip's bounds are scalars by definition; arithmetic and Pow need theirs to be.
+    if (!v->is_constant() || (node.kind != OpKind::kClip && v->constant->numel() != 1))
+      return decline(why, "a second input that is not a constant scalar (or not 8-bit codes, for Add / Sub / Mul)");
+    if (v->encoding && v->constant->dtype() != DType::kF32) {
+      // As the float path reads it: dequantized once (runtime/float_twin.h).
+      auto value = dequantize(*v->constant, *v->encoding);
+      if (!value.is_ok()) return decline(why, "a constant that does not dequantize");
+      params[i] = std::move(*value);
+    } else {
+      params[i] = *v->constant;
+    }
+    inputs[i] = &params[i];
+  }
+  const Tensor codes = dequantized_codes(*x->encoding);
+  inputs[data] = &codes;
+  Tensor results(DType::kF32, {256});
+  const std::array<Tensor*, 1> outputs{&results};
+  if (!reference_kernel(node.kind)(node, inputs, outputs).is_ok()) return decline(why, "the reference kernel declined");
+  const CodeGrid out(*node.outputs[0]->encoding);
+  CodeTable table{{}, data};
+  for (size_t i = 0; i < 256; ++i) table.codes[i] = static_cast<uint8_t>(out.quantize(results.data<float>()[i]));
+  return table;
+}
+
+std::optional<Int8Binary> int8_binary_form(const Node& node, std::string* why) {
+  if (node.kind != OpKind::kAdd && node.kind != OpKind::kSub && node.kind != OpKind::kMul)
+    return decline(why, "not an Add, Sub or Mul");
+  const Value* a = node.input(0);
+  const Value* b = node.input(1);
+  const Value* y = node.outputs.size() == 1 ? node.outputs[0] : nullptr;
+  if (!a || !b || a->is_constant() || b->is_constant() || !per_tensor_codes(a) || !per_tensor_codes(b))
+    return decline(why, "the inputs are not two 8-bit per-tensor activations");
+  if (!per_tensor_codes(y)) return decline(why, "the output has no 8-bit per-tensor encoding");
+  return Int8Binary{node.kind, CodeGrid(*a->encoding), CodeGrid(*b->encoding), CodeGrid(*y->encoding)};
+}
+
 bool moves_codes(const Node& node) {
   switch (node.kind) {
     case OpKind::kReshape:
@@ -147,30 +235,16 @@ bool moves_codes(const Node& node) {
 
 namespace {
 
-// Adding and subtracting 1.5 * 2^23 rounds a float of magnitude below 2^22 to the nearest
-// integer, ties to even, in plain float arithmetic: the loops below vectorize on any x86-64.
-constexpr float kRoundingBias = 12582912.f;
-
 template <typename Q>
 inline __attribute__((always_inline)) void quantize_loop(const float* x, int64_t n, const Encoding& e, Q* out) {
-  const float scale = e.scale[0];
-  const auto zero = static_cast<int32_t>(-e.offset[0]);
-  const float lo = static_cast<float>(e.qmin() - zero), hi = static_cast<float>(e.qmax() - zero);
-  for (int64_t i = 0; i < n; ++i) {
-    float v = x[i] / scale;
-    v = v == v ? v : 0.f;  // NaN becomes the zero point
-    v = v > lo ? v : lo;
-    v = v < hi ? v : hi;
-    v = (v + kRoundingBias) - kRoundingBias;
-    out[i] = static_cast<Q>(static_cast<int32_t>(v) + zero);
-  }
+  const CodeGrid grid(e);
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<Q>(grid.quantize(x[i]));
 }
 
 template <typename Q>
 inline __attribute__((always_inline)) void dequantize_loop(const Q* q, int64_t n, const Encoding& e, float* out) {
-  const float scale = e.scale[0];
-  const auto zero = static_cast<int32_t>(-e.offset[0]);
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(static_cast<int32_t>(q[i]) - zero) * scale;
+  const CodeGrid grid(e);
+  for (int64_t i = 0; i < n; ++i) out[i] = grid.dequantize(static_cast<int32_t>(q[i]));
 }
 
 // One per code type: multiversioned functions cannot be templates (core/vector_clones.h).

@@ -21,9 +21,14 @@
 //
 // Everything else in a quantized graph runs in float between a dequantize (x = (q - z) * s) and
 // a quantize (q = saturate(round_half_even(x / s) + z), both in float32); ops that only move values and share one
-// encoding in and out may run on the codes directly, which gives the same result exactly.
+// encoding in and out may run on the codes directly, which gives the same result exactly. So may
+// elementwise ops between 8-bit codes (activations, Add / Sub / Mul): each output code is what that
+// float path gives for its element, computed without float tensors in between (a 256-entry table
+// for one-input ops, the dequantize-op-quantize formula per element for two inputs).
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +37,34 @@
 #include "ir/graph.h"
 
 namespace qf {
+
+// A per-tensor activation encoding as the quantize and dequantize steps compute with it, in
+// float32 (ONNX's QuantizeLinear / DequantizeLinear).
+struct CodeGrid {
+  float scale;
+  int32_t zero;
+  float lo, hi;  // qmin - zero, qmax - zero
+
+  explicit CodeGrid(const Encoding& e)
+      : scale(e.scale[0]),
+        zero(static_cast<int32_t>(-e.offset[0])),
+        lo(static_cast<float>(e.qmin() + e.offset[0])),
+        hi(static_cast<float>(e.qmax() + e.offset[0])) {}
+
+  float dequantize(int32_t q) const { return static_cast<float>(q - zero) * scale; }
+  // saturate(round_half_even(x / s) + z); NaN becomes the zero point. Adding and subtracting
+  // 1.5 * 2^23 rounds a float below 2^22 in magnitude, ties to even, in plain float arithmetic,
+  // so loops of this vectorize on any x86-64.
+  int32_t quantize(float x) const {
+    constexpr float kRoundingBias = 12582912.f;
+    float v = x / scale;
+    v = v == v ? v : 0.f;
+    v = v > lo ? v : lo;
+    v = v < hi ? v : hi;
+    v = (v + kRoundingBias) - kRoundingBias;
+    return static_cast<int32_t>(v) + zero;
+  }
+};
 
 // Whether a tensor's codes are what runs (encoded with at most 8 bits), rather than float.
 bool runs_as_codes(const Value& v);
@@ -62,6 +95,36 @@ std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why);
 // `why` (float fallback). Summing exact integers, it gives the same codes in any layout and
 // summation order, which a float mean does not.
 std::optional<Int8Linear> int8_average_form(const Node& node, std::string* why);
+
+// A one-input elementwise op between 8-bit codes (an activation, or Add / Sub / Mul / Div / Pow with
+// a constant scalar) as a table: output code = codes[input code as a byte]. The table is the float
+// path's result for each of the 256 codes, computed once by the op's reference kernel.
+struct CodeTable {
+  std::array<uint8_t, 256> codes;
+  size_t input;  // the node input holding the activation
+};
+std::optional<CodeTable> int8_table_form(const Node& node, std::string* why);
+
+// Add / Sub / Mul of two 8-bit activations into 8-bit codes, numpy broadcasting: per element,
+// out = quantize(dequantize(q_a) op dequantize(q_b)) in float32, as the float path computes.
+struct Int8Binary {
+  OpKind op;
+  CodeGrid a, b, out;
+
+  template <OpKind kOp>
+  int32_t apply_as(int32_t qa, int32_t qb) const {
+    const float x = a.dequantize(qa), y = b.dequantize(qb);
+    return out.quantize(kOp == OpKind::kAdd ? x + y : kOp == OpKind::kSub ? x - y : x * y);
+  }
+  int32_t apply(int32_t qa, int32_t qb) const {
+    switch (op) {
+      case OpKind::kAdd: return apply_as<OpKind::kAdd>(qa, qb);
+      case OpKind::kSub: return apply_as<OpKind::kSub>(qa, qb);
+      default: return apply_as<OpKind::kMul>(qa, qb);
+    }
+  }
+};
+std::optional<Int8Binary> int8_binary_form(const Node& node, std::string* why);
 
 // Ops whose outputs are a selection or rearrangement of their input's values: with one encoding
 // on their data inputs and outputs they run on the codes as they are.

@@ -167,8 +167,13 @@ Created create_int8(const Context& ctx) {
       Context codes{node, ctx.config, ctx.threads, ctx.why, codes_type(*node.outputs[0])};
       return create_concat_of(codes, true);
     }
-    default:
-      return decline(ctx, "no oneDNN int8 kernel for this op");
+    default: {
+      if (auto binary = int8_binary_form(node, nullptr)) return create_int8_binary(ctx, *binary);
+      std::string why;
+      auto table = int8_table_form(node, &why);
+      if (!table) return decline(ctx, why);
+      return create_int8_table(ctx, *table);
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 // ops that only move codes, run by their byte-generic reference kernels on the codes.
 #include "runtime/int8.h"
 #include "runtime/kernel.h"
+#include "runtime/reference/broadcast.h"
 #include "runtime/reference/reference_kernels.h"
 #include "runtime/reference/spatial_kernel_util.h"
 
@@ -116,6 +117,50 @@ class AverageKernel final : public Kernel {
   Int8Linear f_;
 };
 
+// A one-input elementwise op on codes: each code looked up in the op's table.
+class TableKernel final : public Kernel {
+ public:
+  explicit TableKernel(const CodeTable& table) : table_(table) {}
+
+  Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
+    const Tensor& x = *inputs[table_.input];
+    Tensor& y = *outputs[0];
+    const auto* in = static_cast<const uint8_t*>(static_cast<const void*>(x.bytes()));
+    auto* out = static_cast<uint8_t*>(static_cast<void*>(y.bytes()));
+    for (int64_t i = 0; i < y.numel(); ++i) out[i] = table_.codes[in[i]];
+    return Status::ok();
+  }
+  std::string impl_name() const override { return "reference:int8"; }
+
+ private:
+  CodeTable table_;
+};
+
+// Add / Sub / Mul of two code tensors, numpy broadcasting.
+class BinaryKernel final : public Kernel {
+ public:
+  explicit BinaryKernel(Int8Binary form) : f_(std::move(form)) {}
+
+  Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
+    const Tensor& a = *inputs[0];
+    const Tensor& b = *inputs[1];
+    Tensor& y = *outputs[0];
+    const Shape& shape = y.shape();
+    if (!broadcasts_to(a.shape(), shape) || !broadcasts_to(b.shape(), shape))
+      return internal_error("inputs {} and {} do not broadcast to {}", shape_to_string(a.shape()),
+                            shape_to_string(b.shape()), shape_to_string(shape));
+    for_each_index<2>(shape, {broadcast_strides(a.shape(), shape), broadcast_strides(b.shape(), shape)},
+                      [&](int64_t o, const std::array<int64_t, 2>& in) {
+                        store(y, o, f_.apply(code(a, in[0]), code(b, in[1])));
+                      });
+    return Status::ok();
+  }
+  std::string impl_name() const override { return "reference:int8"; }
+
+ private:
+  Int8Binary f_;
+};
+
 // A data-movement op run by its reference kernel on the codes: the same bytes move.
 class MoveCodesKernel final : public Kernel {
  public:
@@ -134,14 +179,25 @@ class MoveCodesKernel final : public Kernel {
 Result<std::unique_ptr<Kernel>> make_reference_int8_kernel(const Node& node, std::string* why) {
   if (moves_codes(node)) return std::unique_ptr<Kernel>(std::make_unique<MoveCodesKernel>(node));
   std::string reason;
-  const bool average = node.kind == OpKind::kGlobalAveragePool;
-  auto form = average ? int8_average_form(node, &reason) : int8_linear_form(node, &reason);
-  if (!form) {
-    if (why) *why = reason;
-    return std::unique_ptr<Kernel>();
+  switch (node.kind) {
+    case OpKind::kConv:
+    case OpKind::kGemm:
+    case OpKind::kMatMul:
+      if (auto form = int8_linear_form(node, &reason))
+        return std::unique_ptr<Kernel>(std::make_unique<LinearKernel>(node, std::move(*form)));
+      break;
+    case OpKind::kGlobalAveragePool:
+      if (auto form = int8_average_form(node, &reason))
+        return std::unique_ptr<Kernel>(std::make_unique<AverageKernel>(std::move(*form)));
+      break;
+    default:
+      if (auto binary = int8_binary_form(node, nullptr))
+        return std::unique_ptr<Kernel>(std::make_unique<BinaryKernel>(std::move(*binary)));
+      if (auto table = int8_table_form(node, &reason))
+        return std::unique_ptr<Kernel>(std::make_unique<TableKernel>(*table));
   }
-  if (average) return std::unique_ptr<Kernel>(std::make_unique<AverageKernel>(std::move(*form)));
-  return std::unique_ptr<Kernel>(std::make_unique<LinearKernel>(node, std::move(*form)));
+  if (why) *why = reason;
+  return std::unique_ptr<Kernel>();
 }
 
 }  // namespace qf
