@@ -263,6 +263,19 @@ TEST_CASE("oneDNN int8 Conv with source and destination zero points: the referen
   }
 }
 
+// Runs a graph of one node on `backend` and returns the codes of `v`; the node must run as integers.
+std::vector<int32_t> codes_of_one_int8_node(const Graph& g, const char* backend, const std::vector<Tensor>& input,
+                                            const Value* v) {
+  auto ex = Executor::create(g, ExecutorOptions{backend, 1});
+  REQUIRE(ex.is_ok());
+  REQUIRE((*ex)->run(input).is_ok());
+  auto codes = (*ex)->fetch_codes(v);
+  REQUIRE(codes.is_ok());
+  REQUIRE((*ex)->placements().size() == 1);
+  CHECK((*ex)->placements()[0].how == "int8");
+  return codes_of(*codes);
+}
+
 // Appends y -> GlobalAveragePool -> pooled (encoding `e`) to a graph and makes pooled its output.
 Value* append_global_average(Graph& g, Value* y, const Encoding& e) {
   Value* pooled = *g.add_value("pooled");
@@ -285,15 +298,8 @@ TEST_CASE("int8 GlobalAveragePool: the window's codes summed, then requantized, 
   // Channel 1: codes 10, 10, 10, 11, sum 1 -> 0.5 -> 128.5, a tie, to the even 128.
   const std::vector<Tensor> input{Tensor::from_vector<float>({1, 2, 2, 2}, {0.f, 1.f, -2.f, 5.f, 0.f, 0.f, 0.f, 0.25f})};
   for (const char* backend : {"reference", "onednn"}) {
-    auto ex = Executor::create(g, ExecutorOptions{backend, 1});
-    REQUIRE(ex.is_ok());
-    REQUIRE((*ex)->run(input).is_ok());
-    auto codes = (*ex)->fetch_codes(pooled);
-    REQUIRE(codes.is_ok());
     INFO(backend);
-    CHECK(codes_of(*codes) == std::vector<int32_t>{136, 128});
-    REQUIRE((*ex)->placements().size() == 1);
-    CHECK((*ex)->placements()[0].how == "int8");
+    CHECK(codes_of_one_int8_node(g, backend, input, pooled) == std::vector<int32_t>{136, 128});
   }
 }
 
@@ -368,15 +374,8 @@ TEST_CASE("int8 activations run as tables: every code as the float path gives it
     for (int q = 0; q < 256; ++q) values.push_back(static_cast<float>(q - 137) * 0.05f);
     const std::vector<Tensor> input{Tensor::from_vector<float>({1, 4, 8, 8}, values)};
     for (const char* backend : {"reference", "onednn"}) {
-      auto ex = Executor::create(g, ExecutorOptions{backend, 1});
-      REQUIRE(ex.is_ok());
-      REQUIRE((*ex)->run(input).is_ok());
-      auto codes = (*ex)->fetch_codes(y);
-      REQUIRE(codes.is_ok());
       INFO(op_name(c.kind) << " on " << backend);
-      REQUIRE((*ex)->placements().size() == 1);
-      CHECK((*ex)->placements()[0].how == "int8");
-      const std::vector<int32_t> got = codes_of(*codes);
+      const std::vector<int32_t> got = codes_of_one_int8_node(g, backend, input, y);
       for (int q = 0; q < 256; ++q) {
         INFO("code " << q);
         CHECK(got[static_cast<size_t>(q)] == float_path(0.05f, 137, q, c.op, c.y_scale, c.y_zero));

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Elementwise ops on codes (runtime/int8.h): one-input ops through their 256-entry table, Add / Sub
-// / Mul of two code tensors by the per-element formula. oneDNN has neither (its int8 eltwise and
-// binary primitives compute in float from scales alone, with no zero points), so these are loops
-// of ours. They read the producers' layouts as they are: elementwise work does not care.
+// / Mul of two code tensors by the per-element formula. oneDNN 2.6 has neither (its eltwise
+// primitive has no scales to move codes between two encodings, its binary primitive no zero
+// points), so these are loops of ours. They take the producers' layouts as they come: elementwise
+// work does not care.
 #include <immintrin.h>
 
 #include <algorithm>
