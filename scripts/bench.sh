@@ -2,7 +2,9 @@
 # Benchmarks, not tests: qforge against onnxruntime-node 1.30 in the same run, batch 1, 1 and 2
 # threads, median of ITERS runs (median of ROUNDS such medians). Prints three markdown tables:
 #   1. fp32 latency: qforge-net-run vs onnxruntime, resnet18 / mobilenet_v2 / chain20
-#      (20 x conv3x3 64->64 + ReLU at 56x56); random weights (the timings do not care)
+#      (20 x conv3x3 64->64 + ReLU at 56x56); random weights (the timings do not care); and, when
+#      ../shared/models is there, ppocr_cls (a MobileNetV3: HardSwish, squeeze-excite) on a resized
+#      CIFAR image, calibrated on 20 others
 #   2. int8 latency: qforge's int8 graph vs onnxruntime running the QDQ export of the same
 #      architecture (converted without fuse_residual_add, whose Conv+Add onnxruntime cannot
 #      fuse), plus qforge fp32 / int8 and net-run's peak RSS against the blob size
@@ -29,6 +31,9 @@ read -r -a thread_counts <<<"${QFORGE_BENCH_THREADS:-1 2}"
 ort_dir=${QFORGE_ORT_DIR:-$HOME/.cache/qforge/ort}
 ort_version=1.30.0
 models=(resnet18 mobilenet_v2 chain20)
+shared=${QFORGE_SHARED_DIR:-$repo/../shared}
+ppocr=$shared/models/ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx
+[[ -f $ppocr ]] && models+=(ppocr_cls)
 int8_calibration=20       # inputs the int8 latency conversions calibrate on
 conversion_inputs=200     # inputs the conversion-time table calibrates on
 tools=$build_dir/tools
@@ -58,8 +63,17 @@ export NODE_PATH=$ort_dir/node_modules
 
 bench=$build_dir/bench
 if [[ ! -f $bench/chain20_list.txt || $repo/scripts/bench_export.py -nt $bench/chain20_list.txt ]]; then
-  echo "bench.sh: exporting ${models[*]} -> $bench" >&2
+  echo "bench.sh: exporting resnet18 mobilenet_v2 chain20 -> $bench" >&2
   "$python" "$repo/scripts/bench_export.py" "$bench" >&2
+fi
+if [[ -f $ppocr && ! -f $bench/ppocr_cls_list.txt ]]; then
+  # Image 0 is timed, images 1-20 calibrate (the same layout as bench_export.py's).
+  "$python" "$repo/scripts/prepare_images.py" --dataset ppocr --count 21 --out "$bench/ppocr_cls_data" >/dev/null
+  cp "$ppocr" "$bench/ppocr_cls.onnx"
+  cp "$bench/ppocr_cls_data/raw/00000.raw" "$bench/ppocr_cls_input.raw"
+  mkdir -p "$bench/ppocr_cls_calib"
+  sed 1d "$bench/ppocr_cls_data/input_list.txt" | sed "s|:=|:=$bench/ppocr_cls_data/|" >"$bench/ppocr_cls_calib/input_list.txt"
+  echo "x:=ppocr_cls_input.raw" >"$bench/ppocr_cls_list.txt"
 fi
 
 # value KEY FILE: a number from a JSON report ("latency_ms.median" style keys).
@@ -72,13 +86,26 @@ print(f"{v:.3f}")' "$1" "$2"
 # median V...: the middle value (the mean of the two middle ones for an even count).
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-dims_of() { [[ $1 == chain20 ]] && echo 1,64,56,56 || echo 1,3,224,224; }
+dims_of() {
+  case $1 in
+    chain20) echo 1,64,56,56 ;;
+    ppocr_cls) echo 1,3,48,192 ;;
+    *) echo 1,3,224,224 ;;
+  esac
+}
+# The --input_dim flags a model needs (ppocr_cls's batch and width are symbolic).
+input_dims_of() {
+  if [[ $1 == ppocr_cls ]]; then echo "--input_dim x 1,3,48,192"; fi
+}
 
-# qforge_latency MODEL THREADS OUT_DIR: median ms of qforge-net-run on MODEL (.onnx or .qgraph.json).
+# qforge_latency MODEL THREADS OUT_DIR LIST NAME: median ms of qforge-net-run on MODEL (.onnx or
+# .qgraph.json) of the benchmark model NAME.
 qforge_latency() {
-  local model=$1 threads=$2 out=$3 list=$4
-  "$tools/qforge-net-run" --model "$model" --input_list "$list" --output_dir "$out/run" --threads "$threads" \
-    --num_inferences "$((warmup + iters))" --keep_num_outputs 1 --perf_report "$out/perf.json" --log_level warn
+  local model=$1 threads=$2 out=$3 list=$4 dims=()
+  if [[ $model == *.onnx ]]; then read -r -a dims <<<"$(input_dims_of "$5")"; fi
+  "$tools/qforge-net-run" --model "$model" "${dims[@]}" --input_list "$list" --output_dir "$out/run" \
+    --threads "$threads" --num_inferences "$((warmup + iters))" --keep_num_outputs 1 --perf_report "$out/perf.json" \
+    --log_level warn
   value latency_ms.median "$out/perf.json"
 }
 ort_latency() {
@@ -94,7 +121,8 @@ for model in "${models[@]}"; do
   work=$bench/int8_$model
   mkdir -p "$work"
   echo "bench.sh: converting $model" >&2
-  common=(--input_network "$onnx" --input_list "$bench/${model}_calib/input_list.txt"
+  read -r -a dims <<<"$(input_dims_of "$model")"
+  common=(--input_network "$onnx" "${dims[@]}" --input_list "$bench/${model}_calib/input_list.txt"
           --max_calibration_samples "$int8_calibration" --use_per_channel_quantization --log_level warn)
   "$tools/qforge-onnx-converter" "${common[@]}" --output_path "$work/model.qgraph.json"
   "$tools/qforge-onnx-converter" "${common[@]}" --disable_pass fuse_residual_add \
@@ -112,9 +140,9 @@ for model in "${models[@]}"; do
     # all of them alike rather than on whichever ran during it; each cell is the median of its rounds.
     q32_rounds=() o32_rounds=() q8_rounds=() o8_rounds=()
     for ((round = 0; round < rounds; ++round)); do
-      q32_rounds+=("$(qforge_latency "$onnx" "$threads" "$run/fp32" "$list")")
+      q32_rounds+=("$(qforge_latency "$onnx" "$threads" "$run/fp32" "$list" "$model")")
       o32_rounds+=("$(ort_latency "$onnx" "$model" "$threads" "$run/ort_fp32")")
-      q8_rounds+=("$(qforge_latency "$work/model.qgraph.json" "$threads" "$run/int8" "$list")")
+      q8_rounds+=("$(qforge_latency "$work/model.qgraph.json" "$threads" "$run/int8" "$list" "$model")")
       o8_rounds+=("$(ort_latency "$work/ort/model_qdq.onnx" "$model" "$threads" "$run/ort_int8")")
     done
     q32=$(median "${q32_rounds[@]}") o32=$(median "${o32_rounds[@]}")
@@ -122,7 +150,7 @@ for model in "${models[@]}"; do
     diff=$("$python" -c 'import numpy as np, sys
 a, b = (np.fromfile(f, "<f4") for f in sys.argv[1:])
 print(f"{np.max(np.abs(a - b)):.2g}" if a.size == b.size else "size differs")' \
-      "$run/fp32/run/Result_0/output.raw" "$run/ort_fp32/ort_output.raw")
+      "$run/fp32/run/Result_0/"*.raw "$run/ort_fp32/ort_output.raw")
     fp32_rows+=("| $model | $threads | $q32 | $o32 | $(ratio "$q32" "$o32") | $diff |")
     int8_rows+=("| $model | $threads | $q8 | $o8 | $(ratio "$q8" "$o8") | $q32 | $(ratio "$q32" "$q8") | $(awk -v k="$rss_kb" 'BEGIN { printf "%.0f", k / 1024 }') | $blob_mb |")
   done
