@@ -135,23 +135,38 @@ TEST_CASE("reference int8 Conv: the formula of runtime/int8.h on hand-worked cod
   }
 }
 
-TEST_CASE("oneDNN int8 Conv: a short reduction takes the direct JIT kernel, with the reference's codes", "[int8]") {
-  auto t = tiny_conv(true);
-  auto ref = Executor::create(t->g, ExecutorOptions{"reference", 1});
-  auto dnn = Executor::create(t->g, ExecutorOptions{"onednn", 1});
+// The codes of `v` after running `g` on the reference backend and on oneDNN (with `threads`), and
+// what oneDNN ran for the node named `node`.
+struct BothBackends {
+  std::vector<int32_t> reference, onednn;
+  std::string impl;
+  std::vector<StepProfile> steps;
+};
+
+BothBackends run_both(const Graph& g, const std::vector<Tensor>& inputs, const Value* v, const std::string& node,
+                      int threads = 1) {
+  auto ref = Executor::create(g, ExecutorOptions{"reference", 1});
+  auto dnn = Executor::create(g, ExecutorOptions{"onednn", threads});
   REQUIRE(ref.is_ok());
   REQUIRE(dnn.is_ok());
-  const std::vector<Tensor> x{Tensor::from_vector<float>({1, 1, 2, 2}, {0.f, 2.f, -4.f, 10.f})};
-  REQUIRE((*ref)->run(x).is_ok());
-  REQUIRE((*dnn)->run(x, true).is_ok());
-  auto a = (*ref)->fetch_codes(t->y);
-  auto b = (*dnn)->fetch_codes(t->y);
+  REQUIRE((*ref)->run(inputs).is_ok());
+  REQUIRE((*dnn)->run(inputs, true).is_ok());
+  auto a = (*ref)->fetch_codes(v);
+  auto b = (*dnn)->fetch_codes(v);
   REQUIRE(a.is_ok());
   REQUIRE(b.is_ok());
-  CHECK(codes_of(*a) == codes_of(*b));
-  std::string impl;
-  for (const StepProfile& step : (*dnn)->profile())
-    if (step.name == "conv") impl = step.impl;
+  BothBackends both{codes_of(*a), codes_of(*b), "", (*dnn)->profile()};
+  for (const StepProfile& step : both.steps)
+    if (step.name == node) both.impl = step.impl;
+  return both;
+}
+
+TEST_CASE("oneDNN int8 Conv: a short reduction takes the direct JIT kernel, with the reference's codes", "[int8]") {
+  auto t = tiny_conv(true);
+  const BothBackends both =
+      run_both(t->g, {Tensor::from_vector<float>({1, 1, 2, 2}, {0.f, 2.f, -4.f, 10.f})}, t->y, "conv");
+  CHECK(both.onednn == both.reference);
+  const std::string& impl = both.impl;
   INFO(impl);
   REQUIRE(impl.rfind("onednn:", 0) == 0);
   // oneDNN 2.6's first choice there is brgconv_1x1 (of avx512_core_vnni or, with AMX,
@@ -240,23 +255,11 @@ TEST_CASE("oneDNN int8 Conv with source and destination zero points: the referen
                         {"1x1 beyond float's exact sums", 600, 16, 4, 1, false, true, false}};
   for (const Case& c : cases) {
     auto t = zero_point_conv(c.ic, c.oc, c.h, c.k, c.residual, c.full_weights, c.relu);
-    auto ref = Executor::create(t->g, ExecutorOptions{"reference", 1});
-    auto dnn = Executor::create(t->g, ExecutorOptions{"onednn", 1});
-    REQUIRE(ref.is_ok());
-    REQUIRE(dnn.is_ok());
-    REQUIRE((*ref)->run(t->inputs).is_ok());
-    REQUIRE((*dnn)->run(t->inputs, true).is_ok());
-    auto a = (*ref)->fetch_codes(t->y);
-    auto b = (*dnn)->fetch_codes(t->y);
-    REQUIRE(a.is_ok());
-    REQUIRE(b.is_ok());
-    std::string impl;
-    for (const StepProfile& step : (*dnn)->profile())
-      if (step.name == "conv") impl = step.impl;
-    INFO(c.what << " on " << impl);
-    REQUIRE(impl.rfind("onednn:", 0) == 0);
-    const std::vector<int32_t> expected = codes_of(*a);
-    CHECK(codes_of(*b) == expected);
+    const BothBackends both = run_both(t->g, t->inputs, t->y, "conv");
+    INFO(c.what << " on " << both.impl);
+    REQUIRE(both.impl.rfind("onednn:", 0) == 0);
+    const std::vector<int32_t>& expected = both.reference;
+    CHECK(both.onednn == expected);
     // Not a degenerate case: the outputs span the grid rather than saturating at one end.
     CHECK(std::count(expected.begin(), expected.end(), 0) + std::count(expected.begin(), expected.end(), 255) <
           static_cast<std::ptrdiff_t>(expected.size() / 4));
@@ -309,28 +312,17 @@ TEST_CASE("oneDNN int8 GlobalAveragePool on a conv's channels-last codes: the re
     auto t = zero_point_conv(24, 40, 9, 3, false, false, false);
     if (is_signed) t->y->encoding = grid(0.06f * 0.75f, -11, true);
     Value* pooled = append_global_average(t->g, t->y, grid(is_signed ? 0.01f : 0.011f, is_signed ? 3 : 120, is_signed));
-    auto ref = Executor::create(t->g, ExecutorOptions{"reference", 1});
-    auto dnn = Executor::create(t->g, ExecutorOptions{"onednn", 2});
-    REQUIRE(ref.is_ok());
-    REQUIRE(dnn.is_ok());
-    REQUIRE((*ref)->run(t->inputs).is_ok());
-    REQUIRE((*dnn)->run(t->inputs, true).is_ok());
-    auto a = (*ref)->fetch_codes(pooled);
-    auto b = (*dnn)->fetch_codes(pooled);
-    REQUIRE(a.is_ok());
-    REQUIRE(b.is_ok());
-    const std::vector<int32_t> expected = codes_of(*a);
-    CHECK(codes_of(*b) == expected);
+    const BothBackends both = run_both(t->g, t->inputs, pooled, "gap", 2);
+    const std::vector<int32_t>& expected = both.reference;
+    CHECK(both.onednn == expected);
     // The averages spread over the grid: a wrong zero point or multiplier would show.
     CHECK(*std::max_element(expected.begin(), expected.end()) - *std::min_element(expected.begin(), expected.end()) > 20);
     // No conversion step between the conv and the pool: the pool read the channels-last codes.
-    std::string impl;
-    for (const StepProfile& step : (*dnn)->profile()) {
+    for (const StepProfile& step : both.steps) {
       CHECK(step.name.rfind("reorder:", 0) != 0);
       CHECK(step.name.rfind("dequantize:y", 0) != 0);
-      if (step.name == "gap") impl = step.impl;
     }
-    CHECK(impl == "qforge:int8_average");
+    CHECK(both.impl == "qforge:int8_average");
   }
 }
 
