@@ -4,7 +4,7 @@
 // the activations as the producing conv left them (channels-last: each pixel adds a row of
 // channels), then requantize(). It replaces a dequantize, a float pool and a quantize step.
 #include <algorithm>
-#include <cstring>
+#include <vector>
 
 #include "core/vector_clones.h"
 #include "runtime/int8.h"
@@ -44,7 +44,7 @@ class GlobalAverageKernel final : public Kernel {
   template <typename Q>
   Status average(const Q* codes, const Tensor& x, Q* out) {
     const int64_t batch = x.dim(0), channels = x.dim(1), window = x.numel() / (batch * channels);
-    sums_.assign(static_cast<size_t>(channels), 0);
+    sums_.resize(static_cast<size_t>(channels));
     for (int64_t n = 0; n < batch; ++n) {
       const Q* image = codes + n * channels * window;
       std::fill(sums_.begin(), sums_.end(), 0);
