@@ -3,14 +3,17 @@
 
 namespace qf {
 
+Result<Tensor> float_payload(const Value& constant) {
+  const Tensor& payload = *constant.constant;
+  if (constant.encoding && payload.dtype() != DType::kF32) return dequantize(payload, *constant.encoding);
+  return payload;
+}
+
 Result<Value*> FloatTwin::value_for(const Value& v) {
   if (auto it = values_.find(&v); it != values_.end()) return it->second;
   Value* copy = nullptr;
   if (v.is_constant()) {
-    Tensor payload = *v.constant;
-    if (v.encoding && payload.dtype() != DType::kF32) {
-      QF_ASSIGN_OR_RETURN(payload, dequantize(payload, *v.encoding));
-    }
+    QF_ASSIGN_OR_RETURN(Tensor payload, float_payload(v));
     copy = graph_.add_constant(v.name, std::move(payload));
   } else {
     QF_ASSIGN_OR_RETURN(copy, graph_.add_value(v.name));

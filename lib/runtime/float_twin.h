@@ -13,6 +13,9 @@
 
 namespace qf {
 
+// A constant's value as the float path reads it: its payload, dequantized when it holds codes.
+Result<Tensor> float_payload(const Value& constant);
+
 class FloatTwin {
  public:
   // The twin of `node` (created on first call), its inputs and outputs twinned as well.

@@ -7,6 +7,7 @@
 
 #include "core/vector_clones.h"
 #include "quant/plan.h"
+#include "runtime/float_twin.h"
 #include "runtime/reference/reference_kernels.h"
 
 namespace qf {
@@ -122,20 +123,7 @@ namespace {
 
 // The one-input ops a table covers: elementwise in input 0, every other input a parameter.
 bool elementwise_in_first_input(OpKind kind) {
-  switch (kind) {
-    case OpKind::kRelu:
-    case OpKind::kLeakyRelu:
-    case OpKind::kSigmoid:
-    case OpKind::kHardSigmoid:
-    case OpKind::kHardSwish:
-    case OpKind::kTanh:
-    case OpKind::kErf:
-    case OpKind::kExp:
-    case OpKind::kSqrt:
-    case OpKind::kClip:
-    case OpKind::kPow: return true;
-    default: return false;
-  }
+  return is_unary_activation(kind) || kind == OpKind::kClip || kind == OpKind::kPow;
 }
 
 bool arithmetic(OpKind kind) {
@@ -172,14 +160,9 @@ std::optional<CodeTable> int8_table_form(const Node& node, std::string* why) {
     // Clip's bounds are scalars by definition; arithmetic and Pow need theirs to be.
     if (!v->is_constant() || (node.kind != OpKind::kClip && v->constant->numel() != 1))
       return decline(why, "a second input that is not a constant scalar (or not 8-bit codes, for Add / Sub / Mul)");
-    if (v->encoding && v->constant->dtype() != DType::kF32) {
-      // As the float path reads it: dequantized once (runtime/float_twin.h).
-      auto value = dequantize(*v->constant, *v->encoding);
-      if (!value.is_ok()) return decline(why, "a constant that does not dequantize");
-      params[i] = std::move(*value);
-    } else {
-      params[i] = *v->constant;
-    }
+    auto value = float_payload(*v);
+    if (!value.is_ok()) return decline(why, "a constant that does not dequantize");
+    params[i] = std::move(*value);
     inputs[i] = &params[i];
   }
   const Tensor codes = dequantized_codes(*x->encoding);
