@@ -38,6 +38,8 @@ struct StepProfile {
   std::string op;
   std::string impl;
   double total_ms = 0;
+  // In a chain of row bands: this step waits for every band of the steps before it.
+  bool waits_for_other_bands = false;
 };
 
 // How a node of a quantized graph ran and why, for --perf_report and --log_level debug.
@@ -84,6 +86,11 @@ class Executor {
     const Tensor* src = nullptr;  // conversions
     Tensor* dst = nullptr;
     const Encoding* encoding = nullptr;
+    // Row bands: the first step of a chain of banded kernels records where the chain ends; a
+    // step in a chain waits for all bands of the steps before it when it reads rows that another
+    // band wrote.
+    size_t chain_end = 0;
+    bool waits_for_all_bands = false;
   };
   using Key = std::tuple<const Value*, Form, Layout>;
 
@@ -100,6 +107,10 @@ class Executor {
   Form home_form(const Value* v) const;
   KernelConfig config_for(const Node& node) const;
   void add_conversion(Step::Kind kind, const Value* v, const Tensor* src, Tensor* dst);
+  // Marks the chains of consecutive banded kernels and where their bands must wait.
+  void plan_band_chains();
+  // Runs steps [first, chain_end) band by band in one parallel region.
+  Status run_band_chain(size_t first, bool profile);
 
   const Graph& graph_;
   bool quantized_ = false;

@@ -15,6 +15,12 @@
 
 namespace qf {
 
+// Half-open range of rows: axis 2 of a 4-D activation of batch 1.
+struct Rows {
+  int64_t begin = 0, end = 0;
+  bool within(const Rows& other) const { return begin >= other.begin && end <= other.end; }
+};
+
 class Kernel {
  public:
   virtual ~Kernel() = default;
@@ -26,6 +32,19 @@ class Kernel {
   virtual Layout output_layout(size_t /*i*/) const { return Layout::kPlain; }
   // Which implementation runs (perf reports, --log_level debug): "reference", "onednn:brgconv:avx512_core".
   virtual std::string impl_name() const = 0;
+
+  // Row bands. A kernel that computes its output as bands() horizontal bands, band b from a band
+  // of its input rows, lets the executor run a chain of such kernels inside one parallel region,
+  // band b on thread b (executor.cpp says why). 0: the kernel runs only whole.
+  virtual size_t bands() const { return 0; }
+  // The output rows band b writes, and the rows of input i it reads (inputs with rows only).
+  virtual Rows output_rows(size_t /*band*/) const { return {}; }
+  virtual Rows input_rows(size_t /*band*/, size_t /*i*/) const { return {}; }
+  // Computes band b alone, on the calling thread.
+  virtual Status run_band(size_t /*band*/, std::span<const Tensor* const> /*inputs*/,
+                          std::span<Tensor* const> /*outputs*/) {
+    return internal_error("{} has no row bands", impl_name());
+  }
 };
 
 struct KernelConfig {

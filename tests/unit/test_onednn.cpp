@@ -102,12 +102,12 @@ struct Outcome {
 
 // Creates the oneDNN kernel as the executor would, with every non-constant input delivered in
 // `producer` layout, converts inputs to what the kernel asks for, runs, and returns plain outputs.
-Outcome run_onednn(const OneNode& one, Layout producer) {
+Outcome run_onednn(const OneNode& one, Layout producer, int threads = 1) {
   const Node& node = *one.node;
   KernelConfig config;
   for (const Value* v : node.inputs)
     config.input_layouts.push_back(v && !v->is_constant() && v->type.shape.size() >= 3 ? producer : Layout::kPlain);
-  auto backend = make_onednn_backend(1);
+  auto backend = make_onednn_backend(threads);
   Outcome r;
   auto created = backend->create_kernel(node, config, &r.why);
   INFO(created.status().message());
@@ -296,6 +296,96 @@ TEST_CASE("onednn conv: 1-D and 3-D, and the plain-input first layer", "[onednn]
   SECTION("declines non-constant weights") {
     auto one = make_node(OpKind::kConv, {in(random_tensor({1, 2, 4, 4}, 29)), in(random_tensor({2, 2, 3, 3}, 30))});
     declined_why(*one);
+  }
+}
+
+// Row bands (runtime/kernel.h): on n threads a small 2-D conv of one image is n convs over bands
+// of rows; each reads only the input rows its windows reach and writes only its own rows.
+TEST_CASE("onednn conv row bands: each band computes its rows, together the whole conv", "[onednn]") {
+  SECTION("the rows of a 3x3 stride-2 conv over 9 rows, by hand") {
+    // 5 output rows: band 0 has rows 0-1, whose windows cover input rows -1..3 (row -1 is
+    // padding); band 1 has rows 2-4, covering input rows 3..9 (row 9 is padding).
+    auto one = make_node(OpKind::kConv, {in(random_tensor({1, 8, 9, 9}, 40)), cst(random_tensor({8, 8, 3, 3}, 41))},
+                         {{"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"strides", std::vector<int64_t>{2, 2}}});
+    Outcome r = run_onednn(*one, Layout::kChannelsLast, 2);
+    REQUIRE(r.kernel);
+    REQUIRE(r.kernel->bands() == 2);
+    CHECK(r.kernel->output_rows(0).begin == 0);
+    CHECK(r.kernel->output_rows(0).end == 2);
+    CHECK(r.kernel->output_rows(1).begin == 2);
+    CHECK(r.kernel->output_rows(1).end == 5);
+    CHECK(r.kernel->input_rows(0, 0).begin == 0);
+    CHECK(r.kernel->input_rows(0, 0).end == 4);
+    CHECK(r.kernel->input_rows(1, 0).begin == 3);
+    CHECK(r.kernel->input_rows(1, 0).end == 9);
+    expect_close(r.outputs[0], run_reference(*one)[0]);
+  }
+  struct Case {
+    const char* what;
+    Shape x, w;
+    Attrs attrs;
+  };
+  const Case cases[] = {
+      {"3x3 pad 1", {1, 16, 12, 10}, {16, 16, 3, 3}, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}}},
+      {"1x1", {1, 24, 7, 7}, {40, 24, 1, 1}, {}},
+      {"depthwise 3x3 stride 2, odd rows",
+       {1, 32, 15, 15},
+       {32, 1, 3, 3},
+       {{"group", int64_t{32}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"strides", std::vector<int64_t>{2, 2}}}},
+      {"dilated, asymmetric pads",
+       {1, 5, 17, 10},
+       {7, 5, 3, 2},
+       {{"pads", std::vector<int64_t>{2, 1, 0, 1}}, {"dilations", std::vector<int64_t>{2, 1}}}},
+      {"stride 2 that never reads the last row", {1, 8, 16, 12}, {8, 8, 3, 3}, {{"strides", std::vector<int64_t>{2, 2}}}},
+  };
+  for (const Case& c : cases)
+    for (Layout producer : {Layout::kPlain, Layout::kChannelsLast})
+      for (int threads : {2, 3}) {
+        INFO(c.what << ", " << threads << " threads, producer "
+                    << (producer == Layout::kPlain ? "plain (the conv reorders its rows)" : "channels-last"));
+        auto one = make_node(OpKind::kConv, {in(random_tensor(c.x, 42)), cst(random_tensor(c.w, 43)),
+                                             cst(random_tensor({c.w[0]}, 44))},
+                             c.attrs);
+        const Tensor want = run_reference(*one)[0];
+        Outcome r = run_onednn(*one, producer, threads);
+        REQUIRE(r.kernel);
+        INFO(r.kernel->impl_name());
+        REQUIRE(r.kernel->bands() == static_cast<size_t>(threads));
+        expect_close(r.outputs[0], want);
+        // The bands tile the output rows in order.
+        const int64_t rows = want.shape()[2];
+        CHECK(r.kernel->output_rows(0).begin == 0);
+        CHECK(r.kernel->output_rows(static_cast<size_t>(threads) - 1).end == rows);
+        for (size_t b = 1; b < r.kernel->bands(); ++b)
+          CHECK(r.kernel->output_rows(b).begin == r.kernel->output_rows(b - 1).end);
+        // Run alone, last band first, onto NaNs: each band writes exactly its rows, with the same
+        // values as the whole run.
+        Tensor x = to_layout(to_layout(*one->inputs[0], producer), r.kernel->input_layout(0));
+        Tensor y(DType::kF32, want.shape(), r.kernel->output_layout(0));
+        std::fill_n(y.data<float>(), y.numel(), NAN);
+        const Tensor* ins[] = {&x, &*one->node->input(1)->constant, &*one->node->input(2)->constant};
+        Tensor* outs[] = {&y};
+        for (size_t b = r.kernel->bands(); b-- > 0;) {
+          REQUIRE(r.kernel->run_band(b, ins, outs).is_ok());
+          const Tensor plain = to_layout(y, Layout::kPlain);
+          const int64_t cols = want.shape()[3];
+          for (int64_t row = 0; row < rows; ++row) {
+            const bool written = row >= r.kernel->output_rows(b).begin;
+            INFO("after band " << b << ", row " << row);
+            CHECK(std::isnan(plain.data<float>()[row * cols]) != written);
+          }
+        }
+        expect_close(to_layout(y, Layout::kPlain), r.outputs[0], 0);
+      }
+  SECTION("whole convs: a batch of two, or too few rows for two each") {
+    auto batch = make_node(OpKind::kConv, {in(random_tensor({2, 8, 8, 8}, 45)), cst(random_tensor({8, 8, 1, 1}, 46))});
+    auto short_rows = make_node(OpKind::kConv, {in(random_tensor({1, 8, 3, 8}, 47)), cst(random_tensor({8, 8, 1, 1}, 48))});
+    for (const OneNode* one : {batch.get(), short_rows.get()}) {
+      Outcome r = run_onednn(*one, Layout::kChannelsLast, 2);
+      REQUIRE(r.kernel);
+      CHECK(r.kernel->bands() == 0);
+      expect_close(r.outputs[0], run_reference(*one)[0]);
+    }
   }
 }
 
@@ -725,6 +815,52 @@ TEST_CASE("onednn kernels rebind buffers per run and apply the thread count", "[
   omp_set_num_threads(1);
   (void)make_onednn_backend(0);  // 0 leaves the current setting alone
   CHECK(omp_get_max_threads() == 1);
+}
+
+// On two threads a chain of small convs runs as row bands in one parallel region; only the 3x3,
+// whose windows reach into the other band's rows, waits for the other thread.
+TEST_CASE("onednn executor: a chain of convs in row bands waits only where a window crosses bands", "[onednn]") {
+  Graph g;
+  auto value = [&](const std::string& name) { return *g.add_value(name); };
+  auto node = [&](OpKind kind, const std::string& name, std::vector<Value*> ins, Value* out, Attrs attrs = {}) {
+    Node* n = *g.add_node(kind, name, ins, {out});
+    n->attrs = std::move(attrs);
+    REQUIRE(infer_node(*n).is_ok());
+  };
+  Value* x = value("x");
+  x->type = TensorType{DType::kF32, {1, 8, 14, 14}, true};
+  g.inputs().push_back(x);
+  Value* expanded = value("expanded");
+  node(OpKind::kConv, "expand", {x, g.add_constant("w1", random_tensor({24, 8, 1, 1}, 60))}, expanded);
+  Value* spread = value("spread");
+  node(OpKind::kConv, "depthwise", {expanded, g.add_constant("w2", random_tensor({24, 1, 3, 3}, 61))}, spread,
+       {{"group", int64_t{24}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  Value* projected = value("projected");
+  node(OpKind::kConv, "project", {spread, g.add_constant("w3", random_tensor({8, 24, 1, 1}, 62))}, projected);
+  Value* pooled = value("pooled");
+  node(OpKind::kGlobalAveragePool, "pool", {projected}, pooled);
+  g.outputs().push_back(pooled);
+  const Tensor input = random_tensor({1, 8, 14, 14}, 63);
+  auto onednn = Executor::create(g, ExecutorOptions{"onednn", 2});
+  auto reference = Executor::create(g, ExecutorOptions{"reference", 1});
+  REQUIRE(onednn.is_ok());
+  REQUIRE(reference.is_ok());
+  for (int rep = 0; rep < 3; ++rep) {
+    REQUIRE((*onednn)->run(std::span<const Tensor>(&input, 1)).is_ok());
+    REQUIRE((*reference)->run(std::span<const Tensor>(&input, 1)).is_ok());
+    for (const Value* v : {projected, pooled}) {
+      INFO(v->name);
+      expect_close(*(*onednn)->fetch(v), *(*reference)->fetch(v));
+    }
+  }
+  std::map<std::string, bool> waits;
+  for (const StepProfile& p : (*onednn)->profile()) {
+    INFO(p.name << ": " << p.impl);
+    if (p.op != op_name(OpKind::kConv)) continue;
+    CHECK(p.impl.find("in 2 row bands") != std::string::npos);
+    waits[p.name] = p.waits_for_other_bands;
+  }
+  CHECK(waits == std::map<std::string, bool>{{"expand", false}, {"depthwise", true}, {"project", false}});
 }
 
 // A small CNN through the executor: conv -> relu -> maxpool -> conv -> add (residual) -> GAP ->

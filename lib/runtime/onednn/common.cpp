@@ -143,61 +143,83 @@ PrimitiveKernel::PrimitiveKernel(dnnl::primitive primitive, const char* impl_inf
       in_layouts_(num_inputs, Layout::kPlain),
       out_layouts_(num_outputs, Layout::kPlain) {}
 
-void PrimitiveKernel::bind_input(int arg, size_t index, const dnnl::memory::desc& md, Layout layout) {
+namespace {
+
+// The region over the whole of a memory of `bytes` when none is given.
+Region whole_if_unset(Region region, size_t bytes) {
+  if (region.tensor_bytes == 0) region = {0, bytes, bytes};
+  return region;
+}
+
+// The bytes of `t` a region starts at, or nullptr when `t` is not the tensor the region was
+// made for.
+std::byte* at_region(const Tensor* t, const Region& region) {
+  if (!t || t->nbytes() != region.tensor_bytes || region.offset + region.span > t->nbytes()) return nullptr;
+  return const_cast<std::byte*>(t->bytes()) + region.offset;
+}
+
+}  // namespace
+
+void PrimitiveKernel::bind_input(int arg, size_t index, const dnnl::memory::desc& md, Layout layout, Region region) {
   dnnl::memory mem(md, cpu_engine(), DNNL_MEMORY_NONE);
-  bindings_.push_back({index, false, mem, md.get_size()});
+  bindings_.push_back({index, false, mem, whole_if_unset(region, md.get_size())});
   args_[arg] = mem;
   in_layouts_[index] = layout;
 }
 
-void PrimitiveKernel::bind_output(int arg, size_t index, const dnnl::memory::desc& md, Layout layout) {
+void PrimitiveKernel::bind_output(int arg, size_t index, const dnnl::memory::desc& md, Layout layout, Region region) {
   dnnl::memory mem(md, cpu_engine(), DNNL_MEMORY_NONE);
-  bindings_.push_back({index, true, mem, md.get_size()});
+  bindings_.push_back({index, true, mem, whole_if_unset(region, md.get_size())});
   args_[arg] = mem;
   out_layouts_[index] = layout;
 }
 
 void PrimitiveKernel::bind_constant(int arg, dnnl::memory mem) { args_[arg] = std::move(mem); }
 
-void PrimitiveKernel::add_pre_reorder(size_t index, const dnnl::memory::desc& from, dnnl::memory into,
-                                      Layout layout) {
+void PrimitiveKernel::accumulate_into_output(size_t input, size_t output, Layout layout) {
+  for (const Binding& b : bindings_)
+    if (b.output && b.index == output) accumulate_ = Accumulate{input, output, b.region};
+  in_layouts_[input] = layout;
+}
+
+void PrimitiveKernel::add_pre_reorder(size_t index, const dnnl::memory::desc& from, dnnl::memory into, Layout layout,
+                                      Region region) {
   dnnl::memory from_mem(from, cpu_engine(), DNNL_MEMORY_NONE);
   dnnl::reorder prim(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), into.get_desc()));
-  pre_reorders_.push_back({index, prim, from_mem, std::move(into)});
+  pre_reorders_.push_back({index, prim, from_mem, std::move(into), whole_if_unset(region, from.get_size())});
   in_layouts_[index] = layout;
 }
 
 Status PrimitiveKernel::run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
   apply_threads(threads_);
+  const auto tensor = [&](bool output, size_t index) -> const Tensor* {
+    if (output) return index < outputs.size() ? outputs[index] : nullptr;
+    return index < inputs.size() ? inputs[index] : nullptr;
+  };
   // The executor's buffers are stable, but rebinding is a pointer store; it keeps us correct if
   // they ever move.
   for (Binding& b : bindings_) {
-    const Tensor* t = b.output ? (b.index < outputs.size() ? outputs[b.index] : nullptr)
-                               : (b.index < inputs.size() ? inputs[b.index] : nullptr);
+    const Tensor* t = tensor(b.output, b.index);
     if (!t) return internal_error("{} {} of {} is missing", b.output ? "output" : "input", b.index, impl_);
-    if (t->nbytes() != b.bytes)
+    std::byte* at = at_region(t, b.region);
+    if (!at)
       return internal_error("{} {} has {} bytes, {} expects {}", b.output ? "output" : "input", b.index, t->nbytes(),
-                            impl_, b.bytes);
+                            impl_, b.region.tensor_bytes);
+    b.mem.set_data_handle(at);
   }
   try {
-    for (Binding& b : bindings_) {
-      const Tensor* t = b.output ? outputs[b.index] : inputs[b.index];
-      b.mem.set_data_handle(const_cast<std::byte*>(t->bytes()));
-    }
     dnnl::stream& s = cpu_stream();
     for (PreReorder& r : pre_reorders_) {
-      const Tensor* t = r.index < inputs.size() ? inputs[r.index] : nullptr;
-      if (!t || t->nbytes() != r.from.get_desc().get_size())
-        return internal_error("input {} of {} is missing or has the wrong size", r.index, impl_);
-      r.from.set_data_handle(const_cast<std::byte*>(t->bytes()));
+      std::byte* at = at_region(tensor(false, r.index), r.region);
+      if (!at) return internal_error("input {} of {} is missing or has the wrong size", r.index, impl_);
+      r.from.set_data_handle(at);
       r.prim.execute(s, r.from, r.into);
     }
     if (accumulate_) {
-      const Tensor* from = inputs[accumulate_->first];
-      Tensor* to = outputs[accumulate_->second];
-      if (!from || !to || from->nbytes() != to->nbytes())
-        return internal_error("{}: the accumulated input does not match the output", impl_);
-      std::memcpy(to->bytes(), from->bytes(), from->nbytes());
+      const std::byte* from = at_region(tensor(false, accumulate_->input), accumulate_->region);
+      std::byte* to = at_region(tensor(true, accumulate_->output), accumulate_->region);
+      if (!from || !to) return internal_error("{}: the accumulated input does not match the output", impl_);
+      std::memcpy(to, from, accumulate_->region.span);
     }
     primitive_.execute(s, args_);
     s.wait();

@@ -89,31 +89,39 @@ Result<dnnl::memory> reorder_constant(const Tensor& t, const dnnl::memory::desc&
 // A memory that owns a copy of `values` with desc `md` (biases, scales, shifts...).
 dnnl::memory owned_memory(const dnnl::memory::desc& md, const void* values);
 
+// Where a primitive's memory lies in its tensor: the whole of it, or a band of rows that starts
+// `offset` bytes in and reaches `span` bytes further (row bands, kernel.h).
+struct Region {
+  size_t offset = 0;
+  size_t span = 0;
+  size_t tensor_bytes = 0;  // the whole tensor's size; 0 when the memory is the whole tensor
+};
+
 // One primitive, executed with memories bound to the run-time tensors by index.
 class PrimitiveKernel final : public Kernel {
  public:
-  // impl_info is pd.impl_info_str() (a const char* in oneDNN 2.6).
+  // impl_info is pd.impl_info_str() (a const char* in oneDNN 2.6). threads 0 leaves OpenMP's
+  // thread count as it is (bands, which run inside the executor's parallel region).
   PrimitiveKernel(dnnl::primitive primitive, const char* impl_info, int threads, size_t num_inputs,
                   size_t num_outputs);
 
   // Binds a run-time input/output tensor to a primitive argument; `md` is the exact layout the
   // primitive expects (checked against the tensor's size at run time).
-  void bind_input(int arg, size_t index, const dnnl::memory::desc& md, Layout layout);
-  void bind_output(int arg, size_t index, const dnnl::memory::desc& md, Layout layout);
+  void bind_input(int arg, size_t index, const dnnl::memory::desc& md, Layout layout, Region region = {});
+  void bind_output(int arg, size_t index, const dnnl::memory::desc& md, Layout layout, Region region = {});
   // An argument whose memory is fixed at creation (reordered weights, bias, scratch).
   void bind_constant(int arg, dnnl::memory mem);
   // For inputs the primitive does not read but the executor must still place (e.g. constant
   // axes): only records the layout asked for.
   void set_input_layout(size_t index, Layout layout) { in_layouts_[index] = layout; }
   // The primitive accumulates into its destination (a sum post-op): input `input` is copied into
-  // output `output` before each run, in the output's layout.
-  void accumulate_into_output(size_t input, size_t output, Layout layout) {
-    accumulate_ = {input, output};
-    in_layouts_[input] = layout;
-  }
+  // output `output` before each run, in the output's layout, over the output's region (bind the
+  // output first).
+  void accumulate_into_output(size_t input, size_t output, Layout layout);
   // A reorder to run on input `index` before the primitive (the source is whatever the producer
   // delivered; the primitive reads `into`).
-  void add_pre_reorder(size_t index, const dnnl::memory::desc& from, dnnl::memory into, Layout layout);
+  void add_pre_reorder(size_t index, const dnnl::memory::desc& from, dnnl::memory into, Layout layout,
+                       Region region = {});
 
   Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override;
   Layout input_layout(size_t i) const override { return i < in_layouts_.size() ? in_layouts_[i] : Layout::kPlain; }
@@ -127,13 +135,18 @@ class PrimitiveKernel final : public Kernel {
     size_t index;
     bool output;
     dnnl::memory mem;
-    size_t bytes;
+    Region region;
   };
   struct PreReorder {
     size_t index;
     dnnl::reorder prim;
     dnnl::memory from;
     dnnl::memory into;
+    Region region;
+  };
+  struct Accumulate {
+    size_t input, output;
+    Region region;
   };
 
   dnnl::primitive primitive_;
@@ -143,8 +156,36 @@ class PrimitiveKernel final : public Kernel {
   std::vector<Layout> out_layouts_;
   std::vector<Binding> bindings_;
   std::vector<PreReorder> pre_reorders_;
-  std::optional<std::pair<size_t, size_t>> accumulate_;
+  std::optional<Accumulate> accumulate_;
   std::unordered_map<int, dnnl::memory> args_;
+};
+
+// A kernel cut into row bands (kernel.h), one PrimitiveKernel per band. Run whole, it runs its
+// bands in a parallel region of its own; the executor runs chains of them in one region.
+class BandedKernel final : public Kernel {
+ public:
+  struct Band {
+    std::unique_ptr<PrimitiveKernel> kernel;
+    Rows output;
+    std::vector<Rows> inputs;  // per input; empty Rows for inputs without rows
+  };
+  explicit BandedKernel(std::vector<Band> bands);
+
+  Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override;
+  Layout input_layout(size_t i) const override { return bands_[0].kernel->input_layout(i); }
+  Layout output_layout(size_t i) const override { return bands_[0].kernel->output_layout(i); }
+  std::string impl_name() const override;
+  size_t bands() const override { return bands_.size(); }
+  Rows output_rows(size_t band) const override { return bands_[band].output; }
+  Rows input_rows(size_t band, size_t i) const override {
+    return i < bands_[band].inputs.size() ? bands_[band].inputs[i] : Rows{};
+  }
+  Status run_band(size_t band, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
+    return bands_[band].kernel->run(inputs, outputs);
+  }
+
+ private:
+  std::vector<Band> bands_;
 };
 
 // Per-family factories (one file each). They may throw dnnl::error; the backend turns that into a

@@ -35,35 +35,52 @@ void choose_source(const Context& ctx, ConvShapes* cs) {
   cs->pre_reorder = plain;
 }
 
-Created finish(const Context& ctx, const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
-               const dnnl::memory::desc& src_md, const dnnl::memory::desc& weights_pd_md,
-               const dnnl::memory::desc& bias_md, const dnnl::memory::desc& dst_md, const ConvShapes& cs,
-               const std::vector<int32_t>& bias_codes = {}) {
+// The whole conv, or one row band of it (kernel.h): the memories the primitive reads and writes,
+// and where they lie in the run-time tensors.
+struct ConvPart {
+  dnnl::memory::desc src, dst;
+  Region src_region, dst_region;
+  dnnl::memory::desc delivered_src;  // the producer's plain rows, when the conv reorders them itself
+  Region delivered_region;
+};
+
+std::unique_ptr<PrimitiveKernel> conv_kernel(const Context& ctx, const dnnl::primitive& prim, const char* impl,
+                                             int threads, const ConvPart& part, const ConvShapes& cs,
+                                             const dnnl::memory& weights, const std::optional<dnnl::memory>& bias) {
   const Node& node = ctx.node;
-  const Tensor& weights = *node.input(1)->constant;
-  QF_ASSIGN_OR_RETURN(dnnl::memory w, reorder_constant(weights, cs.user_weights, weights_pd_md));
-  auto k = std::make_unique<PrimitiveKernel>(prim, pd.impl_info_str(), ctx.threads, node.inputs.size(),
-                                             node.outputs.size());
+  auto k = std::make_unique<PrimitiveKernel>(prim, impl, threads, node.inputs.size(), node.outputs.size());
   if (cs.pre_reorder) {
-    dnnl::memory staged(src_md, cpu_engine());
-    k->add_pre_reorder(0, desc_for(ctx.in_shape(0), Layout::kPlain, src_md.data_type()), staged, Layout::kPlain);
+    dnnl::memory staged(part.src, cpu_engine());
+    k->add_pre_reorder(0, part.delivered_src, staged, Layout::kPlain, part.delivered_region);
     k->bind_constant(DNNL_ARG_SRC, staged);
   } else {
-    k->bind_input(DNNL_ARG_SRC, 0, src_md, ctx.incoming(0));
+    k->bind_input(DNNL_ARG_SRC, 0, part.src, ctx.incoming(0), part.src_region);
   }
-  k->bind_constant(DNNL_ARG_WEIGHTS, w);
-  if (!bias_codes.empty()) {
-    k->bind_constant(DNNL_ARG_BIAS, owned_memory(bias_md, bias_codes.data()));
-  } else if (node.input(2)) {
-    k->bind_constant(DNNL_ARG_BIAS, owned_memory(bias_md, node.input(2)->constant->bytes()));
-  }
+  k->bind_constant(DNNL_ARG_WEIGHTS, weights);
+  if (bias) k->bind_constant(DNNL_ARG_BIAS, *bias);
   if (node.input(2)) k->set_input_layout(2, Layout::kPlain);
   k->set_input_layout(1, Layout::kPlain);
-  const Shape& out = ctx.out_shape();
+  const Layout out_layout = output_layout_for(ctx.out_shape(), Layout::kChannelsLast);
+  k->bind_output(DNNL_ARG_DST, 0, part.dst, out_layout, part.dst_region);
   // The residual is summed into the destination: it is copied there first.
-  if (node.input(3)) k->accumulate_into_output(3, 0, output_layout_for(out, Layout::kChannelsLast));
-  k->bind_output(DNNL_ARG_DST, 0, dst_md, output_layout_for(out, Layout::kChannelsLast));
-  return std::unique_ptr<Kernel>(std::move(k));
+  if (node.input(3)) k->accumulate_into_output(3, 0, out_layout);
+  return k;
+}
+
+std::optional<dnnl::memory> bias_memory(const Node& node, const dnnl::memory::desc& bias_md,
+                                        const std::vector<int32_t>& bias_codes) {
+  if (!bias_codes.empty()) return owned_memory(bias_md, bias_codes.data());
+  if (node.input(2)) return owned_memory(bias_md, node.input(2)->constant->bytes());
+  return std::nullopt;
+}
+
+Created finish(const Context& ctx, const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
+               const dnnl::memory::desc& src_md, const dnnl::memory::desc& bias_md,
+               const dnnl::memory::desc& dst_md, const ConvShapes& cs, const std::vector<int32_t>& bias_codes = {}) {
+  QF_ASSIGN_OR_RETURN(dnnl::memory w, reorder_constant(*ctx.node.input(1)->constant, cs.user_weights, pd.weights_desc()));
+  ConvPart whole{src_md, dst_md, {}, {}, desc_for(ctx.in_shape(0), Layout::kPlain, src_md.data_type()), {}};
+  return std::unique_ptr<Kernel>(conv_kernel(ctx, prim, pd.impl_info_str(), ctx.threads, whole, cs, w,
+                                             bias_memory(ctx.node, bias_md, bias_codes)));
 }
 
 // Post-ops: the residual (Conv's fourth input) summed first, then the fused activation. A sum
@@ -151,6 +168,101 @@ void prefer_direct_int8(dnnl::convolution_forward::primitive_desc* pd, int64_t g
   }
 }
 
+// Row bands (kernel.h) for a 2-D conv of one image on several threads: as many as there are
+// threads, when the conv is small enough that the per-layer costs of oneDNN's own split weigh
+// (executor.cpp says which) and each band gets two output rows or more; else none (0). On big
+// convs oneDNN's split wins: resnet18's 3x3 convs (115 M multiply-adds each) ran 10 % slower in
+// fp32 as bands, no faster in int8, while mobilenet_v2's (up to 11 M) ran 12 % faster in int8 and
+// 4 % in fp32, on two threads.
+size_t row_bands(const Context& ctx) {
+  constexpr int64_t kLargestBandedMacs = int64_t{1} << 24;
+  const int threads = effective_threads(ctx.threads);
+  const Shape& in = ctx.in_shape(0);
+  const Shape& out = ctx.out_shape();
+  const Shape& w = ctx.node.input(1)->type.shape;
+  if (threads < 2 || in.size() != 4 || in[0] != 1 || out[2] < 2 * threads) return 0;
+  const int64_t macs = shape_numel(out) * w[1] * w[2] * w[3];
+  return macs <= kLargestBandedMacs ? static_cast<size_t>(threads) : 0;
+}
+
+// Band b of n: an even share of the output rows, the input rows their windows reach, and the
+// padding that remains where those windows pass the image's own top or bottom edge.
+struct ConvBand {
+  Rows out, in;
+  int64_t pad_top = 0, pad_bottom = 0;
+};
+ConvBand conv_band(const Window& win, int64_t in_rows, int64_t out_rows, size_t b, size_t n) {
+  ConvBand band;
+  band.out = {out_rows * static_cast<int64_t>(b) / static_cast<int64_t>(n),
+              out_rows * static_cast<int64_t>(b + 1) / static_cast<int64_t>(n)};
+  const int64_t reach = (win.kernel[0] - 1) * (win.dilates[0] + 1) + 1;
+  const int64_t first = band.out.begin * win.strides[0] - win.pad_l[0];
+  const int64_t end = (band.out.end - 1) * win.strides[0] - win.pad_l[0] + reach;
+  band.in = {std::max<int64_t>(first, 0), std::min(end, in_rows)};
+  band.pad_top = band.in.begin - first;
+  band.pad_bottom = end - band.in.end;
+  return band;
+}
+
+// Rows `rows` of a tensor of `shape`: the band's desc and the region it occupies. A plain tensor
+// holds the band as one stretch per channel: its desc carries the whole tensor's strides.
+struct BandView {
+  dnnl::memory::desc md;
+  Region region;
+};
+BandView band_view(const Shape& shape, Rows rows, Layout layout, DataType dtype) {
+  const dnnl::memory::desc whole = desc_for(shape, layout, dtype);
+  const size_t bytes = whole.get_size();
+  Dims dims(shape.begin(), shape.end());
+  dims[2] = rows.end - rows.begin;
+  const size_t elem = bytes / static_cast<size_t>(shape_numel(shape));
+  const size_t row_bytes = elem * static_cast<size_t>(shape[3]) * (layout == Layout::kChannelsLast ? shape[1] : 1);
+  const size_t offset = static_cast<size_t>(rows.begin) * row_bytes;
+  const size_t band_rows = static_cast<size_t>(rows.end - rows.begin);
+  if (layout == Layout::kChannelsLast)
+    return {dnnl::memory::desc(dims, dtype, Tag::acdb), {offset, band_rows * row_bytes, bytes}};
+  const Dims strides{shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1};
+  const size_t channel_bytes = elem * static_cast<size_t>(shape[2] * shape[3]);
+  const size_t span = static_cast<size_t>(shape[1] - 1) * channel_bytes + band_rows * row_bytes;
+  return {dnnl::memory::desc(dims, dtype, strides), {offset, span, bytes}};
+}
+
+template <typename MakePd>
+Created create_banded_conv(const Context& ctx, const ConvShapes& cs, const ConvTypes& types, size_t n,
+                           MakePd&& make_pd) {
+  const Node& node = ctx.node;
+  const Shape& in = ctx.in_shape(0);
+  const Shape& out = ctx.out_shape();
+  const auto bias = bias_memory(node, dnnl::memory::desc({out[1]}, types.bias, Tag::a), types.bias_codes);
+  // Bands whose primitives chose the same weight layout share one reordered copy.
+  std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> weights;
+  std::vector<BandedKernel::Band> bands;
+  const SingleThreadedCreation one_thread;
+  for (size_t b = 0; b < n; ++b) {
+    const ConvBand g = conv_band(cs.window, in[2], out[2], b, n);
+    const BandView src = band_view(in, g.in, Layout::kChannelsLast, types.src);
+    const BandView dst = band_view(out, g.out, Layout::kChannelsLast, types.dst);
+    const BandView delivered = band_view(in, g.in, Layout::kPlain, types.src);
+    Dims pad_l = cs.window.pad_l, pad_r = cs.window.pad_r;
+    pad_l[0] = g.pad_top;
+    pad_r[0] = g.pad_bottom;
+    auto pd = make_pd(src.md, dst.md, pad_l, pad_r);
+    auto same = std::find_if(weights.begin(), weights.end(), [&](const auto& w) { return w.first == pd.weights_desc(); });
+    if (same == weights.end()) {
+      QF_ASSIGN_OR_RETURN(dnnl::memory w, reorder_constant(*node.input(1)->constant, cs.user_weights, pd.weights_desc()));
+      same = weights.insert(weights.end(), {pd.weights_desc(), w});
+    }
+    const ConvPart part{src.md, dst.md, src.region, dst.region, delivered.md, delivered.region};
+    BandedKernel::Band band{conv_kernel(ctx, dnnl::convolution_forward(pd), pd.impl_info_str(), 0, part, cs,
+                                        same->second, bias),
+                            g.out, std::vector<Rows>(node.inputs.size())};
+    band.inputs[0] = g.in;
+    if (node.input(3)) band.inputs[3] = g.out;
+    bands.push_back(std::move(band));
+  }
+  return std::unique_ptr<Kernel>(std::make_unique<BandedKernel>(std::move(bands)));
+}
+
 }  // namespace
 
 Created create_conv_with(const Context& ctx, const ConvTypes& types) {
@@ -178,22 +290,28 @@ Created create_conv_with(const Context& ctx, const ConvTypes& types) {
   cs.user_weights = dnnl::memory::desc(wdims, types.weights, plain_tag(wdims.size()));
   choose_source(ctx, &cs);
 
-  const dnnl::memory::desc src_md = desc_for(in, Layout::kChannelsLast, types.src);
-  const dnnl::memory::desc dst_md = desc_for(out, Layout::kChannelsLast, types.dst);
   const dnnl::memory::desc wany(wdims, types.weights, Tag::any);
   const dnnl::memory::desc bias_md({oc}, types.bias, Tag::a);
-  const Window& win = cs.window;
-  auto desc = node.input(2) || !types.bias_codes.empty()
-                  ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                    dnnl::algorithm::convolution_direct, src_md, wany, bias_md,
-                                                    dst_md, win.strides, win.dilates, win.pad_l, win.pad_r)
-                  : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                    dnnl::algorithm::convolution_direct, src_md, wany, dst_md,
-                                                    win.strides, win.dilates, win.pad_l, win.pad_r);
-  dnnl::convolution_forward::primitive_desc pd(desc, types.attr, cpu_engine());
-  if (short_int8_reduction(types, w, g, oc)) prefer_direct_int8(&pd, w[1]);
-  return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, dst_md, cs,
-                types.bias_codes);
+  const bool has_bias = node.input(2) || !types.bias_codes.empty();
+  // A primitive for src -> dst with the conv's window but these paddings.
+  auto make_pd = [&](const dnnl::memory::desc& src, const dnnl::memory::desc& dst, const Dims& pad_l,
+                     const Dims& pad_r) {
+    const Window& win = cs.window;
+    auto desc = has_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                           dnnl::algorithm::convolution_direct, src, wany, bias_md,
+                                                           dst, win.strides, win.dilates, pad_l, pad_r)
+                         : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                           dnnl::algorithm::convolution_direct, src, wany, dst,
+                                                           win.strides, win.dilates, pad_l, pad_r);
+    dnnl::convolution_forward::primitive_desc pd(desc, types.attr, cpu_engine());
+    if (short_int8_reduction(types, w, g, oc)) prefer_direct_int8(&pd, w[1]);
+    return pd;
+  };
+  if (const size_t bands = row_bands(ctx); bands > 1) return create_banded_conv(ctx, cs, types, bands, make_pd);
+  const dnnl::memory::desc src_md = desc_for(in, Layout::kChannelsLast, types.src);
+  const dnnl::memory::desc dst_md = desc_for(out, Layout::kChannelsLast, types.dst);
+  auto pd = make_pd(src_md, dst_md, cs.window.pad_l, cs.window.pad_r);
+  return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, bias_md, dst_md, cs, types.bias_codes);
 }
 
 Created create_conv(const Context& ctx) {
@@ -280,7 +398,7 @@ Created create_conv_transpose(const Context& ctx) {
                                                       dnnl::algorithm::deconvolution_direct, src_md, wany, dst_md,
                                                       win.strides, win.dilates, win.pad_l, win.pad_r);
   dnnl::deconvolution_forward::primitive_desc pd(desc, fused_activation_attr(node), cpu_engine());
-  return finish(ctx, dnnl::deconvolution_forward(pd), pd, src_md, pd.weights_desc(), bias_md, dst_md, cs);
+  return finish(ctx, dnnl::deconvolution_forward(pd), pd, src_md, bias_md, dst_md, cs);
 }
 
 }  // namespace qf::onednn
