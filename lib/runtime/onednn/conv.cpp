@@ -229,11 +229,10 @@ BandView band_view(const Shape& shape, Rows rows, Layout layout, DataType dtype)
 
 template <typename MakePd>
 Created create_banded_conv(const Context& ctx, const ConvShapes& cs, const ConvTypes& types, size_t n,
-                           MakePd&& make_pd) {
+                           const std::optional<dnnl::memory>& bias, MakePd&& make_pd) {
   const Node& node = ctx.node;
   const Shape& in = ctx.in_shape(0);
   const Shape& out = ctx.out_shape();
-  const auto bias = bias_memory(node, dnnl::memory::desc({out[1]}, types.bias, Tag::a), types.bias_codes);
   // Bands whose primitives chose the same weight layout share one reordered copy.
   std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> weights;
   std::vector<BandedKernel::Band> bands;
@@ -307,7 +306,8 @@ Created create_conv_with(const Context& ctx, const ConvTypes& types) {
     if (short_int8_reduction(types, w, g, oc)) prefer_direct_int8(&pd, w[1]);
     return pd;
   };
-  if (const size_t bands = row_bands(ctx); bands > 1) return create_banded_conv(ctx, cs, types, bands, make_pd);
+  if (const size_t bands = row_bands(ctx); bands > 1)
+    return create_banded_conv(ctx, cs, types, bands, bias_memory(node, bias_md, types.bias_codes), make_pd);
   const dnnl::memory::desc src_md = desc_for(in, Layout::kChannelsLast, types.src);
   const dnnl::memory::desc dst_md = desc_for(out, Layout::kChannelsLast, types.dst);
   auto pd = make_pd(src_md, dst_md, cs.window.pad_l, cs.window.pad_r);
