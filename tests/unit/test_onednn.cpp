@@ -377,13 +377,18 @@ TEST_CASE("onednn conv row bands: each band computes its rows, together the whol
         }
         expect_close(to_layout(y, Layout::kPlain), r.outputs[0], 0);
       }
-  SECTION("whole convs: a batch of two, or too few rows for two each") {
+  SECTION("whole convs: a batch of two, or too few rows for two each, on one thread; a big one split by oneDNN") {
     auto batch = make_node(OpKind::kConv, {in(random_tensor({2, 8, 8, 8}, 45)), cst(random_tensor({8, 8, 1, 1}, 46))});
     auto short_rows = make_node(OpKind::kConv, {in(random_tensor({1, 8, 3, 8}, 47)), cst(random_tensor({8, 8, 1, 1}, 48))});
-    for (const OneNode* one : {batch.get(), short_rows.get()}) {
+    // 3 rows of 512 pixels, 64 -> 128 channels, 3x3: 2^27 multiply-adds.
+    auto big = make_node(OpKind::kConv, {in(random_tensor({1, 64, 3, 512}, 49)), cst(random_tensor({128, 64, 3, 3}, 50))},
+                         {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+    for (const OneNode* one : {batch.get(), short_rows.get(), big.get()}) {
       Outcome r = run_onednn(*one, Layout::kChannelsLast, 2);
       REQUIRE(r.kernel);
+      INFO(r.kernel->impl_name());
       CHECK(r.kernel->bands() == 0);
+      CHECK((r.kernel->impl_name().find(" on one thread") != std::string::npos) == (one != big.get()));
       expect_close(r.outputs[0], run_reference(*one)[0]);
     }
   }

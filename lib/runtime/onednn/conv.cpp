@@ -76,10 +76,12 @@ std::optional<dnnl::memory> bias_memory(const Node& node, const dnnl::memory::de
 
 Created finish(const Context& ctx, const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
                const dnnl::memory::desc& src_md, const dnnl::memory::desc& bias_md,
-               const dnnl::memory::desc& dst_md, const ConvShapes& cs, const std::vector<int32_t>& bias_codes = {}) {
+               const dnnl::memory::desc& dst_md, const ConvShapes& cs, const std::vector<int32_t>& bias_codes = {},
+               bool on_one_thread = false) {
   QF_ASSIGN_OR_RETURN(dnnl::memory w, reorder_constant(*ctx.node.input(1)->constant, cs.user_weights, pd.weights_desc()));
   ConvPart whole{src_md, dst_md, {}, {}, desc_for(ctx.in_shape(0), Layout::kPlain, src_md.data_type()), {}};
-  return std::unique_ptr<Kernel>(conv_kernel(ctx, prim, pd.impl_info_str(), ctx.threads, whole, cs, w,
+  const std::string impl = std::string(pd.impl_info_str()) + (on_one_thread ? " on one thread" : "");
+  return std::unique_ptr<Kernel>(conv_kernel(ctx, prim, impl.c_str(), ctx.threads, whole, cs, w,
                                              bias_memory(ctx.node, bias_md, bias_codes)));
 }
 
@@ -168,21 +170,39 @@ void prefer_direct_int8(dnnl::convolution_forward::primitive_desc* pd, int64_t g
   }
 }
 
-// Row bands (kernel.h) for a 2-D conv of one image on several threads: as many as there are
-// threads, when the conv is small enough that the per-layer costs of oneDNN's own split weigh
-// (executor.cpp says which) and each band gets two output rows or more; else none (0). On big
-// convs oneDNN's split wins: resnet18's 3x3 convs (115 M multiply-adds each) ran 10 % slower in
-// fp32 as bands, no faster in int8, while mobilenet_v2's (up to 11 M) ran 12 % faster in int8 and
-// 4 % in fp32, on two threads.
+// How a conv of one image shares out over several threads. oneDNN's own split forks and joins
+// the threads once per layer, and each thread reads rows that another core wrote; on a small conv
+// that costs about what the other threads give. So:
+// - a conv of up to 2^24 multiply-adds where every thread gets two output rows or more runs as
+//   row bands (kernel.h). On big convs oneDNN's split wins: resnet18's 3x3 convs (115 M
+//   multiply-adds each) ran 10 % slower in fp32 as bands, no faster in int8.
+// - a conv of up to 2^21 multiply-adds with fewer rows (ppocr_cls's late convs, 1-3 rows of 96
+//   pixels, up to 1.2 M) runs on one thread, planned so that oneDNN does not fork at all.
+// - the others keep oneDNN's split.
+// Measured on two threads (Zen 5): mobilenet_v2, all of whose convs are bands, 10-12 % faster in
+// int8 and 4-5 % in fp32; ppocr_cls, whose late convs then run on one thread, 20-24 % faster in
+// int8 and 15 % in fp32 than with bands alone.
+int64_t multiply_adds(const Context& ctx) {
+  const Shape& w = ctx.node.input(1)->type.shape;
+  int64_t per_output = 1;
+  for (size_t i = 1; i < w.size(); ++i) per_output *= w[i];
+  return shape_numel(ctx.out_shape()) * per_output;
+}
+
+// The number of row bands (one per thread), or 0 for a conv that runs whole.
 size_t row_bands(const Context& ctx) {
-  constexpr int64_t kLargestBandedMacs = int64_t{1} << 24;
+  constexpr int64_t kLargestBanded = int64_t{1} << 24;
   const int threads = effective_threads(ctx.threads);
   const Shape& in = ctx.in_shape(0);
   const Shape& out = ctx.out_shape();
-  const Shape& w = ctx.node.input(1)->type.shape;
   if (threads < 2 || in.size() != 4 || in[0] != 1 || out[2] < 2 * threads) return 0;
-  const int64_t macs = shape_numel(out) * w[1] * w[2] * w[3];
-  return macs <= kLargestBandedMacs ? static_cast<size_t>(threads) : 0;
+  return multiply_adds(ctx) <= kLargestBanded ? static_cast<size_t>(threads) : 0;
+}
+
+// For a conv that is not banded: true when it should run on one thread.
+bool one_thread_is_enough(const Context& ctx) {
+  constexpr int64_t kLargestOnOneThread = int64_t{1} << 21;
+  return effective_threads(ctx.threads) > 1 && multiply_adds(ctx) <= kLargestOnOneThread;
 }
 
 // Band b of n: an even share of the output rows, the input rows their windows reach, and the
@@ -310,8 +330,13 @@ Created create_conv_with(const Context& ctx, const ConvTypes& types) {
     return create_banded_conv(ctx, cs, types, bands, bias_memory(node, bias_md, types.bias_codes), make_pd);
   const dnnl::memory::desc src_md = desc_for(in, Layout::kChannelsLast, types.src);
   const dnnl::memory::desc dst_md = desc_for(out, Layout::kChannelsLast, types.dst);
+  const bool on_one_thread = one_thread_is_enough(ctx);
+  std::optional<SingleThreadedCreation> one_thread;
+  if (on_one_thread) one_thread.emplace();
   auto pd = make_pd(src_md, dst_md, cs.window.pad_l, cs.window.pad_r);
-  return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, bias_md, dst_md, cs, types.bias_codes);
+  one_thread.reset();
+  return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, bias_md, dst_md, cs, types.bias_codes,
+                on_one_thread);
 }
 
 Created create_conv(const Context& ctx) {
