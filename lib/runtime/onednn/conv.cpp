@@ -78,7 +78,8 @@ Created finish(const Context& ctx, const dnnl::primitive& prim, const dnnl::prim
                const dnnl::memory::desc& src_md, const dnnl::memory::desc& bias_md,
                const dnnl::memory::desc& dst_md, const ConvShapes& cs, const std::vector<int32_t>& bias_codes = {},
                bool on_one_thread = false) {
-  QF_ASSIGN_OR_RETURN(dnnl::memory w, reorder_constant(*ctx.node.input(1)->constant, cs.user_weights, pd.weights_desc()));
+  QF_ASSIGN_OR_RETURN(dnnl::memory w,
+                      reorder_constant(*ctx.node.input(1)->constant, cs.user_weights, pd.weights_desc()));
   ConvPart whole{src_md, dst_md, {}, {}, desc_for(ctx.in_shape(0), Layout::kPlain, src_md.data_type()), {}};
   const std::string impl = std::string(pd.impl_info_str()) + (on_one_thread ? " on one thread" : "");
   return std::unique_ptr<Kernel>(conv_kernel(ctx, prim, impl.c_str(), ctx.threads, whole, cs, w,
@@ -266,9 +267,11 @@ Created create_banded_conv(const Context& ctx, const ConvShapes& cs, const ConvT
     pad_l[0] = g.pad_top;
     pad_r[0] = g.pad_bottom;
     auto pd = make_pd(src.md, dst.md, pad_l, pad_r);
-    auto same = std::find_if(weights.begin(), weights.end(), [&](const auto& w) { return w.first == pd.weights_desc(); });
+    auto same =
+        std::find_if(weights.begin(), weights.end(), [&](const auto& w) { return w.first == pd.weights_desc(); });
     if (same == weights.end()) {
-      QF_ASSIGN_OR_RETURN(dnnl::memory w, reorder_constant(*node.input(1)->constant, cs.user_weights, pd.weights_desc()));
+      QF_ASSIGN_OR_RETURN(dnnl::memory w,
+                          reorder_constant(*node.input(1)->constant, cs.user_weights, pd.weights_desc()));
       same = weights.insert(weights.end(), {pd.weights_desc(), w});
     }
     const ConvPart part{src.md, dst.md, src.region, dst.region, delivered.md, delivered.region};

@@ -78,15 +78,15 @@ enum class Pairing : uint8_t {
 // One operand of a binary op, read in rows: row r starts at data + r * row_step; a `repeated`
 // operand has one value per row (a scalar, or a channel's value across its pixels).
 template <typename Q>
-struct Rows {
+struct OperandRows {
   const Q* data;
   int64_t row_step;
   bool repeated;
 };
 
 template <OpKind kOp, bool kRepeatA, bool kRepeatB, typename Q>
-inline __attribute__((always_inline)) void combine_rows(const Int8Binary& f, Rows<Q> a, Rows<Q> b, int64_t rows,
-                                                        int64_t width, Q* out) {
+inline __attribute__((always_inline)) void combine_rows(const Int8Binary& f, OperandRows<Q> a, OperandRows<Q> b,
+                                                        int64_t rows, int64_t width, Q* out) {
   for (int64_t r = 0; r < rows; ++r) {
     const Q* x = a.data + r * a.row_step;
     const Q* y = b.data + r * b.row_step;
@@ -97,8 +97,8 @@ inline __attribute__((always_inline)) void combine_rows(const Int8Binary& f, Row
 }
 
 template <OpKind kOp, typename Q>
-inline __attribute__((always_inline)) void combine_op(const Int8Binary& f, Rows<Q> a, Rows<Q> b, int64_t rows,
-                                                      int64_t width, Q* out) {
+inline __attribute__((always_inline)) void combine_op(const Int8Binary& f, OperandRows<Q> a, OperandRows<Q> b,
+                                                      int64_t rows, int64_t width, Q* out) {
   // One loop per operator and broadcast, each of which vectorizes.
   if (a.repeated) return combine_rows<kOp, true, false>(f, a, b, rows, width, out);
   if (b.repeated) return combine_rows<kOp, false, true>(f, a, b, rows, width, out);
@@ -106,8 +106,8 @@ inline __attribute__((always_inline)) void combine_op(const Int8Binary& f, Rows<
 }
 
 template <typename Q>
-inline __attribute__((always_inline)) void combine_any(const Int8Binary& form, Rows<Q> a, Rows<Q> b, int64_t rows,
-                                                       int64_t width, Q* out) {
+inline __attribute__((always_inline)) void combine_any(const Int8Binary& form, OperandRows<Q> a, OperandRows<Q> b,
+                                                       int64_t rows, int64_t width, Q* out) {
   const Int8Binary f = form;  // a local: the byte stores to `out` could alias the caller's copy
   switch (f.op) {
     case OpKind::kAdd: return combine_op<OpKind::kAdd>(f, a, b, rows, width, out);
@@ -118,12 +118,12 @@ inline __attribute__((always_inline)) void combine_any(const Int8Binary& form, R
 
 // out[r][i] = f(a[r][i], b[r][i]) for rows x width elements. One function per code type:
 // multiversioned functions cannot be templates.
-QF_VECTOR_CLONES void combine(const Int8Binary& f, Rows<uint8_t> a, Rows<uint8_t> b, int64_t rows, int64_t width,
-                              uint8_t* out) {
+QF_VECTOR_CLONES void combine(const Int8Binary& f, OperandRows<uint8_t> a, OperandRows<uint8_t> b, int64_t rows,
+                              int64_t width, uint8_t* out) {
   combine_any(f, a, b, rows, width, out);
 }
-QF_VECTOR_CLONES void combine(const Int8Binary& f, Rows<int8_t> a, Rows<int8_t> b, int64_t rows, int64_t width,
-                              int8_t* out) {
+QF_VECTOR_CLONES void combine(const Int8Binary& f, OperandRows<int8_t> a, OperandRows<int8_t> b, int64_t rows,
+                              int64_t width, int8_t* out) {
   combine_any(f, a, b, rows, width, out);
 }
 
@@ -150,7 +150,8 @@ class BinaryKernel final : public Kernel {
     if (pairing_ == Pairing::kPerChannel) {
       for (int64_t n = 0; n < y.dim(0); ++n) apply_to_image<Q>(full_input, other_input, y, n);
     } else {
-      const Rows<Q> full{full_input.data<Q>(), 0, false}, other{other_input.data<Q>(), 0, pairing_ == Pairing::kScalar};
+      const OperandRows<Q> full{full_input.data<Q>(), 0, false};
+      const OperandRows<Q> other{other_input.data<Q>(), 0, pairing_ == Pairing::kScalar};
       combine_in_order(full, other, 1, y.numel(), y.data<Q>());
     }
     return Status::ok();
@@ -167,22 +168,22 @@ class BinaryKernel final : public Kernel {
     const Q* other = other_input.data<Q>() + (other_input.numel() == channels ? 0 : n * channels);
     Q* out = y.data<Q>() + n * per_image;
     if (layout_ != Layout::kChannelsLast) {
-      combine_in_order(Rows<Q>{full, pixels, false}, Rows<Q>{other, 1, true}, channels, pixels, out);
+      combine_in_order(OperandRows<Q>{full, pixels, false}, OperandRows<Q>{other, 1, true}, channels, pixels, out);
       return;
     }
     constexpr int64_t kRowBytes = 1024;
     const int64_t reps = std::clamp<int64_t>(kRowBytes / channels, 1, pixels), width = reps * channels;
     tiled_.resize(static_cast<size_t>(width));
     for (int64_t r = 0; r < reps; ++r) std::memcpy(tiled_.data() + r * channels, other, static_cast<size_t>(channels));
-    const Rows<Q> tiled{reinterpret_cast<const Q*>(tiled_.data()), 0, false};
+    const OperandRows<Q> tiled{reinterpret_cast<const Q*>(tiled_.data()), 0, false};
     const int64_t rows = pixels / reps, rest = (pixels % reps) * channels;
-    combine_in_order(Rows<Q>{full, width, false}, tiled, rows, width, out);
-    if (rest) combine_in_order(Rows<Q>{full + rows * width, 0, false}, tiled, 1, rest, out + rows * width);
+    combine_in_order(OperandRows<Q>{full, width, false}, tiled, rows, width, out);
+    if (rest) combine_in_order(OperandRows<Q>{full + rows * width, 0, false}, tiled, 1, rest, out + rows * width);
   }
 
   // The formula takes the operands in the node's order.
   template <typename Q>
-  void combine_in_order(Rows<Q> full, Rows<Q> other, int64_t rows, int64_t width, Q* out) const {
+  void combine_in_order(OperandRows<Q> full, OperandRows<Q> other, int64_t rows, int64_t width, Q* out) const {
     if (full_ == 0) {
       combine(f_, full, other, rows, width, out);
     } else {
