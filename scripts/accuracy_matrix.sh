@@ -4,11 +4,11 @@
 # quantized graph, and onnxruntime-node 1.30 on its --export_qdq model (an independent runtime).
 # Calibration uses the first 200 images of each data set; accuracy is over all of them (mnist
 # 10 000, cifar10 2 000); ppocr_cls has no labels and reports its top-1 agreement with fp32 over
-# 500 resized CIFAR images; ppocr-text is ppocr_cls on 1 000 rendered lines of real text
+# 500 resized CIFAR images; ppocr-text is ppocr_cls on 2 000 rendered lines of real text
 # (scripts/render_text_lines.py, half turned 180 degrees), calibrated on 200 other lines, and gives
 # top-1 against the labels with the agreement with fp32 in brackets. The last rows of each model
-# add --algorithms (adaround, bc) to mse. Prints a markdown table. Needs onnxruntime-node (scripts/bench.sh
-# installs it into ~/.cache/qforge/ort).
+# add --algorithms (adaround, bc) to mse. Prints a markdown table. Installs onnxruntime-node
+# (scripts/ort_install.sh) the first time.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,18 +17,19 @@ shared=${QFORGE_SHARED_DIR:-$repo/../shared}
 python=/usr/bin/python3
 tools=$build_dir/tools
 work=$build_dir/accuracy_matrix
-export NODE_PATH=${QFORGE_ORT_DIR:-$HOME/.cache/qforge/ort}/node_modules
 methods=(min-max moving-average mse entropy percentile sqnr)
 calibration=200
 
 "$repo/scripts/setup.sh" >&2
+NODE_PATH=$("$repo/scripts/ort_install.sh")
+export NODE_PATH
 mkdir -p "$work"
 declare -A model=([mnist]=mnist/mnist.onnx [cifar10]=cifar10/ImageClassifier.onnx
                   [ppocr]=ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx
                   [ppocr-text]=ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx)
 declare -A dims=([mnist]="" [cifar10]="--input_dim modelInput 1,3,32,32" [ppocr]="--input_dim x 1,3,48,192"
                  [ppocr-text]="--input_dim x 1,3,48,192")
-declare -A count=([mnist]=10000 [cifar10]=2000 [ppocr]=500 [ppocr-text]=1000)
+declare -A count=([mnist]=10000 [cifar10]=2000 [ppocr]=500 [ppocr-text]=2000)
 
 top1() { "$python" "$repo/scripts/accuracy.py" "$1" "$2" | sed -E 's/top1 = ([0-9.]+)%.*/\1/'; }
 agreement() {

@@ -28,8 +28,6 @@ iters=${QFORGE_BENCH_ITERS:-30}
 rounds=${QFORGE_BENCH_ROUNDS:-3}
 warmup=3
 read -r -a thread_counts <<<"${QFORGE_BENCH_THREADS:-1 2}"
-ort_dir=${QFORGE_ORT_DIR:-$HOME/.cache/qforge/ort}
-ort_version=1.30.0
 models=(resnet18 mobilenet_v2 chain20)
 shared=${QFORGE_SHARED_DIR:-$repo/../shared}
 ppocr=$shared/models/ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx
@@ -49,17 +47,8 @@ fi
 
 "$repo/scripts/setup.sh" >&2
 "$repo/scripts/apt_install.sh" python3-torch python3-torchvision >&2
-command -v npm >/dev/null || "$repo/scripts/apt_install.sh" nodejs npm >&2
-
-# onnxruntime-node: its install script would fetch CUDA libraries (no network for that);
-# the CPU provider is in the package itself, so --ignore-scripts is enough.
-if [[ $(cat "$ort_dir/node_modules/onnxruntime-node/package.json" 2>/dev/null) != *"\"version\": \"$ort_version\""* ]]; then
-  echo "bench.sh: installing onnxruntime-node@$ort_version into $ort_dir" >&2
-  mkdir -p "$ort_dir"
-  [[ -f $ort_dir/package.json ]] || (cd "$ort_dir" && npm init -y >/dev/null)
-  (cd "$ort_dir" && npm install --ignore-scripts --no-audit --no-fund "onnxruntime-node@$ort_version" >&2)
-fi
-export NODE_PATH=$ort_dir/node_modules
+NODE_PATH=$("$repo/scripts/ort_install.sh")
+export NODE_PATH
 
 bench=$build_dir/bench
 if [[ ! -f $bench/chain20_list.txt || $repo/scripts/bench_export.py -nt $bench/chain20_list.txt ]]; then
