@@ -66,6 +66,18 @@ void Executor::add_conversion(Step::Kind kind, const Value* v, const Tensor* src
                       kind == Step::Kind::kLayout ? "layout" : "qforge", 0});
 }
 
+// An image input (up to 4 channels) read only by convs is quantized straight into channels-last
+// codes on oneDNN: its convs then read it as it is, instead of each reordering the plain codes (a
+// 3x224x224 image: 41 us of oneDNN's reorder, against nothing extra in the quantize loop).
+Layout Executor::input_codes_layout(const Value& input) const {
+  const DType codes = input.encoding->storage_dtype();
+  const bool image = input.type.shape.size() >= 3 && input.type.shape[1] <= kMaxChannelsQuantizedToChannelsLast &&
+                     (codes == DType::kU8 || codes == DType::kS8);
+  const bool only_convs = !input.consumers.empty() && std::all_of(input.consumers.begin(), input.consumers.end(),
+                                                                  [](const Node* n) { return n->kind == OpKind::kConv; });
+  return image && only_convs && backend_->name() != reference_->name() ? Layout::kChannelsLast : Layout::kPlain;
+}
+
 Tensor* Executor::view(const Value* v, Form form, Layout layout) {
   if (v->is_constant()) {
     // Constants exist in their stored form in ONNX layout; the float view of codes is
@@ -241,8 +253,9 @@ Status Executor::build(const ExecutorOptions& options) {
     Tensor& given = raw_outputs_[in] = Tensor(in->type.dtype, in->type.shape);
     if (home_form(in) == Form::kCodes) {
       // An encoded input is quantized first: every reader, float or integer, sees its codes.
-      const Key key{in, Form::kCodes, Layout::kPlain};
-      tensors_[key] = Tensor(in->encoding->storage_dtype(), in->type.shape);
+      const Layout layout = input_codes_layout(*in);
+      const Key key{in, Form::kCodes, layout};
+      tensors_[key] = Tensor(in->encoding->storage_dtype(), in->type.shape, layout);
       home_[in] = key;
       add_conversion(Step::Kind::kQuantize, in, &given, &tensors_.at(key));
     } else {

@@ -105,6 +105,7 @@ class Executor {
   // v in the given form and layout, adding the conversion steps that make it.
   Tensor* view(const Value* v, Form form, Layout layout);
   Form home_form(const Value* v) const;
+  Layout input_codes_layout(const Value& input) const;
   KernelConfig config_for(const Node& node) const;
   void add_conversion(Step::Kind kind, const Value* v, const Tensor* src, Tensor* dst);
   // Marks the chains of consecutive banded kernels and where their bands must wait.

@@ -8,6 +8,7 @@
 #include "core/vector_clones.h"
 #include "quant/plan.h"
 #include "runtime/float_twin.h"
+#include "runtime/layout.h"
 #include "runtime/reference/reference_kernels.h"
 
 namespace qf {
@@ -230,7 +231,40 @@ inline __attribute__((always_inline)) void dequantize_loop(const Q* q, int64_t n
   for (int64_t i = 0; i < n; ++i) out[i] = grid.dequantize(static_cast<int32_t>(q[i]));
 }
 
+// Pixels [begin, end) of one image, from plain float [C, S] to channels-last codes [S, C]. With
+// the channel count known at compile time the pixel loop vectorizes: a 3x224x224 image in 22 us
+// (15 us quantized in place); with a run-time count it took 300 us.
+template <int kChannels, typename Q>
+inline __attribute__((always_inline)) void quantize_to_channels_last_loop(const float* x, int64_t pixels,
+                                                                          int64_t begin, int64_t end,
+                                                                          const Encoding& e, Q* out) {
+  const CodeGrid grid(e);
+  for (int64_t p = begin; p < end; ++p)
+    for (int c = 0; c < kChannels; ++c) out[p * kChannels + c] = static_cast<Q>(grid.quantize(x[c * pixels + p]));
+}
+
+// Images of 1 to kMaxChannelsQuantizedToChannelsLast channels.
+template <typename Q>
+inline __attribute__((always_inline)) void quantize_to_channels_last_of(const float* x, int64_t channels,
+                                                                        int64_t pixels, int64_t begin, int64_t end,
+                                                                        const Encoding& e, Q* out) {
+  switch (channels) {
+    case 1: return quantize_to_channels_last_loop<1>(x, pixels, begin, end, e, out);
+    case 2: return quantize_to_channels_last_loop<2>(x, pixels, begin, end, e, out);
+    case 3: return quantize_to_channels_last_loop<3>(x, pixels, begin, end, e, out);
+    default: return quantize_to_channels_last_loop<4>(x, pixels, begin, end, e, out);
+  }
+}
+
 // One per code type: multiversioned functions cannot be templates (core/vector_clones.h).
+QF_VECTOR_CLONES void quantize_to_channels_last(const float* x, int64_t channels, int64_t pixels, int64_t begin,
+                                                int64_t end, const Encoding& e, uint8_t* out) {
+  quantize_to_channels_last_of(x, channels, pixels, begin, end, e, out);
+}
+QF_VECTOR_CLONES void quantize_to_channels_last(const float* x, int64_t channels, int64_t pixels, int64_t begin,
+                                                int64_t end, const Encoding& e, int8_t* out) {
+  quantize_to_channels_last_of(x, channels, pixels, begin, end, e, out);
+}
 QF_VECTOR_CLONES void quantize_codes(const float* x, int64_t n, const Encoding& e, uint8_t* out) {
   quantize_loop(x, n, e, out);
 }
@@ -258,10 +292,35 @@ void in_blocks(int64_t n, Body body) {
 
 }  // namespace
 
+// Plain float to channels-last 8-bit codes, image by image, in blocks of pixels.
+template <typename Q>
+void quantize_to_channels_last(const Tensor& x, const Encoding& e, Q* out) {
+  const int64_t images = x.dim(0), channels = x.dim(1);
+  const int64_t pixels = x.numel() / std::max<int64_t>(1, images * channels);
+  for (int64_t b = 0; b < images; ++b) {
+    const float* image = x.data<float>() + b * channels * pixels;
+    Q* codes = out + b * channels * pixels;
+    in_blocks(channels * pixels, [&](int64_t at, int64_t len) {
+      // Blocks of elements, cut at pixel boundaries.
+      const int64_t begin = (at + channels - 1) / channels, end = std::min(pixels, (at + len + channels - 1) / channels);
+      quantize_to_channels_last(image, channels, pixels, begin, end, e, codes);
+    });
+  }
+}
+
 // Activations are quantized as ONNX QuantizeLinear does, in float32: q = saturate(round(x / s) + z).
 void quantize_into(const Tensor& x, const Encoding& e, Tensor& codes) {
   const float* src = x.data<float>();
   const int64_t n = x.numel();
+  if (x.layout() != codes.layout() && x.rank() >= 3) {
+    // A graph input quantized straight into the channels-last codes its convs read (executor.cpp).
+    const bool narrow = x.layout() == Layout::kPlain && x.dim(1) <= kMaxChannelsQuantizedToChannelsLast;
+    if (narrow && codes.dtype() == DType::kU8) return quantize_to_channels_last(x, e, codes.data<uint8_t>());
+    if (narrow && codes.dtype() == DType::kS8) return quantize_to_channels_last(x, e, codes.data<int8_t>());
+    Tensor moved(x.dtype(), x.shape(), codes.layout());
+    convert_layout(x, moved);
+    return quantize_into(moved, e, codes);
+  }
   switch (codes.dtype()) {
     case DType::kU8:
       in_blocks(n, [&](int64_t at, int64_t len) { quantize_codes(src + at, len, e, codes.data<uint8_t>() + at); });

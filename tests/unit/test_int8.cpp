@@ -252,6 +252,7 @@ TEST_CASE("oneDNN int8 Conv with source and destination zero points: the referen
                         {"1x1 with a Relu, folded", 64, 48, 14, 1, false, false, true},
                         {"1x1 with a residual, folded", 48, 64, 14, 1, true, false, false},
                         {"3x3 padded", 32, 32, 9, 3, false, false, false},
+                        {"3x3 padded on a 3-channel image, quantized to channels-last", 3, 16, 9, 3, false, false, false},
                         {"1x1 beyond float's exact sums", 600, 16, 4, 1, false, true, false}};
   // On two threads each conv runs as two row bands (runtime/kernel.h): the padded 3x3's source
   // zero point then meets padding only at the image's edges, not where the bands meet.
@@ -470,6 +471,36 @@ TEST_CASE("quantize and dequantize steps follow ONNX QuantizeLinear in float32",
   Tensor back(DType::kF32, {6});
   dequantize_into(q, e, back);
   CHECK(back.to_float_vector() == std::vector<float>{0.f, 1.f, -1.5f, 126.f, 0.f, -1.5f});
+}
+
+TEST_CASE("quantize steps into channels-last codes: each element's ONNX code at its channels-last place", "[int8]") {
+  // Two images of 37x53 pixels (the blocks shared out over threads end inside a pixel), 1 to 4
+  // channels directly, 6 through a plain copy; unsigned and signed codes.
+  const int64_t images = 2, pixels = 37 * 53;
+  for (const int64_t channels : {1, 2, 3, 4, 6})
+    for (const bool is_signed : {false, true}) {
+      const Shape shape{images, channels, 37, 53};
+      std::vector<float> values = test::random_values(shape_numel(shape), 11);
+      for (size_t i = 0; i < values.size(); i += 89) values[i] *= 300.f;  // some saturate
+      values[3] = NAN;
+      const Tensor x = Tensor::from_vector<float>(shape, values);
+      const Encoding e = grid(0.0123f, is_signed ? -5 : 131, is_signed);
+      Tensor q(e.storage_dtype(), shape, Layout::kChannelsLast);
+      quantize_into(x, e, q);
+      const float zero = static_cast<float>(-e.offset[0]);
+      int64_t wrong = 0;
+      for (int64_t n = 0; n < images; ++n)
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t p = 0; p < pixels; ++p) {
+            const float v = values[static_cast<size_t>((n * channels + c) * pixels + p)];
+            const float code = std::isnan(v) ? zero
+                                             : std::clamp(std::nearbyint(v / e.scale[0]) + zero,
+                                                          static_cast<float>(e.qmin()), static_cast<float>(e.qmax()));
+            wrong += q.element_as_int((n * pixels + p) * channels + c) != static_cast<int64_t>(code);
+          }
+      INFO(channels << " channels, " << (is_signed ? "s8" : "u8"));
+      CHECK(wrong == 0);
+    }
 }
 
 // One node of a quantized graph as a graph of its own, its inputs graph inputs (constants kept).
