@@ -474,12 +474,13 @@ TEST_CASE("quantize and dequantize steps follow ONNX QuantizeLinear in float32",
 }
 
 TEST_CASE("quantize steps into channels-last codes: each element's ONNX code at its channels-last place", "[int8]") {
-  // Two images of 37x53 pixels (the blocks shared out over threads end inside a pixel), 1 to 4
-  // channels directly, 6 through a plain copy; unsigned and signed codes.
-  const int64_t images = 2, pixels = 37 * 53;
+  // Two images of 97x131 pixels: from 3 channels on they are shared out over the threads, and
+  // their 4096-element blocks end inside a pixel. 1 to 4 channels in one pass, 6 through a
+  // channels-last float copy; unsigned and signed codes.
+  const int64_t images = 2, pixels = 97 * 131;
   for (const int64_t channels : {1, 2, 3, 4, 6})
     for (const bool is_signed : {false, true}) {
-      const Shape shape{images, channels, 37, 53};
+      const Shape shape{images, channels, 97, 131};
       std::vector<float> values = test::random_values(shape_numel(shape), 11);
       for (size_t i = 0; i < values.size(); i += 89) values[i] *= 300.f;  // some saturate
       values[3] = NAN;
