@@ -70,9 +70,7 @@ void Executor::add_conversion(Step::Kind kind, const Value* v, const Tensor* src
 // codes on oneDNN: its convs then read it as it is, instead of each reordering the plain codes (a
 // 3x224x224 image: 41 us of oneDNN's reorder, against nothing extra in the quantize loop).
 Layout Executor::input_codes_layout(const Value& input) const {
-  const DType codes = input.encoding->storage_dtype();
-  const bool image = input.type.shape.size() >= 3 && input.type.shape[1] <= kMaxChannelsQuantizedToChannelsLast &&
-                     (codes == DType::kU8 || codes == DType::kS8);
+  const bool image = quantizes_straight_to_channels_last(input.type.shape, input.encoding->storage_dtype());
   const bool only_convs = !input.consumers.empty() && std::all_of(input.consumers.begin(), input.consumers.end(),
                                                                   [](const Node* n) { return n->kind == OpKind::kConv; });
   return image && only_convs && backend_->name() != reference_->name() ? Layout::kChannelsLast : Layout::kPlain;

@@ -243,7 +243,9 @@ inline __attribute__((always_inline)) void quantize_to_channels_last_loop(const 
     for (int c = 0; c < kChannels; ++c) out[p * kChannels + c] = static_cast<Q>(grid.quantize(x[c * pixels + p]));
 }
 
-// Images of 1 to kMaxChannelsQuantizedToChannelsLast channels.
+constexpr int64_t kWidestImageQuantizedStraight = 4;
+
+// Images of 1 to kWidestImageQuantizedStraight channels.
 template <typename Q>
 inline __attribute__((always_inline)) void quantize_to_channels_last_of(const float* x, int64_t channels,
                                                                         int64_t pixels, int64_t begin, int64_t end,
@@ -292,6 +294,10 @@ void in_blocks(int64_t n, Body body) {
 
 }  // namespace
 
+bool quantizes_straight_to_channels_last(const Shape& shape, DType codes) {
+  return shape.size() >= 3 && shape[1] <= kWidestImageQuantizedStraight && (codes == DType::kU8 || codes == DType::kS8);
+}
+
 // Plain float to channels-last 8-bit codes, image by image, in blocks of pixels.
 template <typename Q>
 void quantize_to_channels_last(const Tensor& x, const Encoding& e, Q* out) {
@@ -314,9 +320,10 @@ void quantize_into(const Tensor& x, const Encoding& e, Tensor& codes) {
   const int64_t n = x.numel();
   if (x.layout() != codes.layout() && x.rank() >= 3) {
     // A graph input quantized straight into the channels-last codes its convs read (executor.cpp).
-    const bool narrow = x.layout() == Layout::kPlain && x.dim(1) <= kMaxChannelsQuantizedToChannelsLast;
-    if (narrow && codes.dtype() == DType::kU8) return quantize_to_channels_last(x, e, codes.data<uint8_t>());
-    if (narrow && codes.dtype() == DType::kS8) return quantize_to_channels_last(x, e, codes.data<int8_t>());
+    if (x.layout() == Layout::kPlain && quantizes_straight_to_channels_last(x.shape(), codes.dtype())) {
+      if (codes.dtype() == DType::kU8) return quantize_to_channels_last(x, e, codes.data<uint8_t>());
+      return quantize_to_channels_last(x, e, codes.data<int8_t>());
+    }
     Tensor moved(x.dtype(), x.shape(), codes.layout());
     convert_layout(x, moved);
     return quantize_into(moved, e, codes);

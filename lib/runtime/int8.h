@@ -135,8 +135,8 @@ bool moves_codes(const Node& node);
 // QuantizeLinear / DequantizeLinear). The steps between float and integer kernels use these.
 void quantize_into(const Tensor& x, const Encoding& e, Tensor& codes);
 void dequantize_into(const Tensor& codes, const Encoding& e, Tensor& x);
-// quantize_into writes the channels-last codes of plain float images of up to this many channels
-// in one pass; wider ones it first copies to channels-last float.
-inline constexpr int64_t kMaxChannelsQuantizedToChannelsLast = 4;
+// True when quantize_into writes the channels-last codes of a plain float tensor of `shape` in
+// one pass: images of up to 4 channels, 8-bit codes. Other layout changes go through a copy.
+bool quantizes_straight_to_channels_last(const Shape& shape, DType codes);
 
 }  // namespace qf
