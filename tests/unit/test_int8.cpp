@@ -271,6 +271,118 @@ TEST_CASE("oneDNN int8 Conv with source and destination zero points: the referen
     }
 }
 
+// x [1, c, h, w] -> depthwise Conv 3x3 (or k x k) -> y, random per-channel weight codes (or all
+// +-127 with `full_weights`) and bias codes, input and output zero points off the middle.
+struct DepthwiseCase {
+  const char* what;
+  int64_t channels, h, w, stride;
+  std::vector<int64_t> pads;  // top, left, bottom, right
+  bool signed_in, signed_out;
+  float act_min, act_max;     // the fused activation, -inf / inf for none
+  bool full_weights = false;
+  int64_t k = 3;
+};
+
+std::unique_ptr<ZeroPointConv> depthwise_conv(const DepthwiseCase& c) {
+  auto t = std::make_unique<ZeroPointConv>();
+  Graph& g = t->g;
+  Value* x = *g.add_value("x");
+  x->type = TensorType{DType::kF32, {1, c.channels, c.h, c.w}, true};
+  x->encoding = c.signed_in ? grid(0.02f, -5, true) : grid(0.02f, 131);
+  g.inputs().push_back(x);
+  t->inputs.push_back(test::random_tensor({1, c.channels, c.h, c.w}, 5, -2.7f, 2.5f));
+  std::mt19937 gen(17);
+  std::uniform_int_distribution<int> code(-127, 127);
+  const int64_t taps = c.k * c.k;
+  std::vector<int8_t> w_codes(static_cast<size_t>(c.channels * taps));
+  for (int8_t& v : w_codes) v = static_cast<int8_t>(c.full_weights ? (code(gen) < 0 ? -127 : 127) : code(gen));
+  Value* w = g.add_constant("w", Tensor::from_vector<int8_t>({c.channels, 1, c.k, c.k}, w_codes));
+  Encoding we = grid(0.01f, 0, true);
+  we.scale.clear();
+  for (int64_t ch = 0; ch < c.channels; ++ch) we.scale.push_back(0.004f + 0.0005f * static_cast<float>(ch % 7));
+  we.offset.assign(static_cast<size_t>(c.channels), 0);
+  we.axis = 0;
+  w->encoding = we;
+  w->type = TensorType{DType::kF32, {c.channels, 1, c.k, c.k}, true};
+  std::vector<int32_t> b_codes(static_cast<size_t>(c.channels));
+  for (int32_t& v : b_codes) v = 30 * code(gen);
+  Value* b = g.add_constant("b", Tensor::from_vector<int32_t>({c.channels}, b_codes));
+  Encoding be = grid(1.f, 0, true, 32);
+  be.scale.clear();
+  for (float s : we.scale) be.scale.push_back(0.02f * s);
+  be.offset.assign(static_cast<size_t>(c.channels), 0);
+  be.axis = 0;
+  b->encoding = be;
+  b->type = TensorType{DType::kF32, {c.channels}, true};
+  const int64_t oh = (c.h + c.pads[0] + c.pads[2] - c.k) / c.stride + 1;
+  const int64_t ow = (c.w + c.pads[1] + c.pads[3] - c.k) / c.stride + 1;
+  t->y = *g.add_value("y");
+  t->y->type = TensorType{DType::kF32, {1, c.channels, oh, ow}, true};
+  const float out_scale = c.full_weights ? 0.15f : 0.06f;
+  t->y->encoding = c.signed_out ? grid(out_scale, 3, true) : grid(out_scale, 97);
+  Node* conv = *g.add_node(OpKind::kConv, "conv", {x, w, b}, {t->y});
+  conv->attrs["kernel_shape"] = std::vector<int64_t>{c.k, c.k};
+  conv->attrs["group"] = c.channels;
+  conv->attrs["strides"] = std::vector<int64_t>{c.stride, c.stride};
+  conv->attrs["pads"] = c.pads;
+  if (c.act_min > -INFINITY) conv->attrs["fused_min"] = c.act_min;
+  if (c.act_max < INFINITY) conv->attrs["fused_max"] = c.act_max;
+  g.outputs().push_back(t->y);
+  return t;
+}
+
+TEST_CASE("int8 depthwise 3x3 on qforge's VNNI kernel: the reference's codes", "[int8]") {
+  const float none = INFINITY;
+  // Channel counts that fill vectors with several pixels (16, 32), one block with a tail (40),
+  // whole blocks (64), blocks plus a tail (96, 144); strides 1 and 2; symmetric and one-sided
+  // (TensorFlow's SAME) padding and none; every pair of code types; Relu, Clip and none.
+  const DepthwiseCase cases[] = {
+      {"32 channels (2 pixels a vector), Relu", 32, 17, 23, 1, {1, 1, 1, 1}, false, false, 0.f, none},
+      {"16 channels (4 pixels a vector), s8 -> s8, Clip", 16, 9, 13, 1, {1, 1, 1, 1}, true, true, -1.f, 2.f},
+      {"32 channels on an even width (windows past the right edge mid-vector)", 32, 6, 16, 1, {1, 1, 1, 1}, false, false, -none, none},
+      {"16 channels, width 14", 16, 5, 14, 1, {1, 1, 1, 1}, true, false, -none, none},
+      {"96 channels at stride 2", 96, 15, 15, 2, {1, 1, 1, 1}, false, false, -none, none},
+      {"144 channels, s8 -> u8, end padding only", 144, 12, 10, 1, {0, 0, 1, 1}, true, false, -none, none},
+      {"40 channels at stride 2, end padding only, u8 -> s8", 40, 16, 16, 2, {0, 0, 1, 1}, false, true, 0.f, 6.f},
+      {"64 channels, no padding", 64, 7, 9, 1, {0, 0, 0, 0}, false, false, -none, none},
+      {"32 channels at stride 2", 32, 11, 14, 2, {1, 1, 1, 1}, true, true, -none, none},
+      {"48 channels of +-127 weights, saturating", 48, 8, 8, 1, {1, 1, 1, 1}, false, false, -none, none, true},
+  };
+  const bool vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
+  if (!vnni) WARN("this CPU has no AVX-512 VNNI: the depthwise convs run on oneDNN, only their codes are checked");
+  for (const DepthwiseCase& c : cases)
+    for (int threads : {1, 2}) {
+      auto t = depthwise_conv(c);
+      const BothBackends both = run_both(t->g, t->inputs, t->y, "conv", threads);
+      INFO(c.what << " on " << both.impl << ", " << threads << " threads");
+      if (vnni) CHECK(both.impl.rfind("qforge:int8_depthwise_3x3", 0) == 0);
+      CHECK((both.impl.find("in 2 row bands") != std::string::npos) == (threads == 2));
+      const std::vector<int32_t>& expected = both.reference;
+      CHECK(both.onednn == expected);
+      // Not a degenerate case: the codes spread over a range, and (activations aside) few sit at its ends.
+      const auto [lo, hi] = std::minmax_element(expected.begin(), expected.end());
+      CHECK(*hi - *lo > 40);
+      const auto at_ends = std::count(expected.begin(), expected.end(), *lo) + std::count(expected.begin(), expected.end(), *hi);
+      const bool activation = c.act_min > -none || c.act_max < none;
+      CHECK(at_ends < static_cast<std::ptrdiff_t>(expected.size() / (activation ? 1.5 : 8)));
+    }
+}
+
+TEST_CASE("int8 depthwise convs the VNNI kernel does not take run on oneDNN, with the reference's codes", "[int8]") {
+  const float none = INFINITY;
+  const DepthwiseCase cases[] = {
+      {"5x5", 24, 12, 12, 1, {2, 2, 2, 2}, false, false, -none, none, false, 5},
+      {"stride 3", 32, 13, 13, 3, {1, 1, 1, 1}, false, false, -none, none},
+  };
+  for (const DepthwiseCase& c : cases) {
+    auto t = depthwise_conv(c);
+    const BothBackends both = run_both(t->g, t->inputs, t->y, "conv");
+    INFO(c.what << " on " << both.impl);
+    CHECK(both.impl.rfind("onednn:", 0) == 0);
+    CHECK(both.onednn == both.reference);
+  }
+}
+
 // Runs a graph of one node on `backend` and returns the codes of `v`; the node must run as integers.
 std::vector<int32_t> codes_of_one_int8_node(const Graph& g, const char* backend, const std::vector<Tensor>& input,
                                             const Value* v) {

@@ -198,6 +198,20 @@ struct ConvTypes {
   std::vector<int32_t> bias_codes;  // when not empty, the s32 bias in place of the node's own
 };
 Created create_conv_with(const Context& ctx, const ConvTypes& types);
+// The multiply-adds of a Conv node (output elements x weights per output).
+int64_t multiply_adds(const Context& ctx);
+// The number of row bands (kernel.h) a conv runs as, one per thread, or 0 for a conv that runs
+// whole (conv.cpp says when).
+size_t conv_row_bands(const Context& ctx);
+// Band b of n: an even share of the output rows, the input rows their windows reach, and the
+// padding that remains where those windows pass the image's own top or bottom edge.
+struct ConvBand {
+  Rows out, in;
+  int64_t pad_top = 0, pad_bottom = 0;
+};
+ConvBand conv_band(const Window& win, int64_t in_rows, int64_t out_rows, size_t b, size_t n);
+// Runs the bands of `kernel` in a parallel region of its own, band b on thread b.
+Status run_bands_in_parallel(Kernel& kernel, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs);
 Created create_conv_transpose(const Context& ctx);
 Created create_batchnorm(const Context& ctx);
 Created create_eltwise(const Context& ctx);
@@ -217,5 +231,8 @@ Created create_int8(const Context& ctx);
 Created create_int8_global_average(const Context& ctx, const Int8Linear& form);
 Created create_int8_table(const Context& ctx, const CodeTable& table);
 Created create_int8_binary(const Context& ctx, const Int8Binary& form);
+// A depthwise 3x3 Conv of codes on qforge's AVX-512 VNNI kernel (depthwise_int8.cpp), or
+// nullptr with ctx.why when it does not fit (oneDNN's convolution then runs it).
+Created create_int8_depthwise(const Context& ctx, const Int8Linear& form);
 
 }  // namespace qf::onednn

@@ -7,6 +7,7 @@
 #include <cfloat>
 #include <cstdlib>
 
+#include "core/log.h"
 #include "runtime/int8.h"
 #include "runtime/onednn/common.h"
 #include "runtime/onednn/engine.h"
@@ -87,6 +88,11 @@ std::vector<int32_t> bias_with_source_zero(const Node& node, const Int8Linear& f
 // into the bias (unpadded convs), the destination's into a post-op. Elsewhere the attributes stay.
 Created create_int8_conv(const Context& ctx, const Int8Linear& f) {
   const Node& node = ctx.node;
+  std::string not_depthwise;
+  QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> depthwise,
+                      create_int8_depthwise(Context{node, ctx.config, ctx.threads, &not_depthwise}, f));
+  if (depthwise) return depthwise;
+  spdlog::debug("{}: qforge's depthwise kernel declines ({}); oneDNN's convolution runs it", node.name, not_depthwise);
   std::vector<int32_t> folded_bias;
   if (f.input_zero != 0 && reads_no_padding(ctx)) folded_bias = bias_with_source_zero(node, f);
   const bool fold = f.input_zero == 0 || !folded_bias.empty();
