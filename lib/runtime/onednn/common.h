@@ -198,8 +198,6 @@ struct ConvTypes {
   std::vector<int32_t> bias_codes;  // when not empty, the s32 bias in place of the node's own
 };
 Created create_conv_with(const Context& ctx, const ConvTypes& types);
-// The multiply-adds of a Conv node (output elements x weights per output).
-int64_t multiply_adds(const Context& ctx);
 // The number of row bands (kernel.h) a conv runs as, one per thread, or 0 for a conv that runs
 // whole (conv.cpp says when).
 size_t conv_row_bands(const Context& ctx);

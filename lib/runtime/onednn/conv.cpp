@@ -171,6 +171,13 @@ void prefer_direct_int8(dnnl::convolution_forward::primitive_desc* pd, int64_t g
   }
 }
 
+int64_t multiply_adds(const Context& ctx) {
+  const Shape& w = ctx.node.input(1)->type.shape;
+  int64_t per_output = 1;
+  for (size_t i = 1; i < w.size(); ++i) per_output *= w[i];
+  return shape_numel(ctx.out_shape()) * per_output;
+}
+
 // For a conv that is not banded: true when it should run on one thread.
 bool one_thread_is_enough(const Context& ctx) {
   constexpr int64_t kLargestOnOneThread = int64_t{1} << 21;
@@ -238,13 +245,6 @@ Created create_banded_conv(const Context& ctx, const ConvShapes& cs, const ConvT
 }
 
 }  // namespace
-
-int64_t multiply_adds(const Context& ctx) {
-  const Shape& w = ctx.node.input(1)->type.shape;
-  int64_t per_output = 1;
-  for (size_t i = 1; i < w.size(); ++i) per_output *= w[i];
-  return shape_numel(ctx.out_shape()) * per_output;
-}
 
 // How a conv of one image shares out over several threads. oneDNN's own split forks and joins
 // the threads once per layer, and each thread reads rows that another core wrote; on a small conv

@@ -34,10 +34,8 @@
 #include <limits>
 #include <vector>
 
-#include "core/log.h"
 #include "runtime/int8.h"
 #include "runtime/onednn/common.h"
-#include "runtime/onednn/engine.h"
 
 namespace qf::onednn {
 namespace {
@@ -216,35 +214,32 @@ RowFunction row_function(int64_t advance, bool signed_in, bool signed_out) {
 
 class DepthwiseKernel final : public Kernel {
  public:
-  DepthwiseKernel(Plan plan, RowFunction row, Window window, size_t bands, Layout out_layout)
-      : p_(std::move(plan)), row_(row), window_(std::move(window)), bands_(bands), out_layout_(out_layout) {}
+  // `bands`: the row bands (kernel.h) to run as, none to run whole.
+  DepthwiseKernel(Plan plan, RowFunction row, std::vector<ConvBand> bands, Layout out_layout)
+      : p_(std::move(plan)), row_(row), bands_(std::move(bands)), out_layout_(out_layout) {}
 
   Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
-    if (bands_ > 1) return run_bands_in_parallel(*this, inputs, outputs);
+    if (!bands_.empty()) return run_bands_in_parallel(*this, inputs, outputs);
     const Tensor& x = *inputs[0];
     Tensor& y = *outputs[0];
     for (int64_t n = 0; n < x.dim(0); ++n) compute_rows(x, y, n, {0, p_.g.out_height});
     return Status::ok();
   }
   Status run_band(size_t band, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
-    compute_rows(*inputs[0], *outputs[0], 0, output_rows(band));
+    compute_rows(*inputs[0], *outputs[0], 0, bands_[band].out);
     return Status::ok();
   }
-  size_t bands() const override { return bands_; }
-  Rows output_rows(size_t band) const override { return this_band(band).out; }
-  Rows input_rows(size_t band, size_t i) const override { return i == 0 ? this_band(band).in : Rows{}; }
+  size_t bands() const override { return bands_.size(); }
+  Rows output_rows(size_t band) const override { return bands_[band].out; }
+  Rows input_rows(size_t band, size_t i) const override { return i == 0 ? bands_[band].in : Rows{}; }
   Layout input_layout(size_t i) const override { return i == 0 ? Layout::kChannelsLast : Layout::kPlain; }
   Layout output_layout(size_t) const override { return out_layout_; }
   std::string impl_name() const override {
     const std::string name = "qforge:int8_depthwise_3x3:avx512_vnni";
-    return bands_ > 1 ? fmt::format("{} in {} row bands", name, bands_) : name;
+    return bands_.empty() ? name : fmt::format("{} in {} row bands", name, bands_.size());
   }
 
  private:
-  ConvBand this_band(size_t band) const {
-    return conv_band(window_, p_.g.height, p_.g.out_height, band, bands_);
-  }
-
   void compute_rows(const Tensor& x, Tensor& y, int64_t image, Rows rows) const {
     const Geometry& g = p_.g;
     const auto* in = static_cast<const uint8_t*>(static_cast<const void*>(x.bytes())) +
@@ -262,8 +257,7 @@ class DepthwiseKernel final : public Kernel {
 
   Plan p_;
   RowFunction row_;
-  Window window_;
-  size_t bands_;
+  std::vector<ConvBand> bands_;
   Layout out_layout_;
 };
 
@@ -304,7 +298,6 @@ Created create_int8_depthwise(const Context& ctx, const Int8Linear& f) {
   if (window.strides[0] != window.strides[1] || (window.strides[0] != 1 && window.strides[0] != 2))
     return decline(ctx, "strides other than 1x1 or 2x2");
   const bool signed_in = f.input->is_signed, signed_out = f.output->is_signed;
-  if (node.input(2) && node.input(2)->constant->dtype() != DType::kS32) return decline(ctx, "a bias other than int32");
 
   Plan p;
   const int64_t stride = window.strides[0];
@@ -312,7 +305,7 @@ Created create_int8_depthwise(const Context& ctx, const Int8Linear& f) {
   p.g = {channels, in[2], in[3], out[2], out[3], stride, window.pad_l[0], window.pad_l[1], pixels};
   p.pad = static_cast<uint8_t>(f.input_zero & 0xFF);
   const uint8_t flipped_pad = static_cast<uint8_t>(p.pad ^ (signed_in ? 0x80 : 0));
-  p.pad_row.assign(static_cast<size_t>(p.g.width * channels + kBlock), p.pad);
+  p.pad_row.assign(static_cast<size_t>(p.g.width * channels), p.pad);
   p.output_zero = static_cast<float>(f.output_zero);
   output_clamp(f, &p);
   const int64_t tail = channels % kBlock;
@@ -341,20 +334,21 @@ Created create_int8_depthwise(const Context& ctx, const Int8Linear& f) {
             magnitude += std::abs(code);
           }
         const int64_t folded = (bias ? bias[c] : 0) - int64_t{flipped_pad} * sum;
-        const double m = f.multiplier_of(c);
+        const float m = f.multiplier_of(c);
         const double largest = static_cast<double>(std::abs(folded) + 255 * magnitude);
         if (largest > kLargestSum || largest * std::abs(m) + std::abs(p.output_zero) > kLargestSum)
           return decline(ctx, fmt::format("channel {}'s sums could leave int32", c));
         k.bias[i][lane] = static_cast<int32_t>(folded);
-        k.multiplier[i][lane] = f.multiplier_of(c);
+        k.multiplier[i][lane] = m;
       }
   }
 
-  const size_t bands = conv_row_bands(ctx);
+  std::vector<ConvBand> bands;
+  if (const size_t n = conv_row_bands(ctx); n > 1)
+    for (size_t b = 0; b < n; ++b) bands.push_back(conv_band(window, p.g.height, p.g.out_height, b, n));
   const RowFunction row = row_function(stride * pixels, signed_in, signed_out);
   const Layout out_layout = output_layout_for(out, Layout::kChannelsLast);
-  return std::unique_ptr<Kernel>(
-      std::make_unique<DepthwiseKernel>(std::move(p), row, std::move(window), bands > 1 ? bands : 0, out_layout));
+  return std::unique_ptr<Kernel>(std::make_unique<DepthwiseKernel>(std::move(p), row, std::move(bands), out_layout));
 }
 
 }  // namespace qf::onednn
