@@ -27,6 +27,31 @@ QF_VECTOR_CLONES void add_rows(const int8_t* codes, int64_t rows, int64_t width,
   add_rows_loop(codes, rows, width, sums);
 }
 
+// int8.h's requantize of each channel's sum, the window's zero points taken off: the same float32
+// steps as Int8Linear::requantize (no bias, no activation, one multiplier), with the rounding as
+// CodeGrid::quantize's (exact for the clamped, small values) so that the loop vectorizes. The
+// clamp between the multiply and the add keeps GCC from contracting the two into an FMA.
+template <typename Q>
+inline __attribute__((always_inline)) void requantize_sums_loop(const int32_t* sums, int64_t n, int32_t zeros,
+                                                                const Int8Linear& f, Q* out) {
+  constexpr float kRoundingBias = 12582912.f;
+  const float m = f.multiplier[0], zero = static_cast<float>(f.output_zero);
+  const float lo = static_cast<float>(f.output->qmin()), hi = static_cast<float>(f.output->qmax());
+  for (int64_t c = 0; c < n; ++c) {
+    float v = static_cast<float>(sums[c] - zeros) * m;
+    v = std::min(std::max(v, f.act_min), f.act_max);
+    v += zero;
+    v = std::min(std::max(v, lo), hi);
+    out[c] = static_cast<Q>(static_cast<int32_t>((v + kRoundingBias) - kRoundingBias));
+  }
+}
+QF_VECTOR_CLONES void requantize_sums(const int32_t* sums, int64_t n, int32_t zeros, const Int8Linear& f, uint8_t* out) {
+  requantize_sums_loop(sums, n, zeros, f, out);
+}
+QF_VECTOR_CLONES void requantize_sums(const int32_t* sums, int64_t n, int32_t zeros, const Int8Linear& f, int8_t* out) {
+  requantize_sums_loop(sums, n, zeros, f, out);
+}
+
 class GlobalAverageKernel final : public Kernel {
  public:
   GlobalAverageKernel(Int8Linear form, Layout layout) : f_(std::move(form)), layout_(layout) {}
@@ -53,10 +78,7 @@ class GlobalAverageKernel final : public Kernel {
       } else {
         for (int64_t c = 0; c < channels; ++c) add_rows(image + c * window, window, 1, &sums_[static_cast<size_t>(c)]);
       }
-      for (int64_t c = 0; c < channels; ++c) {
-        const int32_t acc = sums_[static_cast<size_t>(c)] - static_cast<int32_t>(window) * f_.input_zero;
-        out[n * channels + c] = static_cast<Q>(f_.requantize(acc, 0, nullptr));
-      }
+      requantize_sums(sums_.data(), channels, static_cast<int32_t>(window) * f_.input_zero, f_, out + n * channels);
     }
     return Status::ok();
   }
