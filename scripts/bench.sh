@@ -75,6 +75,14 @@ print(f"{v:.3f}")' "$1" "$2"
 # median V...: the middle value (the mean of the two middle ones for an even count).
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# round_ratio A_ROUNDS B_ROUNDS: the median over rounds of A / B, each round's pair measured
+# side by side (names of two arrays of equal length).
+round_ratio() {
+  local -n a_rounds=$1 b_rounds=$2
+  local ratios=() i
+  for i in "${!a_rounds[@]}"; do ratios+=("$(awk -v a="${a_rounds[i]}" -v b="${b_rounds[i]}" 'BEGIN { printf "%.6f", a / b }')"); done
+  awk -v r="$(median "${ratios[@]}")" 'BEGIN { printf "%.2f", r }'
+}
 dims_of() {
   case $1 in
     chain20) echo 1,64,56,56 ;;
@@ -126,13 +134,16 @@ for model in "${models[@]}"; do
     rss_kb=$( { /usr/bin/time -f %M "$tools/qforge-net-run" --model "$work/model.qgraph.json" --input_list "$list" \
       --output_dir "$run/int8/rss" --threads "$threads" --log_level warn; } 2>&1 >/dev/null | tail -n 1)
     # The four measurements take turns, ROUNDS times, so that a slow spell of the machine falls on
-    # all of them alike rather than on whichever ran during it; each cell is the median of its rounds.
+    # all of them alike rather than on whichever ran during it; each latency cell is the median of
+    # its rounds. The two int8 ratios pair measurements taken one after the other (qforge fp32 then
+    # int8, int8 then ORT int8) and are the median of the rounds' ratios: this box's speed drifts by
+    # up to a third within minutes, more than between two neighbouring runs.
     q32_rounds=() o32_rounds=() q8_rounds=() o8_rounds=()
     for ((round = 0; round < rounds; ++round)); do
       q32_rounds+=("$(qforge_latency "$onnx" "$threads" "$run/fp32" "$list" "$model")")
-      o32_rounds+=("$(ort_latency "$onnx" "$model" "$threads" "$run/ort_fp32")")
       q8_rounds+=("$(qforge_latency "$work/model.qgraph.json" "$threads" "$run/int8" "$list" "$model")")
       o8_rounds+=("$(ort_latency "$work/ort/model_qdq.onnx" "$model" "$threads" "$run/ort_int8")")
+      o32_rounds+=("$(ort_latency "$onnx" "$model" "$threads" "$run/ort_fp32")")
     done
     q32=$(median "${q32_rounds[@]}") o32=$(median "${o32_rounds[@]}")
     q8=$(median "${q8_rounds[@]}") o8=$(median "${o8_rounds[@]}")
@@ -141,7 +152,7 @@ a, b = (np.fromfile(f, "<f4") for f in sys.argv[1:])
 print(f"{np.max(np.abs(a - b)):.2g}" if a.size == b.size else "size differs")' \
       "$run/fp32/run/Result_0/"*.raw "$run/ort_fp32/ort_output.raw")
     fp32_rows+=("| $model | $threads | $q32 | $o32 | $(ratio "$q32" "$o32") | $diff |")
-    int8_rows+=("| $model | $threads | $q8 | $o8 | $(ratio "$q8" "$o8") | $q32 | $(ratio "$q32" "$q8") | $(awk -v k="$rss_kb" 'BEGIN { printf "%.0f", k / 1024 }') | $blob_mb |")
+    int8_rows+=("| $model | $threads | $q8 | $o8 | $(round_ratio q8_rounds o8_rounds) | $q32 | $(round_ratio q32_rounds q8_rounds) | $(awk -v k="$rss_kb" 'BEGIN { printf "%.0f", k / 1024 }') | $blob_mb |")
   done
 done
 
@@ -173,7 +184,7 @@ echo "|---|---|---|---|---|---|"
 printf '%s\n' "${fp32_rows[@]}"
 echo
 echo "int8, batch 1, median of $iters runs, median of $rounds rounds (ms): qforge int8 vs ORT int8 on the QDQ export (target <= 0.85),"
-echo "qforge fp32 / int8 (target >= 3), peak RSS of an int8 net-run (target <= 2 x blob + 50 MB)"
+echo "qforge fp32 / int8 (target >= 3), both ratios the median of the rounds' ratios; peak RSS of an int8 net-run (target <= 2 x blob + 50 MB)"
 echo
 echo "| model | threads | qforge int8 | ort int8 | int8 ratio | qforge fp32 | fp32 / int8 | peak RSS MB | blob MB |"
 echo "|---|---|---|---|---|---|---|---|---|"
