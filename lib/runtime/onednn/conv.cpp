@@ -330,9 +330,12 @@ Created create_conv_with(const Context& ctx, const ConvTypes& types) {
   std::optional<SingleThreadedCreation> one_thread;
   if (on_one_thread) one_thread.emplace();
   auto pd = make_pd(src_md, dst_md, cs.window.pad_l, cs.window.pad_r);
+  // The primitive too: oneDNN sizes some kernels when it creates them, and one created for more
+  // threads than its descriptor was planned for failed in brgemm_kernel_create (bad_array_new_length)
+  // when a conv of the same shape had been created before for one thread.
+  dnnl::convolution_forward conv(pd);
   one_thread.reset();
-  return finish(ctx, dnnl::convolution_forward(pd), pd, src_md, bias_md, dst_md, cs, types.bias_codes,
-                on_one_thread);
+  return finish(ctx, conv, pd, src_md, bias_md, dst_md, cs, types.bias_codes, on_one_thread);
 }
 
 Created create_conv(const Context& ctx) {
