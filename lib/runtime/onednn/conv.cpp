@@ -249,9 +249,12 @@ Created create_banded_conv(const Context& ctx, const ConvShapes& cs, const ConvT
 // How a conv of one image shares out over several threads. oneDNN's own split forks and joins
 // the threads once per layer, and each thread reads rows that another core wrote; on a small conv
 // that costs about what the other threads give. So:
-// - a conv of up to 2^24 multiply-adds where every thread gets two output rows or more runs as
+// - a conv of up to 2^25 multiply-adds where every thread gets two output rows or more runs as
 //   row bands (kernel.h). On big convs oneDNN's split wins: resnet18's 3x3 convs (115 M
-//   multiply-adds each) ran 10 % slower in fp32 as bands, no faster in int8.
+//   multiply-adds each) ran 10 % slower in fp32 as bands, no faster in int8. mobilenet_v2's two
+//   largest (19-20 M: the 16 -> 96 expansion at 112x112, the 320 -> 1280 conv at 7x7) took
+//   68 -> 63 us and 38 -> 29 us in int8 as bands rather than oneDNN's split, its whole int8
+//   run 0.5-3 % less, fp32 the same.
 // - a conv of up to 2^21 multiply-adds with fewer rows (ppocr_cls's late convs, 1-3 rows of 96
 //   pixels, up to 1.2 M) runs on one thread, planned so that oneDNN does not fork at all.
 // - the others keep oneDNN's split.
@@ -259,7 +262,7 @@ Created create_banded_conv(const Context& ctx, const ConvShapes& cs, const ConvT
 // int8 and 4-5 % in fp32; ppocr_cls, whose late convs then run on one thread, 20-24 % faster in
 // int8 and 15 % in fp32 than with bands alone.
 size_t conv_row_bands(const Context& ctx) {
-  constexpr int64_t kLargestBanded = int64_t{1} << 24;
+  constexpr int64_t kLargestBanded = int64_t{1} << 25;
   const int threads = effective_threads(ctx.threads);
   const Shape& in = ctx.in_shape(0);
   const Shape& out = ctx.out_shape();
