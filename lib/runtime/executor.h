@@ -38,8 +38,10 @@ struct StepProfile {
   std::string op;
   std::string impl;
   double total_ms = 0;
-  // In a chain of row bands: this step waits for every band of the steps before it.
+  // In a chain of row bands: this step waits for every band of the steps before it, after
+  // computing this many rows of its bands (all bands together) that need no other band's rows.
   bool waits_for_other_bands = false;
+  int64_t rows_before_waiting = 0;
 };
 
 // How a node of a quantized graph ran and why, for --perf_report and --log_level debug.
@@ -91,6 +93,9 @@ class Executor {
     // band wrote.
     size_t chain_end = 0;
     bool waits_for_all_bands = false;
+    // Per band, for a step that waits on input 0 alone: the rows it computes before waiting
+    // (Kernel::rows_from).
+    std::vector<Rows> before_waiting;
   };
   using Key = std::tuple<const Value*, Form, Layout>;
 

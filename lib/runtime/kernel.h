@@ -45,6 +45,15 @@ class Kernel {
                           std::span<Tensor* const> /*outputs*/) {
     return internal_error("{} has no row bands", impl_name());
   }
+  // Part of a band. The output rows of band b that read no rows of input 0 but `written` (those
+  // its own thread wrote), which the executor runs before waiting for the other threads, when
+  // input 0 is the only input it waits for; empty for a kernel that computes only whole bands.
+  virtual Rows rows_from(size_t /*band*/, Rows /*written*/) const { return {}; }
+  // Computes rows `rows` (within output_rows(band)) of band b alone, on the calling thread.
+  virtual Status run_band_rows(size_t /*band*/, Rows /*rows*/, std::span<const Tensor* const> /*inputs*/,
+                               std::span<Tensor* const> /*outputs*/) {
+    return internal_error("{} cannot run part of a band", impl_name());
+  }
 };
 
 struct KernelConfig {

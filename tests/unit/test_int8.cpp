@@ -283,20 +283,15 @@ struct DepthwiseCase {
   int64_t k = 3;
 };
 
-std::unique_ptr<ZeroPointConv> depthwise_conv(const DepthwiseCase& c) {
-  auto t = std::make_unique<ZeroPointConv>();
+// Appends x -> depthwise Conv `name` -> t->y to t's graph: c's shape and types but for the input's.
+void append_depthwise(ZeroPointConv* t, Value* x, const DepthwiseCase& c, const std::string& name = "conv") {
   Graph& g = t->g;
-  Value* x = *g.add_value("x");
-  x->type = TensorType{DType::kF32, {1, c.channels, c.h, c.w}, true};
-  x->encoding = c.signed_in ? grid(0.02f, -5, true) : grid(0.02f, 131);
-  g.inputs().push_back(x);
-  t->inputs.push_back(test::random_tensor({1, c.channels, c.h, c.w}, 5, -2.7f, 2.5f));
   std::mt19937 gen(17);
   std::uniform_int_distribution<int> code(-127, 127);
   const int64_t taps = c.k * c.k;
   std::vector<int8_t> w_codes(static_cast<size_t>(c.channels * taps));
   for (int8_t& v : w_codes) v = static_cast<int8_t>(c.full_weights ? (code(gen) < 0 ? -127 : 127) : code(gen));
-  Value* w = g.add_constant("w", Tensor::from_vector<int8_t>({c.channels, 1, c.k, c.k}, w_codes));
+  Value* w = g.add_constant(name + "_w", Tensor::from_vector<int8_t>({c.channels, 1, c.k, c.k}, w_codes));
   Encoding we = grid(0.01f, 0, true);
   we.scale.clear();
   for (int64_t ch = 0; ch < c.channels; ++ch) we.scale.push_back(0.004f + 0.0005f * static_cast<float>(ch % 7));
@@ -306,28 +301,38 @@ std::unique_ptr<ZeroPointConv> depthwise_conv(const DepthwiseCase& c) {
   w->type = TensorType{DType::kF32, {c.channels, 1, c.k, c.k}, true};
   std::vector<int32_t> b_codes(static_cast<size_t>(c.channels));
   for (int32_t& v : b_codes) v = 30 * code(gen);
-  Value* b = g.add_constant("b", Tensor::from_vector<int32_t>({c.channels}, b_codes));
+  Value* b = g.add_constant(name + "_b", Tensor::from_vector<int32_t>({c.channels}, b_codes));
   Encoding be = grid(1.f, 0, true, 32);
   be.scale.clear();
-  for (float s : we.scale) be.scale.push_back(0.02f * s);
+  for (float s : we.scale) be.scale.push_back(x->encoding->scale[0] * s);
   be.offset.assign(static_cast<size_t>(c.channels), 0);
   be.axis = 0;
   b->encoding = be;
   b->type = TensorType{DType::kF32, {c.channels}, true};
   const int64_t oh = (c.h + c.pads[0] + c.pads[2] - c.k) / c.stride + 1;
   const int64_t ow = (c.w + c.pads[1] + c.pads[3] - c.k) / c.stride + 1;
-  t->y = *g.add_value("y");
+  t->y = *g.add_value(name + "_out");
   t->y->type = TensorType{DType::kF32, {1, c.channels, oh, ow}, true};
   const float out_scale = c.full_weights ? 0.15f : 0.06f;
   t->y->encoding = c.signed_out ? grid(out_scale, 3, true) : grid(out_scale, 97);
-  Node* conv = *g.add_node(OpKind::kConv, "conv", {x, w, b}, {t->y});
+  Node* conv = *g.add_node(OpKind::kConv, name, {x, w, b}, {t->y});
   conv->attrs["kernel_shape"] = std::vector<int64_t>{c.k, c.k};
   conv->attrs["group"] = c.channels;
   conv->attrs["strides"] = std::vector<int64_t>{c.stride, c.stride};
   conv->attrs["pads"] = c.pads;
   if (c.act_min > -INFINITY) conv->attrs["fused_min"] = c.act_min;
   if (c.act_max < INFINITY) conv->attrs["fused_max"] = c.act_max;
-  g.outputs().push_back(t->y);
+  g.outputs() = {t->y};
+}
+
+std::unique_ptr<ZeroPointConv> depthwise_conv(const DepthwiseCase& c) {
+  auto t = std::make_unique<ZeroPointConv>();
+  Value* x = *t->g.add_value("x");
+  x->type = TensorType{DType::kF32, {1, c.channels, c.h, c.w}, true};
+  x->encoding = c.signed_in ? grid(0.02f, -5, true) : grid(0.02f, 131);
+  t->g.inputs().push_back(x);
+  t->inputs.push_back(test::random_tensor({1, c.channels, c.h, c.w}, 5, -2.7f, 2.5f));
+  append_depthwise(t.get(), x, c);
   return t;
 }
 
@@ -380,6 +385,72 @@ TEST_CASE("int8 depthwise convs the VNNI kernel does not take run on oneDNN, wit
     INFO(c.what << " on " << both.impl);
     CHECK(both.impl.rfind("onednn:", 0) == 0);
     CHECK(both.onednn == both.reference);
+  }
+}
+
+// In a chain of row bands a depthwise conv after a 1x1 conv waits for the other threads, whose
+// rows its windows reach; it computes the rows that need only its own thread's first
+// (executor.cpp), then the rest. Three threads give a middle band with such rows on both sides.
+TEST_CASE("int8 1x1 conv then depthwise in row bands: rows before the wait, the rest after, the reference's codes", "[int8]") {
+  const float none = INFINITY;
+  const DepthwiseCase cases[] = {
+      {"48 channels, stride 1", 48, 12, 12, 1, {1, 1, 1, 1}, false, false, 0.f, 6.f},
+      {"48 channels, stride 2, s8 out", 48, 12, 12, 2, {1, 1, 1, 1}, false, true, -none, none},
+      {"48 channels, stride 2, end padding only", 48, 13, 13, 2, {0, 0, 1, 1}, false, false, -none, none},
+  };
+  const bool vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
+  for (const DepthwiseCase& c : cases)
+    for (int threads : {2, 3}) {
+      auto t = zero_point_conv(24, c.channels, c.h, 1, false, false, true);  // h x h
+      append_depthwise(t.get(), t->y, c, "dw");
+      const BothBackends both = run_both(t->g, t->inputs, t->y, "dw", threads);
+      INFO(c.what << " on " << both.impl << ", " << threads << " threads");
+      CHECK(both.onednn == both.reference);
+      const auto [lo, hi] = std::minmax_element(both.reference.begin(), both.reference.end());
+      CHECK(*hi - *lo > 40);
+      for (const StepProfile& step : both.steps) {
+        if (step.name != "dw") continue;
+        CHECK(step.waits_for_other_bands);
+        if (vnni) CHECK(step.rows_before_waiting > 0);
+      }
+    }
+}
+
+TEST_CASE("int8 depthwise in row bands: the rows each band can compute from its own input rows", "[int8]") {
+  if (!__builtin_cpu_supports("avx512vnni") || !__builtin_cpu_supports("avx512bw")) {
+    WARN("this CPU has no AVX-512 VNNI: qforge's depthwise kernel does not run");
+    return;
+  }
+  struct Case {
+    int64_t stride;
+    Rows band0, band1;  // rows_from when each band's own thread wrote input rows [0, 6) / [6, 12)
+  };
+  // 12 input rows, pad 1. Stride 1: output row r reads r - 1 .. r + 1, so row 5 needs row 6 and
+  // row 6 needs row 5. Stride 2 (6 output rows): row r reads 2r - 1 .. 2r + 1; band 0's last row
+  // (2) reads 3 .. 5, all its own; band 1's first (3) reads 5 .. 7.
+  for (const Case& c : {Case{1, {0, 5}, {7, 12}}, Case{2, {0, 3}, {4, 6}}}) {
+    INFO("stride " << c.stride);
+    auto t = zero_point_conv(24, 48, 12, 1, false, false, true);
+    append_depthwise(t.get(), t->y, {"", 48, 12, 12, c.stride, {1, 1, 1, 1}, false, false, -INFINITY, INFINITY}, "dw");
+    const Node* dw = nullptr;
+    for (const auto& node : t->g.nodes())
+      if (node->name == "dw") dw = node.get();
+    REQUIRE(dw);
+    KernelConfig config{{Layout::kChannelsLast, Layout::kPlain, Layout::kPlain}};
+    std::string why;
+    auto kernel = make_onednn_backend(2)->create_int8_kernel(*dw, config, &why);
+    REQUIRE(kernel.is_ok());
+    REQUIRE(*kernel);
+    REQUIRE((*kernel)->bands() == 2);
+    const Rows got0 = (*kernel)->rows_from(0, {0, 6}), got1 = (*kernel)->rows_from(1, {6, 12});
+    CHECK(got0.begin == c.band0.begin);
+    CHECK(got0.end == c.band0.end);
+    CHECK(got1.begin == c.band1.begin);
+    CHECK(got1.end == c.band1.end);
+    // Given every row, a band computes all of its rows before waiting.
+    const Rows all = (*kernel)->rows_from(1, {0, 12});
+    CHECK(all.begin == (*kernel)->output_rows(1).begin);
+    CHECK(all.end == (*kernel)->output_rows(1).end);
   }
 }
 

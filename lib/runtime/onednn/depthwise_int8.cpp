@@ -229,6 +229,24 @@ class DepthwiseKernel final : public Kernel {
     compute_rows(*inputs[0], *outputs[0], 0, bands_[band].out);
     return Status::ok();
   }
+  Rows rows_from(size_t band, Rows written) const override {
+    const Geometry& g = p_.g;
+    // Output row r reads input rows [r s - pad, r s - pad + 3), those inside the image.
+    const auto reads_only = [&](int64_t r) {
+      const int64_t first = std::max<int64_t>(r * g.stride - g.pad_top, 0);
+      const int64_t end = std::min<int64_t>(r * g.stride - g.pad_top + 3, g.height);
+      return first >= written.begin && end <= written.end;
+    };
+    Rows rows = bands_[band].out;
+    while (rows.begin < rows.end && !reads_only(rows.begin)) ++rows.begin;
+    while (rows.end > rows.begin && !reads_only(rows.end - 1)) --rows.end;
+    return rows;
+  }
+  Status run_band_rows(size_t, Rows rows, std::span<const Tensor* const> inputs,
+                       std::span<Tensor* const> outputs) override {
+    compute_rows(*inputs[0], *outputs[0], 0, rows);
+    return Status::ok();
+  }
   size_t bands() const override { return bands_.size(); }
   Rows output_rows(size_t band) const override { return bands_[band].out; }
   Rows input_rows(size_t band, size_t i) const override { return i == 0 ? bands_[band].in : Rows{}; }
