@@ -208,6 +208,8 @@ struct ConvBand {
   int64_t pad_top = 0, pad_bottom = 0;
 };
 ConvBand conv_band(const Window& win, int64_t in_rows, int64_t out_rows, size_t b, size_t n);
+// The same for output rows `out`.
+ConvBand conv_rows(const Window& win, int64_t in_rows, Rows out);
 // Runs the bands of `kernel` in a parallel region of its own, band b on thread b.
 Status run_bands_in_parallel(Kernel& kernel, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs);
 Created create_conv_transpose(const Context& ctx);

@@ -271,9 +271,13 @@ size_t conv_row_bands(const Context& ctx) {
 }
 
 ConvBand conv_band(const Window& win, int64_t in_rows, int64_t out_rows, size_t b, size_t n) {
+  return conv_rows(win, in_rows, {out_rows * static_cast<int64_t>(b) / static_cast<int64_t>(n),
+                                  out_rows * static_cast<int64_t>(b + 1) / static_cast<int64_t>(n)});
+}
+
+ConvBand conv_rows(const Window& win, int64_t in_rows, Rows out) {
   ConvBand band;
-  band.out = {out_rows * static_cast<int64_t>(b) / static_cast<int64_t>(n),
-              out_rows * static_cast<int64_t>(b + 1) / static_cast<int64_t>(n)};
+  band.out = out;
   const int64_t reach = (win.kernel[0] - 1) * (win.dilates[0] + 1) + 1;
   const int64_t first = band.out.begin * win.strides[0] - win.pad_l[0];
   const int64_t end = (band.out.end - 1) * win.strides[0] - win.pad_l[0] + reach;

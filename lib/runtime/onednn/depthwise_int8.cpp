@@ -215,8 +215,8 @@ RowFunction row_function(int64_t advance, bool signed_in, bool signed_out) {
 class DepthwiseKernel final : public Kernel {
  public:
   // `bands`: the row bands (kernel.h) to run as, none to run whole.
-  DepthwiseKernel(Plan plan, RowFunction row, std::vector<ConvBand> bands, Layout out_layout)
-      : p_(std::move(plan)), row_(row), bands_(std::move(bands)), out_layout_(out_layout) {}
+  DepthwiseKernel(Plan plan, RowFunction row, Window window, std::vector<ConvBand> bands, Layout out_layout)
+      : p_(std::move(plan)), row_(row), window_(std::move(window)), bands_(std::move(bands)), out_layout_(out_layout) {}
 
   Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
     if (!bands_.empty()) return run_bands_in_parallel(*this, inputs, outputs);
@@ -230,13 +230,7 @@ class DepthwiseKernel final : public Kernel {
     return Status::ok();
   }
   Rows rows_from(size_t band, Rows written) const override {
-    const Geometry& g = p_.g;
-    // Output row r reads input rows [r s - pad, r s - pad + 3), those inside the image.
-    const auto reads_only = [&](int64_t r) {
-      const int64_t first = std::max<int64_t>(r * g.stride - g.pad_top, 0);
-      const int64_t end = std::min<int64_t>(r * g.stride - g.pad_top + 3, g.height);
-      return first >= written.begin && end <= written.end;
-    };
+    const auto reads_only = [&](int64_t r) { return conv_rows(window_, p_.g.height, {r, r + 1}).in.within(written); };
     Rows rows = bands_[band].out;
     while (rows.begin < rows.end && !reads_only(rows.begin)) ++rows.begin;
     while (rows.end > rows.begin && !reads_only(rows.end - 1)) --rows.end;
@@ -275,6 +269,7 @@ class DepthwiseKernel final : public Kernel {
 
   Plan p_;
   RowFunction row_;
+  Window window_;  // for rows_from, at load
   std::vector<ConvBand> bands_;
   Layout out_layout_;
 };
@@ -366,7 +361,7 @@ Created create_int8_depthwise(const Context& ctx, const Int8Linear& f) {
     for (size_t b = 0; b < n; ++b) bands.push_back(conv_band(window, p.g.height, p.g.out_height, b, n));
   const RowFunction row = row_function(stride * pixels, signed_in, signed_out);
   const Layout out_layout = output_layout_for(out, Layout::kChannelsLast);
-  return std::unique_ptr<Kernel>(std::make_unique<DepthwiseKernel>(std::move(p), row, std::move(bands), out_layout));
+  return std::unique_ptr<Kernel>(std::make_unique<DepthwiseKernel>(std::move(p), row, std::move(window), std::move(bands), out_layout));
 }
 
 }  // namespace qf::onednn
