@@ -32,10 +32,7 @@ bool runs_as_codes(const Value& v) { return v.encoding && v.encoding->bitwidth <
 int32_t Int8Linear::requantize(int32_t acc, int64_t channel, const float* residual_code) const {
   float v = static_cast<float>(acc) * multiplier_of(channel);
   if (residual_code) v += residual_scale * (*residual_code - static_cast<float>(residual_zero));
-  v = relu ? std::max(v, 0.f) : std::min(std::max(v, act_min), act_max);
-  v += static_cast<float>(output_zero);
-  const float lo = static_cast<float>(output->qmin()), hi = static_cast<float>(output->qmax());
-  return static_cast<int32_t>(std::nearbyint(std::min(std::max(v, lo), hi)));
+  return code_of(v, static_cast<float>(output->qmin()), static_cast<float>(output->qmax()));
 }
 
 std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why) {

@@ -27,6 +27,7 @@
 // for one-input ops, the dequantize-op-quantize formula per element for two inputs).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -86,6 +87,18 @@ struct Int8Linear {
   }
   // The formula's last steps for one accumulator (acc already includes the bias).
   int32_t requantize(int32_t acc, int64_t channel, const float* residual_code) const;
+  // Its steps after the multiply (and the residual): the activation, the zero point, the grid
+  // [lo, hi] (the output's qmin and qmax, which loops hoist), rounding half to even. The rounding
+  // adds and takes away 1.5 x 2^23, exact inside an 8-bit grid, so loops of this vectorize;
+  // std::nearbyint is a libm call per element on the x86-64 baseline. The clamp coming first
+  // keeps a compiler from contracting the caller's multiply and the zero point's add into an FMA.
+  int32_t code_of(float v, float lo, float hi) const {
+    constexpr float kRoundingBias = 12582912.f;
+    v = relu ? std::max(v, 0.f) : std::min(std::max(v, act_min), act_max);
+    v += static_cast<float>(output_zero);
+    v = std::min(std::max(v, lo), hi);
+    return static_cast<int32_t>((v + kRoundingBias) - kRoundingBias);
+  }
 };
 
 // The integer form of a Conv / Gemm / MatMul node, or nullopt with `why` (float fallback).
