@@ -22,7 +22,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
-#include "quant/encoding.h"
+#include "ir/encoding.h"
 
 namespace qf::compare {
 

@@ -16,7 +16,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
-#include "quant/encoding.h"
+#include "ir/encoding.h"
 
 namespace qf::compare {
 

@@ -13,7 +13,7 @@
 #include "compare/metrics.h"
 #include "compare/top_k.h"
 #include "compare/verdict.h"
-#include "quant/encoding.h"
+#include "ir/encoding.h"
 
 namespace qf::compare {
 

@@ -57,6 +57,20 @@ const Tensor* Node::attr_tensor(const std::string& key) const {
   return std::get_if<Tensor>(&it->second);
 }
 
+int weight_channel_axis(const Node& node) {
+  switch (op_weight_axis(node.kind)) {
+    case WeightAxis::kNone: return -1;
+    case WeightAxis::kConvOutput: return 0;
+    case WeightAxis::kConvTransposeOutput: return 1;
+    case WeightAxis::kGemmOutput: return node.attr_int("transB", 0) != 0 ? 0 : 1;
+    case WeightAxis::kMatMulOutput: {
+      const Value* b = node.input(1);
+      return b ? static_cast<int>(b->type.shape.size()) - 1 : -1;
+    }
+  }
+  return -1;
+}
+
 std::string Node::describe() const { return fmt::format("{} node '{}'", op_name(kind), name); }
 
 Result<Value*> Graph::add_value(const std::string& name) {

@@ -14,7 +14,7 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "ir/op_kind.h"
-#include "quant/encoding.h"
+#include "ir/encoding.h"
 
 namespace qf {
 
@@ -74,6 +74,10 @@ class Node {
   // "Conv node 'conv1'": how errors name a node.
   std::string describe() const;
 };
+
+// The output-channel axis of the weights `node` reads (ops.def's WeightAxis resolved for this
+// node: Gemm's by transB, MatMul's by B's rank), or -1 when the op has no weights.
+int weight_channel_axis(const Node& node);
 
 class Graph {
  public:

@@ -13,7 +13,7 @@ namespace qf {
 Status infer_node(Node& node);
 
 // Declarations of the per-op functions; each lives in lib/ir/infer/<group>.cpp.
-#define QF_OP(kind, onnx_name, quant_rule, input_roles) Status infer_##kind(Node& node);
+#define QF_OP(kind, ...) Status infer_##kind(Node& node);
 #include "ir/ops.def"
 
 }  // namespace qf

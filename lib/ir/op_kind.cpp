@@ -8,34 +8,56 @@ namespace {
 
 struct OpInfo {
   std::string_view name;
+  int since;
   QuantRule quant_rule;
   std::string_view input_roles;
+  WeightAxis weight_axis;
+  uint32_t traits;
+  Int8Form int8_form;
+  uint32_t kernels;
 };
 
 constexpr OpInfo kOps[] = {
-#define QF_OP(kind, onnx_name, quant_rule, input_roles) {onnx_name, QuantRule::quant_rule, input_roles},
+#define QF_OP(kind, onnx_name, since, quant_rule, input_roles, weight_axis, traits, int8_form, kernels) \
+  {onnx_name, since, QuantRule::quant_rule, input_roles, WeightAxis::weight_axis, traits, Int8Form::int8_form, kernels},
 #include "ir/ops.def"
 };
 static_assert(sizeof(kOps) / sizeof(kOps[0]) == kNumOpKinds);
 
-struct AliasInfo {
-  std::string_view name;
-  OpKind canonical;
-};
-
-constexpr AliasInfo kAliases[] = {
-#define QF_OP(kind, onnx_name, quant_rule, input_roles)
+constexpr OpAlias kAliases[] = {
+#define QF_OP(kind, ...)
 #define QF_ALIAS(kind, onnx_name, canonical) {onnx_name, OpKind::k##canonical},
 #include "ir/ops.def"
 };
 
+const OpInfo& info(OpKind kind) { return kOps[static_cast<size_t>(kind)]; }
+
 }  // namespace
 
-std::string_view op_name(OpKind kind) { return kOps[static_cast<size_t>(kind)].name; }
-QuantRule op_quant_rule(OpKind kind) { return kOps[static_cast<size_t>(kind)].quant_rule; }
+std::string_view op_name(OpKind kind) { return info(kind).name; }
+int op_since_opset(OpKind kind) { return info(kind).since; }
+QuantRule op_quant_rule(OpKind kind) { return info(kind).quant_rule; }
+WeightAxis op_weight_axis(OpKind kind) { return info(kind).weight_axis; }
+bool op_has_trait(OpKind kind, OpTrait trait) { return (info(kind).traits & trait) != 0; }
+Int8Form op_int8_form(OpKind kind) { return info(kind).int8_form; }
+bool op_has_kernels(OpKind kind, uint32_t set) { return (info(kind).kernels & set) == set; }
+uint32_t op_kernels(OpKind kind) { return info(kind).kernels; }
+
+std::string_view int8_form_name(Int8Form form) {
+  switch (form) {
+    case Int8Form::kFloat: return "float";
+    case Int8Form::kLinear: return "linear";
+    case Int8Form::kAverage: return "average";
+    case Int8Form::kMoveCodes: return "moves codes";
+    case Int8Form::kPoolCodes: return "pools codes";
+    case Int8Form::kTable: return "table";
+    case Int8Form::kTableOrBinary: return "table or binary";
+  }
+  return "?";
+}
 
 InputRole op_input_role(OpKind kind, size_t index) {
-  const std::string_view roles = kOps[static_cast<size_t>(kind)].input_roles;
+  const std::string_view roles = info(kind).input_roles;
   char letter = 'p';
   if (index < roles.size() && roles[index] != '*') {
     letter = roles[index];
@@ -54,8 +76,10 @@ std::optional<OpLookup> op_from_onnx(std::string_view onnx_name) {
   for (size_t i = 0; i < std::size(kOps); ++i)
     if (kOps[i].name == onnx_name) return OpLookup{static_cast<OpKind>(i), false};
   for (const auto& a : kAliases)
-    if (a.name == onnx_name) return OpLookup{a.canonical, true};
+    if (a.onnx_name == onnx_name) return OpLookup{a.canonical, true};
   return std::nullopt;
 }
+
+std::span<const OpAlias> op_aliases() { return kAliases; }
 
 }  // namespace qf

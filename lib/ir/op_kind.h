@@ -1,21 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
-// OpKind: the enum generated from ops.def, and lookups by ONNX name.
+// OpKind: the enum generated from ops.def, the per-op facts of its columns, and lookups by ONNX
+// name.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace qf {
 
 enum class OpKind : uint16_t {
-#define QF_OP(kind, onnx_name, quant_rule, input_roles) k##kind,
+#define QF_OP(kind, ...) k##kind,
 #include "ir/ops.def"
 };
 
 inline constexpr int kNumOpKinds = 0
-#define QF_OP(kind, onnx_name, quant_rule, input_roles) +1
+#define QF_OP(kind, ...) +1
 #include "ir/ops.def"
     ;
 
@@ -24,15 +26,46 @@ enum class QuantRule : uint8_t { kOwn, kSameAsIn, kWithinInput, kShared, kUnitIn
 // How the quantizer treats an op's input (ops.def's InputRoles).
 enum class InputRole : uint8_t { kData, kWeight, kBias, kParam };
 
+// Which axis of the op's weights indexes output channels (ops.def's WeightAxis).
+enum class WeightAxis : uint8_t { kNone, kConvOutput, kConvTransposeOutput, kGemmOutput, kMatMulOutput };
+
+// ops.def's Traits.
+enum OpTrait : uint32_t { kFusesActivation = 1u << 0, kCommutative = 1u << 1 };
+
+// ops.def's Int8Form: what the op computes on codes in a quantized graph (runtime/int8.h).
+enum class Int8Form : uint8_t { kFloat, kLinear, kAverage, kMoveCodes, kPoolCodes, kTable, kTableOrBinary };
+
+// ops.def's Kernels: the kernels beyond the float32 reference kernel that every op has.
+enum KernelSet : uint32_t {
+  kOnednnFp32 = 1u << 0,
+  kReferenceInt8 = 1u << 1,
+  kOnednnInt8 = 1u << 2,
+  kX86Int8 = 1u << 3,
+};
+
 std::string_view op_name(OpKind kind);
+int op_since_opset(OpKind kind);
 QuantRule op_quant_rule(OpKind kind);
 // The role of input `index`; inputs past the table's end are parameters.
 InputRole op_input_role(OpKind kind, size_t index);
+WeightAxis op_weight_axis(OpKind kind);
+bool op_has_trait(OpKind kind, OpTrait trait);
+Int8Form op_int8_form(OpKind kind);
+// Whether ops.def lists the kernel(s) `set` for `kind`.
+bool op_has_kernels(OpKind kind, uint32_t set);
+uint32_t op_kernels(OpKind kind);
+std::string_view int8_form_name(Int8Form form);
 
 struct OpLookup {
   OpKind kind;          // the canonical kind the node becomes
   bool is_alias;        // the ONNX op is rewritten into `kind` by the importer (Upsample -> Resize)
 };
 std::optional<OpLookup> op_from_onnx(std::string_view onnx_name);
+
+struct OpAlias {
+  std::string_view onnx_name;
+  OpKind canonical;
+};
+std::span<const OpAlias> op_aliases();
 
 }  // namespace qf

@@ -15,9 +15,7 @@
 
 #include "core/log.h"
 #include "core/read_file.h"
-#include "ir/verify.h"
 #include "onnx/canonicalize.h"
-#include "passes/propagate_shapes.h"
 
 namespace qf {
 namespace {
@@ -201,9 +199,6 @@ class Importer {
     QF_RETURN_IF_ERROR(read_nodes(g));
     QF_RETURN_IF_ERROR(read_outputs(g));
     for (const auto& n : graph_->nodes()) QF_RETURN_IF_ERROR(canonicalize_node(*graph_, *n).with_context(path_));
-    QF_RETURN_IF_ERROR(propagate_shapes(*graph_).status().with_context(path_));
-    graph_->remove_dead_values();
-    QF_RETURN_IF_ERROR(verify_graph(*graph_).with_context(path_));
     return std::move(graph_);
   }
 

@@ -24,8 +24,11 @@ struct ImportOptions {
   std::map<std::string, Tensor> frozen_inputs;
 };
 
-// Reads, canonicalizes (every supported opset into one form per op), infers shapes, folds
-// constants and verifies. Errors are one line naming the file and the node or tensor.
+// Reads and canonicalizes (every supported opset into one form per op). The graph is not verified
+// yet: only graph inputs and constants have types. driver/load_model.h's load_onnx_file infers
+// the shapes, folds constants (which runs reference kernels, a layer above this one) and
+// verifies; tools and tests load models through it. Errors are one line naming the file and the
+// node or tensor.
 Result<std::unique_ptr<Graph>> import_onnx_file(const std::string& path, const ImportOptions& options = {});
 // The same from a model's bytes already in memory (import_onnx_file reads the file and calls
 // this; the fuzz target tests/fuzz/onnx_import.cpp feeds it directly). `path` is where the bytes

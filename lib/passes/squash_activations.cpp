@@ -19,17 +19,6 @@ namespace {
 
 constexpr std::string_view kPass = "squash_activations";
 
-bool takes_activation(OpKind kind) {
-  switch (kind) {
-    case OpKind::kConv:
-    case OpKind::kConvTranspose:
-    case OpKind::kGemm:
-    case OpKind::kMatMul:
-    case OpKind::kAdd: return true;
-    default: return false;
-  }
-}
-
 // The clamp a Relu or a constant-bounded Clip applies.
 std::optional<FusedActivation> clamp_of(const Node& node) {
   if (node.kind == OpKind::kRelu) return FusedActivation{0.f, std::numeric_limits<float>::infinity()};
@@ -58,7 +47,7 @@ Result<bool> squash_activations(Graph& graph) {
     auto act = clamp_of(*node);
     if (!act || node->input(0)->type.dtype != DType::kF32) continue;
     Node* producer = sole_producer(graph, node->input(0), node);
-    if (!producer || !takes_activation(producer->kind) || producer->outputs.size() != 1) continue;
+    if (!producer || !op_has_trait(producer->kind, kFusesActivation) || producer->outputs.size() != 1) continue;
     add_fused_activation(*producer, *act);
     absorb_into_producer(graph, node, kPass, /*same_values=*/false);
     changed = true;

@@ -2,11 +2,11 @@
 #include "quant/input_moments.h"
 
 #include <fmt/ranges.h>
-#include <oneapi/dnnl/dnnl.h>
 
 #include "core/log.h"
 #include "runtime/executor.h"
-#include "runtime/reference/spatial_kernel_util.h"
+#include "ir/infer/spatial_util.h"
+#include "runtime/gram.h"
 
 namespace qf {
 namespace {
@@ -30,8 +30,7 @@ Status add_gram(const float* x, int64_t vectors, int64_t k, std::vector<float>& 
   // x^T x of one inference in float (oneDNN's sgemm, row-major), summed into doubles across
   // inferences so that long calibrations do not lose the small terms.
   scratch.resize(static_cast<size_t>(k * k));
-  if (dnnl_sgemm('T', 'N', k, k, vectors, 1.f, x, k, x, k, 0.f, scratch.data(), k) != dnnl_success)
-    return internal_error("sgemm failed on a {}x{} Gram matrix", k, k);
+  QF_RETURN_IF_ERROR(gram_matrix(x, vectors, k, scratch.data()));
   for (int64_t i = 0; i < k * k; ++i) gram[i] += scratch[static_cast<size_t>(i)];
   return Status::ok();
 }
@@ -39,7 +38,6 @@ Status add_gram(const float* x, int64_t vectors, int64_t k, std::vector<float>& 
 // A Conv's receptive-field patches, [groups][batch x output positions][C/group x kernel volume],
 // in the order of the weights [M, C/group, k...].
 Result<std::vector<float>> conv_patches(const Node& node, const Tensor& x, const Shape& w, int64_t* vectors) {
-  using namespace spatial;
   QF_ASSIGN_OR_RETURN(const WindowGeometry geometry,
                       window_geometry(node, spatial_of(x.shape()), std::vector<int64_t>(w.begin() + 2, w.end()), false));
   QF_ASSIGN_OR_RETURN(const Window3d win, to_window3d(node, spatial_of(x.shape()), geometry));

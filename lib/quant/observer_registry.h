@@ -12,7 +12,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
-#include "quant/encoding.h"
+#include "ir/encoding.h"
 #include "quant/observer.h"
 
 namespace qf {

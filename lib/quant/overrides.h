@@ -15,7 +15,7 @@
 
 #include "core/status.h"
 #include "ir/graph.h"
-#include "quant/encoding.h"
+#include "ir/encoding.h"
 
 namespace qf {
 

@@ -33,19 +33,6 @@ class Groups {
 
 }  // namespace
 
-int weight_channel_axis(const Node& node) {
-  switch (node.kind) {
-    case OpKind::kConv: return 0;
-    case OpKind::kConvTranspose: return 1;
-    case OpKind::kGemm: return node.attr_int("transB", 0) != 0 ? 0 : 1;
-    case OpKind::kMatMul: {
-      const Value* b = node.input(1);
-      return b ? static_cast<int>(b->type.shape.size()) - 1 : -1;
-    }
-    default: return -1;
-  }
-}
-
 Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& options) {
   QF_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.topo_order());
   QuantPlan plan;
@@ -123,8 +110,9 @@ Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& optio
         case InputRole::kWeight: {
           seen[c] = true;
           const int axis = weight_channel_axis(*n);
-          const bool conv_like = n->kind == OpKind::kConv || n->kind == OpKind::kConvTranspose;
-          const bool per_channel = conv_like ? options.per_channel : options.per_row;
+          const WeightAxis kind = op_weight_axis(n->kind);
+          const bool per_row = kind == WeightAxis::kGemmOutput || kind == WeightAxis::kMatMulOutput;
+          const bool per_channel = per_row ? options.per_row : options.per_channel;
           weights.push_back({ConstantUse::Kind::kWeight, c, n, per_channel ? axis : -1});
           break;
         }

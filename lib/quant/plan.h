@@ -50,10 +50,6 @@ struct PlanOptions {
   bool per_row = false;      // --use_per_row_quantization: Gemm / MatMul weights
 };
 
-// The output-channel axis of a weight read by `node` (Conv 0, ConvTranspose 1, Gemm 0 or 1 by
-// transB, MatMul the last), or -1 when the op has no such axis.
-int weight_channel_axis(const Node& node);
-
 Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& options);
 
 }  // namespace qf

@@ -10,7 +10,7 @@
 #include "core/status.h"
 #include "ir/graph.h"
 #include "quant/calibrate.h"
-#include "quant/encoding.h"
+#include "ir/encoding.h"
 #include "quant/observer.h"
 #include "quant/overrides.h"
 #include "quant/plan.h"

@@ -6,7 +6,6 @@
 #include <limits>
 
 #include "core/vector_clones.h"
-#include "quant/plan.h"
 #include "runtime/float_twin.h"
 #include "runtime/layout.h"
 #include "runtime/reference/reference_kernels.h"
@@ -119,15 +118,6 @@ std::optional<Int8Linear> int8_average_form(const Node& node, std::string* why) 
 
 namespace {
 
-// The one-input ops a table covers: elementwise in input 0, every other input a parameter.
-bool elementwise_in_first_input(OpKind kind) {
-  return is_unary_activation(kind) || kind == OpKind::kClip || kind == OpKind::kPow;
-}
-
-bool arithmetic(OpKind kind) {
-  return kind == OpKind::kAdd || kind == OpKind::kSub || kind == OpKind::kMul || kind == OpKind::kDiv;
-}
-
 // The 256 codes of an 8-bit encoding, indexed by their byte, as the float path's dequantize
 // step gives them.
 Tensor dequantized_codes(const Encoding& e) {
@@ -141,8 +131,10 @@ Tensor dequantized_codes(const Encoding& e) {
 }  // namespace
 
 std::optional<CodeTable> int8_table_form(const Node& node, std::string* why) {
-  const bool unary = elementwise_in_first_input(node.kind);
-  if (!unary && !arithmetic(node.kind)) return decline(why, "no integer kernel for this op");
+  const Int8Form form = op_int8_form(node.kind);
+  if (form != Int8Form::kTable && form != Int8Form::kTableOrBinary) return decline(why, "no integer kernel for this op");
+  // Arithmetic (Add, Sub, Mul, Div) has its activation in either input, everything else in input 0.
+  const bool unary = op_input_role(node.kind, 1) != InputRole::kData;
   if (node.outputs.size() != 1 || !per_tensor_codes(node.outputs[0]))
     return decline(why, "the output has no 8-bit per-tensor encoding");
   // The activation: input 0 of an activation; the one non-constant input of arithmetic.
@@ -175,8 +167,7 @@ std::optional<CodeTable> int8_table_form(const Node& node, std::string* why) {
 }
 
 std::optional<Int8Binary> int8_binary_form(const Node& node, std::string* why) {
-  if (node.kind != OpKind::kAdd && node.kind != OpKind::kSub && node.kind != OpKind::kMul)
-    return decline(why, "not an Add, Sub or Mul");
+  if (op_int8_form(node.kind) != Int8Form::kTableOrBinary) return decline(why, "not an Add, Sub or Mul");
   const Value* a = node.input(0);
   const Value* b = node.input(1);
   const Value* y = node.outputs.size() == 1 ? node.outputs[0] : nullptr;
@@ -187,20 +178,7 @@ std::optional<Int8Binary> int8_binary_form(const Node& node, std::string* why) {
 }
 
 bool moves_codes(const Node& node) {
-  switch (node.kind) {
-    case OpKind::kReshape:
-    case OpKind::kFlatten:
-    case OpKind::kSqueeze:
-    case OpKind::kUnsqueeze:
-    case OpKind::kTranspose:
-    case OpKind::kConcat:
-    case OpKind::kSplit:
-    case OpKind::kSlice:
-    case OpKind::kGather:
-    case OpKind::kIdentity:
-    case OpKind::kDropout: break;
-    default: return false;
-  }
+  if (op_int8_form(node.kind) != Int8Form::kMoveCodes) return false;
   const Encoding* grid = nullptr;
   auto fits = [&](const Value* v) {
     if (!per_tensor_codes(v)) return false;

@@ -61,10 +61,20 @@ struct KernelConfig {
   std::vector<Layout> input_layouts;
 };
 
+// One entry of a backend's kernel list: an op and the kernel family (ops.def's Kernels) that has
+// a kernel for it. Listed from the lists the backend dispatches by, so that a test can hold them
+// to the op table.
+struct KernelListing {
+  OpKind kind;
+  KernelSet family;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string_view name() const = 0;
+  // What the backend's kernel lists hold, besides the fp32 reference kernel every op has.
+  virtual std::vector<KernelListing> kernels() const = 0;
   // A kernel for `node`, or nullptr with `why` filled when this backend does not handle it.
   // Errors are for real failures (a primitive that should exist could not be built).
   virtual Result<std::unique_ptr<Kernel>> create_kernel(const Node& node, const KernelConfig& config,

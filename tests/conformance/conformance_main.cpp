@@ -14,7 +14,7 @@
 
 #include "core/log.h"
 #include "ir/op_kind.h"
-#include "onnx/importer.h"
+#include "driver/load_model.h"
 #include "runtime/executor.h"
 
 namespace fs = std::filesystem;
@@ -80,7 +80,7 @@ Result<std::unique_ptr<Graph>> import_freezing_parameters(const fs::path& model,
   auto names = onnx_input_names(model.string());
   if (!names.is_ok()) return names.status();
   for (int attempt = 0; attempt <= static_cast<int>(names->size()); ++attempt) {
-    auto graph = import_onnx_file(model.string(), options);
+    auto graph = load_onnx_file(model.string(), options);
     if (graph.is_ok() || graph.status().code() != StatusCode::kUnsupported) return graph;
     const std::string& m = graph.status().message();
     const auto pos = m.find("' must be a constant");

@@ -11,7 +11,7 @@
 
 #include <unistd.h>
 
-#include "onnx/importer.h"
+#include "driver/load_model.h"
 #include "passes/passes.h"
 #include "support/fuzz_support.h"
 
@@ -44,8 +44,8 @@ class ScratchModelFolder {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const ScratchModelFolder folder;
-  auto graph = qf::import_onnx_bytes(qf::fuzz::as_string(data, size), folder.model_path());
-  qf::fuzz::require_clean(graph.status(), "import_onnx_bytes");
+  auto graph = qf::load_onnx_bytes(qf::fuzz::as_string(data, size), folder.model_path());
+  qf::fuzz::require_clean(graph.status(), "load_onnx_bytes");
   if (graph.is_ok()) qf::fuzz::require_clean(qf::run_optimization_passes(**graph), "run_optimization_passes");
   return 0;
 }

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "quant/encoding.h"
+#include "ir/encoding.h"
 
 using namespace qf;
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "onnx/importer.h"
+#include "driver/load_model.h"
 #include "onnx_builder.h"
 #include "runtime/executor.h"
 
@@ -39,7 +39,7 @@ TEST_CASE("Clip-6 attributes become constant inputs", "[importer]") {
   auto& clip = b.node("Clip", {"x"}, {"y"}, "clip");
   OnnxBuilder::attr(clip, "min", -1.0f);
   OnnxBuilder::attr(clip, "max", 2.0f);
-  auto g = import_onnx_file(b.write("clip6.onnx"));
+  auto g = load_onnx_file(b.write("clip6.onnx"));
   REQUIRE(g.is_ok());
   const Node* n = only_node_of(**g, OpKind::kClip);
   REQUIRE(n);
@@ -57,7 +57,7 @@ TEST_CASE("Softmax keeps each opset's axis semantics", "[importer]") {
     OnnxBuilder b(opset);
     b.input("x", {1, 2, 2}).output("y");
     b.node("Softmax", {"x"}, {"y"}, "sm");
-    auto g = import_onnx_file(b.write("softmax" + std::to_string(opset) + ".onnx"));
+    auto g = load_onnx_file(b.write("softmax" + std::to_string(opset) + ".onnx"));
     REQUIRE(g.is_ok());
     const Node* n = only_node_of(**g, OpKind::kSoftmax);
     REQUIRE(n);
@@ -74,7 +74,7 @@ TEST_CASE("Squeeze axes move from attribute (opset 11) to input (opset 13)", "[i
   OnnxBuilder b(11);
   b.input("x", {1, 3, 1}).output("y");
   OnnxBuilder::attr(b.node("Squeeze", {"x"}, {"y"}, "sq"), "axes", std::vector<int64_t>{0, 2});
-  auto g = import_onnx_file(b.write("squeeze11.onnx"));
+  auto g = load_onnx_file(b.write("squeeze11.onnx"));
   REQUIRE(g.is_ok());
   CHECK((*g)->outputs()[0]->type.shape == Shape{3});
 }
@@ -102,7 +102,7 @@ TEST_CASE("A Shape->Gather->Unsqueeze->Concat->Reshape chain folds to a constant
   b.node("Reshape", {"x", "target"}, {"y"}, "reshape");
   ImportOptions options;
   options.input_dims["x"] = {4, 2, 3};
-  auto g = import_onnx_file(b.write("dynamic_reshape.onnx"), options);
+  auto g = load_onnx_file(b.write("dynamic_reshape.onnx"), options);
   REQUIRE(g.is_ok());
   REQUIRE((*g)->nodes().size() == 1);
   const Node* reshape = (*g)->nodes()[0].get();
@@ -117,7 +117,7 @@ TEST_CASE("Upsample-9 becomes Resize with asymmetric floor nearest", "[importer]
   b.input("x", {1, 1, 1, 2}).output("y");
   b.initializer("scales", {4}, {1.f, 1.f, 2.f, 2.f});
   OnnxBuilder::attr(b.node("Upsample", {"x", "scales"}, {"y"}, "up"), "mode", std::string("nearest"));
-  auto g = import_onnx_file(b.write("upsample9.onnx"));
+  auto g = load_onnx_file(b.write("upsample9.onnx"));
   REQUIRE(g.is_ok());
   const Node* n = only_node_of(**g, OpKind::kResize);
   REQUIRE(n);
@@ -135,7 +135,7 @@ TEST_CASE("Every unsupported op is listed at once", "[importer]") {
   b.node("TopK", {"x", "k"}, {"y", "i"}, "topk");
   b.node("Relu", {"y"}, {"r"}, "relu");
   b.node("NonZero", {"r"}, {"z"}, "nz");
-  auto g = import_onnx_file(b.write("unsupported.onnx"));
+  auto g = load_onnx_file(b.write("unsupported.onnx"));
   REQUIRE_FALSE(g.is_ok());
   CHECK(g.status().code() == StatusCode::kUnsupported);
   const std::string& m = g.status().message();
@@ -148,12 +148,12 @@ TEST_CASE("Bad model files give one-line errors with the right code", "[importer
   auto dir = std::filesystem::temp_directory_path() / "qforge_test_models";
   std::filesystem::create_directories(dir);
 
-  auto missing = import_onnx_file((dir / "does_not_exist.onnx").string());
+  auto missing = load_onnx_file((dir / "does_not_exist.onnx").string());
   CHECK(missing.status().code() == StatusCode::kBadInput);
   CHECK(missing.status().message().find("does_not_exist.onnx") != std::string::npos);
 
   std::ofstream((dir / "garbage.onnx").string(), std::ios::binary) << std::string("\x07\xff\xfe garbage \x01", 13);
-  auto garbage = import_onnx_file((dir / "garbage.onnx").string());
+  auto garbage = load_onnx_file((dir / "garbage.onnx").string());
   CHECK(garbage.status().code() == StatusCode::kBadInput);
 
   OnnxBuilder b(13);
@@ -162,14 +162,14 @@ TEST_CASE("Bad model files give one-line errors with the right code", "[importer
   b.node("MatMul", {"x", "w"}, {"y"}, "mm");
   const std::string whole = b.bytes();
   std::ofstream((dir / "truncated.onnx").string(), std::ios::binary) << whole.substr(0, whole.size() / 2);
-  auto truncated = import_onnx_file((dir / "truncated.onnx").string());
+  auto truncated = load_onnx_file((dir / "truncated.onnx").string());
   CHECK(truncated.status().code() == StatusCode::kBadInput);
   CHECK(truncated.status().message().find("truncated.onnx") != std::string::npos);
 
   OnnxBuilder future(22);
   future.input("x", {1}).output("y");
   future.node("Relu", {"x"}, {"y"});
-  auto too_new = import_onnx_file(future.write("opset22.onnx"));
+  auto too_new = load_onnx_file(future.write("opset22.onnx"));
   CHECK(too_new.status().code() == StatusCode::kUnsupported);
   CHECK(too_new.status().message().find("opset 22") != std::string::npos);
 
@@ -182,12 +182,12 @@ TEST_CASE("A model imports from its bytes in memory as from its file", "[importe
   b.input("x", {1, 4}).output("y");
   b.initializer("w", {4, 4}, std::vector<float>(16, 0.5f));
   b.node("MatMul", {"x", "w"}, {"y"}, "mm");
-  auto g = import_onnx_bytes(b.bytes(), "mem/model.onnx");
+  auto g = load_onnx_bytes(b.bytes(), "mem/model.onnx");
   REQUIRE(g.is_ok());
   CHECK((*g)->source_path == "mem/model.onnx");
   CHECK((*g)->outputs()[0]->type.shape == Shape{1, 4});
   CHECK(run_one(**g, Tensor::from_vector<float>({1, 4}, {1.f, 2.f, 3.f, 4.f})) == std::vector<float>(4, 5.f));
-  auto bad = import_onnx_bytes(b.bytes().substr(0, 7), "mem/model.onnx");
+  auto bad = load_onnx_bytes(b.bytes().substr(0, 7), "mem/model.onnx");
   CHECK(bad.status().code() == StatusCode::kBadInput);
   CHECK(bad.status().message().find("'mem/model.onnx' is not an ONNX model") != std::string::npos);
 }
@@ -201,7 +201,7 @@ TEST_CASE("A missing external data file is named", "[importer]") {
   loc->set_key("location");
   loc->set_value("weights_that_are_not_there.bin");
   b.node("MatMul", {"x", "w"}, {"y"}, "mm");
-  auto g = import_onnx_file(b.write("external.onnx"));
+  auto g = load_onnx_file(b.write("external.onnx"));
   REQUIRE_FALSE(g.is_ok());
   CHECK(g.status().code() == StatusCode::kBadInput);
   CHECK(g.status().message().find("weights_that_are_not_there.bin") != std::string::npos);
@@ -222,7 +222,7 @@ TEST_CASE("External data stays in the model's folder and its offsets are byte co
       kv->set_value(value);
     }
     b.node("MatMul", {"x", "w"}, {"y"}, "mm");
-    auto g = import_onnx_bytes(b.bytes(), (dir / "model.onnx").string());
+    auto g = load_onnx_bytes(b.bytes(), (dir / "model.onnx").string());
     if (g.is_ok()) return std::string("imported");
     CHECK(g.status().code() == StatusCode::kBadInput);
     return g.status().message();
@@ -248,7 +248,7 @@ TEST_CASE("An inferred shape past 2^40 elements is refused before anything is fo
   shape->add_int64_data(10);
   shape->add_int64_data(int64_t{1} << 62);
   b.node("ConstantOfShape", {"shape"}, {"y"}, "fill");
-  auto g = import_onnx_bytes(b.bytes(), "huge.onnx");
+  auto g = load_onnx_bytes(b.bytes(), "huge.onnx");
   REQUIRE_FALSE(g.is_ok());
   CHECK(g.status().code() == StatusCode::kBadInput);
   CHECK(g.status().message().find("more than 2^40 elements") != std::string::npos);
@@ -260,7 +260,7 @@ TEST_CASE("An initializer whose dims ask for more than its data holds is refused
   auto* w = &b.empty_initializer("w", onnx::TensorProto::FLOAT, {int64_t{1} << 20, int64_t{1} << 19});  // 2 TB of float32
   w->add_float_data(1.f);
   b.node("MatMul", {"x", "w"}, {"y"}, "mm");
-  auto g = import_onnx_bytes(b.bytes(), "big_weights.onnx");
+  auto g = load_onnx_bytes(b.bytes(), "big_weights.onnx");
   REQUIRE_FALSE(g.is_ok());
   CHECK(g.status().code() == StatusCode::kBadInput);
   CHECK(g.status().message().find("has 1 values, its shape needs 549755813888") != std::string::npos);
@@ -268,7 +268,7 @@ TEST_CASE("An initializer whose dims ask for more than its data holds is refused
 
 TEST_CASE("Pads, windows and strides past 2^40 are refused, not overflowed", "[importer]") {
   const auto import_error = [](OnnxBuilder& b) {
-    auto g = import_onnx_bytes(b.bytes(), "window.onnx");
+    auto g = load_onnx_bytes(b.bytes(), "window.onnx");
     REQUIRE_FALSE(g.is_ok());
     CHECK(g.status().code() == StatusCode::kBadInput);
     return g.status().message();
@@ -301,13 +301,13 @@ TEST_CASE("input_dim option fixes a free batch and rejects unknown names", "[imp
   const std::string path = b.write("dynamic.onnx");
   ImportOptions options;
   options.input_dims["x"] = {5, 3};
-  auto g = import_onnx_file(path, options);
+  auto g = load_onnx_file(path, options);
   REQUIRE(g.is_ok());
   CHECK((*g)->outputs()[0]->type.shape == Shape{5, 3});
 
   ImportOptions wrong;
   wrong.input_dims["nope"] = {1, 3};
-  auto bad = import_onnx_file(path, wrong);
+  auto bad = load_onnx_file(path, wrong);
   CHECK(bad.status().code() == StatusCode::kUsage);
   CHECK(bad.status().message().find("'nope'") != std::string::npos);
 }
@@ -318,7 +318,7 @@ TEST_CASE("IR 9 / opset 18 models import: ReduceMean axes as an input", "[import
   auto* axes = &b.empty_initializer("axes", onnx::TensorProto::INT64, {1});
   axes->add_int64_data(-1);
   OnnxBuilder::attr(b.node("ReduceMean", {"x", "axes"}, {"y"}, "mean"), "keepdims", int64_t{0});
-  auto g = import_onnx_file(b.write("ir9_opset18.onnx"));
+  auto g = load_onnx_file(b.write("ir9_opset18.onnx"));
   REQUIRE(g.is_ok());
   CHECK((*g)->outputs()[0]->type.shape == Shape{1, 2});
   auto y = run_one(**g, Tensor::from_vector<float>({1, 2, 2}, {1.f, 3.f, 10.f, 20.f}));

@@ -9,7 +9,7 @@
 #include <random>
 
 #include "io/input_list.h"
-#include "onnx/importer.h"
+#include "driver/load_model.h"
 #include "passes/passes.h"
 #include "quant/calibrate.h"
 #include "quant/plan.h"
@@ -82,7 +82,7 @@ std::vector<int32_t> codes_of(const Tensor& t) {
 std::unique_ptr<Graph> convert(const test::RealModel& model, const std::string& method, size_t count) {
   ImportOptions options;
   options.input_dims[model.input_name] = model.input.shape();
-  auto g = import_onnx_file(model.path.string(), options);
+  auto g = load_onnx_file(model.path.string(), options);
   REQUIRE(g.is_ok());
   REQUIRE(run_optimization_passes(**g).is_ok());
   auto plan = plan_quantization(**g, PlanOptions{true, false});

@@ -3,7 +3,7 @@
 // intermediate tensor. Skipped when the shared folder is absent.
 #include <catch2/catch.hpp>
 
-#include "onnx/importer.h"
+#include "driver/load_model.h"
 #include "runtime/executor.h"
 #include "test_support.h"
 
@@ -19,7 +19,7 @@ TEST_CASE("real models: oneDNN matches the reference on every tensor", "[models]
   for (const RealModel& model : models) {
     ImportOptions options;
     options.input_dims[model.input_name] = model.input.shape();
-    auto graph = import_onnx_file(model.path.string(), options);
+    auto graph = load_onnx_file(model.path.string(), options);
     REQUIRE(graph.is_ok());
     auto ref = Executor::create(**graph, ExecutorOptions{"reference", 1});
     auto dnn = Executor::create(**graph, ExecutorOptions{"onednn", 1});

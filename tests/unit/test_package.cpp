@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/sha256.h"
-#include "onnx/importer.h"
+#include "driver/load_model.h"
 #include "package/qgraph.h"
 #include "passes/passes.h"
 #include "quant/plan.h"
@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 
 // calib/mnist quantized with 4-bit weights (packed in the blob) and an override on its input.
 std::unique_ptr<Graph> quantized_mnist() {
-  auto g = import_onnx_file(std::string(QF_SOURCE_DIR) + "/calib/mnist/mnist.onnx");
+  auto g = load_onnx_file(std::string(QF_SOURCE_DIR) + "/calib/mnist/mnist.onnx");
   REQUIRE(g.is_ok());
   REQUIRE(run_optimization_passes(**g).is_ok());
   auto plan = plan_quantization(**g, PlanOptions{true, false});

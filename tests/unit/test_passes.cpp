@@ -8,7 +8,7 @@
 #include <map>
 
 #include "ir/fused_activation.h"
-#include "onnx/importer.h"
+#include "driver/load_model.h"
 #include "onnx_builder.h"
 #include "passes/passes.h"
 #include "runtime/executor.h"
@@ -56,7 +56,7 @@ void check_same_results(const Graph& after, const std::map<std::string, Tensor>&
 }
 
 std::unique_ptr<Graph> import(const OnnxBuilder& b, const std::string& file) {
-  auto g = import_onnx_file(b.write(file));
+  auto g = load_onnx_file(b.write(file));
   INFO(g.status().message());
   REQUIRE(g.is_ok());
   return std::move(*g);
@@ -343,7 +343,7 @@ TEST_CASE("real models: every pass keeps the results", "[passes][models]") {
   for (const auto& model : models) {
     ImportOptions options;
     options.input_dims[model.input_name] = model.input.shape();
-    auto graph = import_onnx_file(model.path.string(), options);
+    auto graph = load_onnx_file(model.path.string(), options);
     REQUIRE(graph.is_ok());
     const std::vector<Tensor> inputs{model.input};
     const auto before = run_graph(**graph, inputs);

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "onnx/importer.h"
+#include "driver/load_model.h"
 #include "onnx_builder.h"
 #include "passes/passes.h"
 #include "quant/observer_registry.h"
@@ -38,7 +38,7 @@ std::unique_ptr<Graph> small_graph() {
   b.node("Relu", {"x2"}, {"y"}, "relu2");
   auto& cat = b.node("Concat", {"p", "y"}, {"out"}, "concat");
   OnnxBuilder::attr(cat, "axis", int64_t{1});
-  auto g = import_onnx_file(b.write("quantizer_small.onnx"));
+  auto g = load_onnx_file(b.write("quantizer_small.onnx"));
   REQUIRE(g.is_ok());
   REQUIRE(run_optimization_passes(**g).is_ok());
   return std::move(*g);
@@ -153,7 +153,7 @@ TEST_CASE("Softmax's output is encoded as [0, 1] whatever calibration saw; an ov
   b.input("x", {1, 4}).output("out");
   b.node("Softmax", {"x"}, {"p"}, "softmax");
   b.node("Flatten", {"p"}, {"out"}, "flatten");  // data movement: shares p's encoding
-  auto imported = import_onnx_file(b.write("quantizer_softmax.onnx"));
+  auto imported = load_onnx_file(b.write("quantizer_softmax.onnx"));
   REQUIRE(imported.is_ok());
   Graph& g = **imported;
   REQUIRE(run_optimization_passes(g).is_ok());
@@ -189,7 +189,7 @@ TEST_CASE("a Concat of a Softmax with other values is calibrated as a whole", "[
   b.node("Softmax", {"x"}, {"p"}, "softmax");
   b.node("Relu", {"y"}, {"r"}, "relu");  // after the Softmax: p heads the Concat's group
   OnnxBuilder::attr(b.node("Concat", {"p", "r"}, {"out"}, "concat"), "axis", int64_t{1});
-  auto imported = import_onnx_file(b.write("quantizer_softmax_concat.onnx"));
+  auto imported = load_onnx_file(b.write("quantizer_softmax_concat.onnx"));
   REQUIRE(imported.is_ok());
   Graph& g = **imported;
   auto plan = plan_quantization(g, PlanOptions{});
@@ -212,7 +212,7 @@ TEST_CASE("overrides for unknown tensors, or for values a fold destroyed, are er
   for (const char* p : {"g", "beta", "m", "v"}) b.initializer(p, {2}, {1.f, 1.f});
   b.node("Conv", {"x", "w"}, {"c"}, "conv");
   b.node("BatchNormalization", {"c", "g", "beta", "m", "v"}, {"y"}, "bn");
-  auto g = import_onnx_file(b.write("quantizer_bn.onnx"));
+  auto g = load_onnx_file(b.write("quantizer_bn.onnx"));
   REQUIRE(g.is_ok());
   REQUIRE(run_optimization_passes(**g).is_ok());
   auto plan = plan_quantization(**g, PlanOptions{});
@@ -266,7 +266,7 @@ TEST_CASE("absorb_qdq turns Q/DQ pairs and DQ'd integer weights into encodings",
   auto& dqw = b.node("DequantizeLinear", {"w_q", "s_w", "zp_w"}, {"w"}, "dq_w");
   OnnxBuilder::attr(dqw, "axis", int64_t{0});
   b.node("Conv", {"xdq", "w"}, {"y"}, "conv");
-  auto g = import_onnx_file(b.write("absorb_qdq.onnx"));
+  auto g = load_onnx_file(b.write("absorb_qdq.onnx"));
   REQUIRE(g.is_ok());
   auto changed = absorb_qdq(**g);
   INFO(changed.status().message());

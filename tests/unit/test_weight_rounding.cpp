@@ -8,7 +8,7 @@
 #include <random>
 
 #include "io/input_list.h"
-#include "onnx/importer.h"
+#include "driver/load_model.h"
 #include "onnx_builder.h"
 #include "passes/passes.h"
 #include "quant/calibrate.h"
@@ -153,7 +153,7 @@ ConvPair conv_pair(const std::string& file) {
   auto& d = b.node("Conv", {"y", "wd"}, {"z"}, "depthwise");
   OnnxBuilder::attr(d, "group", int64_t{6});
   OnnxBuilder::attr(d, "pads", std::vector<int64_t>{1, 1, 1, 1});
-  auto g = import_onnx_file(b.write(file));
+  auto g = load_onnx_file(b.write(file));
   REQUIRE(g.is_ok());
   ConvPair p{std::move(*g)};
   for (const auto& n : p.g->nodes()) (n->name == "conv" ? p.conv : p.depthwise) = n.get();
@@ -380,7 +380,7 @@ TEST_CASE("bc on Gemm: weights [N, K] (transB) and [K, N], a row per output feat
       b.initializer("b", {5}, random_values(5, 10, -0.1f, 0.1f));
       auto& gemm = b.node("Gemm", {"x", "w", "b"}, {"y"}, "gemm");
       OnnxBuilder::attr(gemm, "transB", trans_b);
-      auto g = import_onnx_file(b.write(file));
+      auto g = load_onnx_file(b.write(file));
       REQUIRE(g.is_ok());
       return std::move(*g);
     };
@@ -407,7 +407,7 @@ TEST_CASE("layer input moments: a layer whose Gram matrix would pass 2^24 entrie
     b.input("x", {1, channels, 3, 3}).output("y");
     b.initializer("w", {1, channels, 3, 3}, random_values(static_cast<size_t>(channels * 9), 4, -1.f, 1.f));
     b.node("Conv", {"x", "w"}, {"y"}, "wide");
-    auto g = import_onnx_file(b.write("adaround_wide_" + std::to_string(channels) + ".onnx"));
+    auto g = load_onnx_file(b.write("adaround_wide_" + std::to_string(channels) + ".onnx"));
     REQUIRE(g.is_ok());
     INFO(channels << " channels");
     CHECK(LayerInputMoments::for_graph(**g).layers() == (channels == 456 ? 0u : 1u));

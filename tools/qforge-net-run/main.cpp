@@ -4,7 +4,7 @@
 
 #include "common/cli.h"
 #include "core/log.h"
-#include "runtime/net_run.h"
+#include "driver/net_run.h"
 
 int main(int argc, char** argv) {
   qf::init_logging();

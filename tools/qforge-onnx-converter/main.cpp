@@ -6,9 +6,9 @@
 #include "common/cli.h"
 #include "core/log.h"
 #include "passes/passes.h"
-#include "quant/converter.h"
+#include "driver/convert.h"
 #include "quant/observer_registry.h"
-#include "runtime/net_run.h"
+#include "driver/net_run.h"
 
 namespace {
 

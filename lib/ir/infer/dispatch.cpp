@@ -6,7 +6,7 @@ namespace {
 
 Status infer_by_kind(Node& node) {
   switch (node.kind) {
-#define QF_OP(kind, onnx_name, quant_rule, input_roles) \
+#define QF_OP(kind, ...) \
   case OpKind::k##kind:                    \
     return infer_##kind(node);
 #include "ir/ops.def"

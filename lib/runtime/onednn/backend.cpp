@@ -12,56 +12,53 @@ namespace {
 using onednn::Context;
 using onednn::Created;
 
-// The kernels that apply a fused activation as a post-op; the others decline such nodes.
-bool applies_fused_activation(OpKind kind) {
-  switch (kind) {
-    case OpKind::kConv:
-    case OpKind::kConvTranspose:
-    case OpKind::kGemm:
-    case OpKind::kMatMul:
-    case OpKind::kAdd:
-    case OpKind::kSub:
-    case OpKind::kMul:
-    case OpKind::kDiv: return true;
-    default: return false;
-  }
-}
+// The fp32 kernel list: the first entry for the node's op builds its kernel; the executor runs
+// the reference kernel for ops without an entry and for nodes an entry declines.
+struct Fp32Entry {
+  OpKind kind;
+  Created (*create)(const Context&);
+};
+
+constexpr Fp32Entry kFp32Kernels[] = {
+    {OpKind::kConv, onednn::create_conv},
+    {OpKind::kConvTranspose, onednn::create_conv_transpose},
+    {OpKind::kBatchNormalization, onednn::create_batchnorm},
+    {OpKind::kRelu, onednn::create_eltwise},
+    {OpKind::kLeakyRelu, onednn::create_eltwise},
+    {OpKind::kClip, onednn::create_eltwise},
+    {OpKind::kSigmoid, onednn::create_eltwise},
+    {OpKind::kHardSigmoid, onednn::create_eltwise},
+    {OpKind::kHardSwish, onednn::create_eltwise},
+    {OpKind::kTanh, onednn::create_eltwise},
+    {OpKind::kExp, onednn::create_eltwise},
+    {OpKind::kSqrt, onednn::create_eltwise},
+    {OpKind::kPow, onednn::create_eltwise},
+    {OpKind::kAdd, onednn::create_binary},
+    {OpKind::kSub, onednn::create_binary},
+    {OpKind::kMul, onednn::create_binary},
+    {OpKind::kDiv, onednn::create_binary},
+    {OpKind::kPRelu, onednn::create_binary},
+    {OpKind::kMaxPool, onednn::create_pool},
+    {OpKind::kAveragePool, onednn::create_pool},
+    {OpKind::kGlobalAveragePool, onednn::create_pool},
+    {OpKind::kGlobalMaxPool, onednn::create_pool},
+    {OpKind::kGemm, onednn::create_gemm},
+    {OpKind::kMatMul, onednn::create_matmul},
+    {OpKind::kSoftmax, onednn::create_softmax},
+    {OpKind::kLogSoftmax, onednn::create_softmax},
+    {OpKind::kConcat, onednn::create_concat},
+    {OpKind::kReduceMean, onednn::create_reduce_mean},
+    {OpKind::kResize, onednn::create_resize},
+};
 
 Created dispatch(const Context& ctx) {
-  if (fused_activation(ctx.node) && !applies_fused_activation(ctx.node.kind))
+  // The op table's kFusesActivation ops are the ones whose oneDNN kernels append the clamp as a
+  // post-op; a graph from elsewhere may carry one on another op, which the reference runs.
+  if (fused_activation(ctx.node) && !op_has_trait(ctx.node.kind, kFusesActivation))
     return onednn::decline(ctx, "fused activation on an op whose oneDNN kernel has no post-ops here");
-  switch (ctx.node.kind) {
-    case OpKind::kConv: return onednn::create_conv(ctx);
-    case OpKind::kConvTranspose: return onednn::create_conv_transpose(ctx);
-    case OpKind::kBatchNormalization: return onednn::create_batchnorm(ctx);
-    case OpKind::kRelu:
-    case OpKind::kLeakyRelu:
-    case OpKind::kClip:
-    case OpKind::kSigmoid:
-    case OpKind::kHardSigmoid:
-    case OpKind::kHardSwish:
-    case OpKind::kTanh:
-    case OpKind::kExp:
-    case OpKind::kSqrt:
-    case OpKind::kPow: return onednn::create_eltwise(ctx);
-    case OpKind::kAdd:
-    case OpKind::kSub:
-    case OpKind::kMul:
-    case OpKind::kDiv:
-    case OpKind::kPRelu: return onednn::create_binary(ctx);
-    case OpKind::kMaxPool:
-    case OpKind::kAveragePool:
-    case OpKind::kGlobalAveragePool:
-    case OpKind::kGlobalMaxPool: return onednn::create_pool(ctx);
-    case OpKind::kGemm: return onednn::create_gemm(ctx);
-    case OpKind::kMatMul: return onednn::create_matmul(ctx);
-    case OpKind::kSoftmax:
-    case OpKind::kLogSoftmax: return onednn::create_softmax(ctx);
-    case OpKind::kConcat: return onednn::create_concat(ctx);
-    case OpKind::kReduceMean: return onednn::create_reduce_mean(ctx);
-    case OpKind::kResize: return onednn::create_resize(ctx);
-    default: return onednn::decline(ctx, "no oneDNN kernel for this op");
-  }
+  for (const Fp32Entry& entry : kFp32Kernels)
+    if (entry.kind == ctx.node.kind) return entry.create(ctx);
+  return onednn::decline(ctx, "no oneDNN kernel for this op");
 }
 
 class OnednnBackend final : public Backend {
@@ -82,6 +79,13 @@ class OnednnBackend final : public Backend {
   explicit OnednnBackend(int threads) : threads_(threads) { onednn::apply_threads(threads); }
 
   std::string_view name() const override { return "onednn"; }
+
+  std::vector<KernelListing> kernels() const override {
+    std::vector<KernelListing> listing;
+    for (const Fp32Entry& entry : kFp32Kernels) listing.push_back({entry.kind, kOnednnFp32});
+    for (const KernelListing& entry : onednn::int8_kernels()) listing.push_back(entry);
+    return listing;
+  }
 
   Result<std::unique_ptr<Kernel>> create_kernel(const Node& node, const KernelConfig& config,
                                                 std::string* why) override {

@@ -18,7 +18,6 @@ std::optional<dnnl::algorithm> algorithm_for(OpKind kind) {
   }
 }
 
-bool commutative(OpKind kind) { return kind == OpKind::kAdd || kind == OpKind::kMul; }
 
 // How one operand reaches the primitive.
 struct Operand {
@@ -44,7 +43,7 @@ Created create_binary(const Context& ctx) {
   auto full = [&](size_t i) { return padded_dims(ctx.in_shape(i), rank) == out_dims; };
   // oneDNN 2.6 broadcasts only the second source (PRelu's slope only ever broadcasts).
   if (!full(0)) {
-    if (prelu || !full(1) || !commutative(node.kind)) return decline(ctx, "the first operand would need broadcasting");
+    if (prelu || !full(1) || !op_has_trait(node.kind, kCommutative)) return decline(ctx, "the first operand would need broadcasting");
     std::swap(first, second);
   }
   if (ctx.in_shape(first).size() > rank || ctx.in_shape(second).size() > rank) return decline(ctx, "rank mismatch");

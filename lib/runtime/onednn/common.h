@@ -228,6 +228,8 @@ Created create_reduce_mean(const Context& ctx);
 Created create_resize(const Context& ctx);
 // Integer kernels for quantized graphs (int8_*.cpp); they decline what they do not cover.
 Created create_int8(const Context& ctx);
+// Its kernel list, for Backend::kernels().
+std::vector<KernelListing> int8_kernels();
 Created create_int8_global_average(const Context& ctx, const Int8Linear& form);
 Created create_int8_table(const Context& ctx, const CodeTable& table);
 Created create_int8_binary(const Context& ctx, const Int8Binary& form);

@@ -88,11 +88,6 @@ std::vector<int32_t> bias_with_source_zero(const Node& node, const Int8Linear& f
 // into the bias (unpadded convs), the destination's into a post-op. Elsewhere the attributes stay.
 Created create_int8_conv(const Context& ctx, const Int8Linear& f) {
   const Node& node = ctx.node;
-  std::string not_depthwise;
-  QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> depthwise,
-                      create_int8_depthwise(Context{node, ctx.config, ctx.threads, &not_depthwise}, f));
-  if (depthwise) return depthwise;
-  spdlog::debug("{}: qforge's depthwise kernel declines ({}); oneDNN's convolution runs it", node.name, not_depthwise);
   std::vector<int32_t> folded_bias;
   if (f.input_zero != 0 && reads_no_padding(ctx)) folded_bias = bias_with_source_zero(node, f);
   const bool fold = f.input_zero == 0 || !folded_bias.empty();
@@ -140,47 +135,107 @@ bool same_grid(const Value* a, const Value* b) {
          !a->encoding->per_channel();
 }
 
+// The entries of the int8 kernel list: each finds the node's integer form (runtime/int8.h) and
+// builds a kernel for it or declines.
+Created linear_with(const Context& ctx, Created (*create)(const Context&, const Int8Linear&)) {
+  std::string why;
+  auto form = int8_linear_form(ctx.node, &why);
+  if (!form) return decline(ctx, why);
+  return create(ctx, *form);
+}
+
+Created depthwise_codes(const Context& ctx) { return linear_with(ctx, create_int8_depthwise); }
+Created conv_codes(const Context& ctx) { return linear_with(ctx, create_int8_conv); }
+Created matmul_codes(const Context& ctx) { return linear_with(ctx, create_int8_matmul); }
+
+Created global_average_codes(const Context& ctx) {
+  std::string why;
+  auto form = int8_average_form(ctx.node, &why);
+  if (!form) return decline(ctx, why);
+  return create_int8_global_average(ctx, *form);
+}
+
+// Pooling codes keeps their grid: the output must share the input's encoding.
+Created pool_codes(const Context& ctx) {
+  const Node& node = ctx.node;
+  if (!same_grid(node.input(0), node.outputs.empty() ? nullptr : node.outputs[0]))
+    return decline(ctx, "input and output encodings differ");
+  Context codes{node, ctx.config, ctx.threads, ctx.why, codes_type(*node.input(0))};
+  return create_pool_of(codes, true);
+}
+
+Created concat_codes(const Context& ctx) {
+  const Node& node = ctx.node;
+  if (!moves_codes(node)) return decline(ctx, "inputs and output do not share one encoding");
+  Context codes{node, ctx.config, ctx.threads, ctx.why, codes_type(*node.outputs[0])};
+  return create_concat_of(codes, true);
+}
+
+Created elementwise_codes(const Context& ctx) {
+  if (auto binary = int8_binary_form(ctx.node, nullptr)) return create_int8_binary(ctx, *binary);
+  std::string why;
+  auto table = int8_table_form(ctx.node, &why);
+  if (!table) return decline(ctx, why);
+  return create_int8_table(ctx, *table);
+}
+
+struct Int8Entry {
+  OpKind kind;
+  KernelSet family;  // kOnednnInt8 or kX86Int8 (ops.def's Kernels)
+  Created (*create)(const Context&);
+};
+
+// The int8 kernel list, tried in order for the node's op; the executor falls back to the
+// reference's integer kernel, then to float. qforge's depthwise kernel comes before oneDNN's
+// convolution, which runs the convs it declines.
+constexpr Int8Entry kInt8Kernels[] = {
+    {OpKind::kConv, kX86Int8, depthwise_codes},
+    {OpKind::kConv, kOnednnInt8, conv_codes},
+    {OpKind::kGemm, kOnednnInt8, matmul_codes},
+    {OpKind::kMatMul, kOnednnInt8, matmul_codes},
+    {OpKind::kGlobalAveragePool, kX86Int8, global_average_codes},
+    {OpKind::kMaxPool, kOnednnInt8, pool_codes},
+    {OpKind::kAveragePool, kOnednnInt8, pool_codes},
+    {OpKind::kGlobalMaxPool, kOnednnInt8, pool_codes},
+    {OpKind::kConcat, kOnednnInt8, concat_codes},
+    {OpKind::kRelu, kX86Int8, elementwise_codes},
+    {OpKind::kLeakyRelu, kX86Int8, elementwise_codes},
+    {OpKind::kClip, kX86Int8, elementwise_codes},
+    {OpKind::kSigmoid, kX86Int8, elementwise_codes},
+    {OpKind::kHardSigmoid, kX86Int8, elementwise_codes},
+    {OpKind::kHardSwish, kX86Int8, elementwise_codes},
+    {OpKind::kTanh, kX86Int8, elementwise_codes},
+    {OpKind::kErf, kX86Int8, elementwise_codes},
+    {OpKind::kExp, kX86Int8, elementwise_codes},
+    {OpKind::kSqrt, kX86Int8, elementwise_codes},
+    {OpKind::kPow, kX86Int8, elementwise_codes},
+    {OpKind::kAdd, kX86Int8, elementwise_codes},
+    {OpKind::kSub, kX86Int8, elementwise_codes},
+    {OpKind::kMul, kX86Int8, elementwise_codes},
+    {OpKind::kDiv, kX86Int8, elementwise_codes},
+};
+
+std::string_view family_name(KernelSet family) { return family == kX86Int8 ? "qforge's x86" : "oneDNN's"; }
+
 }  // namespace
 
 Created create_int8(const Context& ctx) {
   const Node& node = ctx.node;
-  switch (node.kind) {
-    case OpKind::kConv:
-    case OpKind::kGemm:
-    case OpKind::kMatMul: {
-      std::string why;
-      auto form = int8_linear_form(node, &why);
-      if (!form) return decline(ctx, why);
-      return node.kind == OpKind::kConv ? create_int8_conv(ctx, *form) : create_int8_matmul(ctx, *form);
-    }
-    case OpKind::kGlobalAveragePool: {
-      std::string why;
-      auto form = int8_average_form(node, &why);
-      if (!form) return decline(ctx, why);
-      return create_int8_global_average(ctx, *form);
-    }
-    case OpKind::kMaxPool:
-    case OpKind::kAveragePool:
-    case OpKind::kGlobalMaxPool: {
-      // Pooling codes keeps their grid: the output must share the input's encoding.
-      if (!same_grid(node.input(0), node.outputs.empty() ? nullptr : node.outputs[0]))
-        return decline(ctx, "input and output encodings differ");
-      Context codes{node, ctx.config, ctx.threads, ctx.why, codes_type(*node.input(0))};
-      return create_pool_of(codes, true);
-    }
-    case OpKind::kConcat: {
-      if (!moves_codes(node)) return decline(ctx, "inputs and output do not share one encoding");
-      Context codes{node, ctx.config, ctx.threads, ctx.why, codes_type(*node.outputs[0])};
-      return create_concat_of(codes, true);
-    }
-    default: {
-      if (auto binary = int8_binary_form(node, nullptr)) return create_int8_binary(ctx, *binary);
-      std::string why;
-      auto table = int8_table_form(node, &why);
-      if (!table) return decline(ctx, why);
-      return create_int8_table(ctx, *table);
-    }
+  std::string why = "no integer kernel for this op";
+  for (const Int8Entry& entry : kInt8Kernels) {
+    if (entry.kind != node.kind) continue;
+    why.clear();
+    QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, entry.create(Context{node, ctx.config, ctx.threads, &why}));
+    if (kernel) return kernel;
+    spdlog::debug("{}: {} int8 kernel declines ({})", node.name, family_name(entry.family), why);
   }
+  return decline(ctx, why);
+}
+
+std::vector<KernelListing> int8_kernels() {
+  std::vector<KernelListing> listing;
+  for (const Int8Entry& entry : kInt8Kernels) listing.push_back({entry.kind, entry.family});
+  return listing;
 }
 
 }  // namespace qf::onednn

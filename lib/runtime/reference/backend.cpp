@@ -8,7 +8,7 @@ namespace qf {
 
 ReferenceKernelFn reference_kernel(OpKind kind) {
   switch (kind) {
-#define QF_OP(kind, onnx_name, quant_rule, input_roles) \
+#define QF_OP(kind, ...) \
   case OpKind::k##kind:                    \
     return &ref_##kind;
 #include "ir/ops.def"
@@ -39,6 +39,8 @@ class ReferenceKernel final : public Kernel {
 class ReferenceBackend final : public Backend {
  public:
   std::string_view name() const override { return "reference"; }
+  // Its fp32 kernels are every op's (reference_kernel), which ops.def does not list.
+  std::vector<KernelListing> kernels() const override { return reference_int8_kernels(); }
   Result<std::unique_ptr<Kernel>> create_kernel(const Node& node, const KernelConfig&, std::string*) override {
     return std::unique_ptr<Kernel>(std::make_unique<ReferenceKernel>(node));
   }

@@ -174,30 +174,67 @@ class MoveCodesKernel final : public Kernel {
   const Node& node_;
 };
 
+using Made = Result<std::unique_ptr<Kernel>>;
+
+Made linear(const Node& node, std::string* why) {
+  if (auto form = int8_linear_form(node, why)) return std::unique_ptr<Kernel>(std::make_unique<LinearKernel>(node, std::move(*form)));
+  return std::unique_ptr<Kernel>();
+}
+
+Made average(const Node& node, std::string* why) {
+  if (auto form = int8_average_form(node, why)) return std::unique_ptr<Kernel>(std::make_unique<AverageKernel>(std::move(*form)));
+  return std::unique_ptr<Kernel>();
+}
+
+Made move_codes(const Node& node, std::string* why) {
+  if (moves_codes(node)) return std::unique_ptr<Kernel>(std::make_unique<MoveCodesKernel>(node));
+  *why = "inputs and outputs do not share one 8-bit per-tensor encoding";
+  return std::unique_ptr<Kernel>();
+}
+
+Made table(const Node& node, std::string* why) {
+  if (auto form = int8_table_form(node, why)) return std::unique_ptr<Kernel>(std::make_unique<TableKernel>(*form));
+  return std::unique_ptr<Kernel>();
+}
+
+Made binary_or_table(const Node& node, std::string* why) {
+  if (auto binary = int8_binary_form(node, nullptr))
+    return std::unique_ptr<Kernel>(std::make_unique<BinaryKernel>(std::move(*binary)));
+  return table(node, why);
+}
+
+// The reference's integer kernel list, by the op table's Int8Form: the reference implements
+// every form but pooling of codes; the other backends' kernels are tested against these.
+struct FormEntry {
+  Int8Form form;
+  Made (*create)(const Node&, std::string*);
+};
+
+constexpr FormEntry kInt8Kernels[] = {
+    {Int8Form::kLinear, linear},      {Int8Form::kAverage, average}, {Int8Form::kMoveCodes, move_codes},
+    {Int8Form::kTable, table},        {Int8Form::kTableOrBinary, binary_or_table},
+};
+
 }  // namespace
 
 Result<std::unique_ptr<Kernel>> make_reference_int8_kernel(const Node& node, std::string* why) {
-  if (moves_codes(node)) return std::unique_ptr<Kernel>(std::make_unique<MoveCodesKernel>(node));
-  std::string reason;
-  switch (node.kind) {
-    case OpKind::kConv:
-    case OpKind::kGemm:
-    case OpKind::kMatMul:
-      if (auto form = int8_linear_form(node, &reason))
-        return std::unique_ptr<Kernel>(std::make_unique<LinearKernel>(node, std::move(*form)));
-      break;
-    case OpKind::kGlobalAveragePool:
-      if (auto form = int8_average_form(node, &reason))
-        return std::unique_ptr<Kernel>(std::make_unique<AverageKernel>(std::move(*form)));
-      break;
-    default:
-      if (auto binary = int8_binary_form(node, nullptr))
-        return std::unique_ptr<Kernel>(std::make_unique<BinaryKernel>(std::move(*binary)));
-      if (auto table = int8_table_form(node, &reason))
-        return std::unique_ptr<Kernel>(std::make_unique<TableKernel>(*table));
+  std::string reason = "no integer kernel for this op";
+  for (const FormEntry& entry : kInt8Kernels) {
+    if (entry.form != op_int8_form(node.kind)) continue;
+    reason.clear();
+    QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, entry.create(node, &reason));
+    if (kernel) return kernel;
   }
   if (why) *why = reason;
   return std::unique_ptr<Kernel>();
+}
+
+std::vector<KernelListing> reference_int8_kernels() {
+  std::vector<KernelListing> listing;
+  for (int k = 0; k < kNumOpKinds; ++k)
+    for (const FormEntry& entry : kInt8Kernels)
+      if (entry.form == op_int8_form(static_cast<OpKind>(k))) listing.push_back({static_cast<OpKind>(k), kReferenceInt8});
+  return listing;
 }
 
 }  // namespace qf

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "quant/encoding.h"
+#include "core/rounding.h"
 #include "runtime/reference/reference_kernels.h"
 
 namespace qf {

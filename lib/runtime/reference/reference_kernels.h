@@ -16,17 +16,15 @@ namespace qf {
 using ReferenceKernelFn = Status (*)(const Node& node, std::span<const Tensor* const> inputs,
                                      std::span<Tensor* const> outputs);
 
-#define QF_OP(kind, onnx_name, quant_rule, input_roles) \
+#define QF_OP(kind, ...) \
   Status ref_##kind(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs);
 #include "ir/ops.def"
 
 ReferenceKernelFn reference_kernel(OpKind kind);
 // The integer kernel of a node of a quantized graph (runtime/int8.h), or nullptr with `why`.
 Result<std::unique_ptr<Kernel>> make_reference_int8_kernel(const Node& node, std::string* why);
-
-// Whether `kind` is one of the one-input activations whose reference kernel applies a scalar
-// function to every element (Relu, Sigmoid, HardSwish, Tanh...).
-bool is_unary_activation(OpKind kind);
+// The ops that make_reference_int8_kernel has a kernel for, for Backend::kernels().
+std::vector<KernelListing> reference_int8_kernels();
 
 // The node's reference kernel followed by its fused activation, if any (ir/fused_activation.h).
 Status run_reference(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs);

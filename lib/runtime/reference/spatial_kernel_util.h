@@ -26,42 +26,11 @@ inline Status require_f32(const Node& node, std::initializer_list<const Tensor*>
   return Status::ok();
 }
 
-inline std::vector<int64_t> spatial_of(const Shape& s) { return {s.begin() + 2, s.end()}; }
-
 inline Status check_output_shape(const Node& node, const Tensor& out, const Shape& expected) {
   if (out.shape() != expected)
     return internal_error("{}: output allocated as {}, kernel computes {}", node.describe(),
                           shape_to_string(out.shape()), shape_to_string(expected));
   return Status::ok();
-}
-
-// A 1-D/2-D/3-D window padded to 3-D with unit axes in front (kernel 1, stride 1, no pads).
-struct Window3d {
-  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1}, s[3] = {1, 1, 1}, d[3] = {1, 1, 1};
-  int64_t pb[3] = {0, 0, 0}, pe[3] = {0, 0, 0};
-
-  int64_t in_volume() const { return in[0] * in[1] * in[2]; }
-  int64_t out_volume() const { return out[0] * out[1] * out[2]; }
-  int64_t k_volume() const { return k[0] * k[1] * k[2]; }
-};
-
-inline Result<Window3d> to_window3d(const Node& node, const std::vector<int64_t>& in_spatial,
-                                    const WindowGeometry& g) {
-  const size_t n = in_spatial.size();
-  if (n < 1 || n > 3)
-    return unsupported("{}: {} spatial dims are not supported (1 to 3)", node.describe(), n);
-  Window3d w;
-  for (size_t i = 0; i < n; ++i) {
-    const size_t j = 3 - n + i;
-    w.in[j] = in_spatial[i];
-    w.out[j] = g.out[i];
-    w.k[j] = g.kernel[i];
-    w.s[j] = g.strides[i];
-    w.d[j] = g.dilations[i];
-    w.pb[j] = g.pads_begin[i];
-    w.pe[j] = g.pads_end[i];
-  }
-  return w;
 }
 
 // Positions p in [0, count) whose mapped index p * stride + offset lies in [0, limit), as [lo, hi).

@@ -94,12 +94,6 @@ Status clip_typed(const Node& node, const Tensor& x, const Tensor* lo_t, const T
 
 }  // namespace
 
-bool is_unary_activation(OpKind kind) {
-  for (const UnaryOp& u : kUnaryOps)
-    if (u.kind == kind) return true;
-  return false;
-}
-
 Status ref_Relu(const Node& node, std::span<const Tensor* const> in, std::span<Tensor* const> out) {
   return run_unary(node, in, out);
 }

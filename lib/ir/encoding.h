@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/rounding.h"
 #include "core/status.h"
 #include "core/tensor.h"
 
@@ -135,8 +136,5 @@ float dequantize_value(int64_t q, const Encoding& e, size_t channel = 0);
 // e.storage_dtype(); dequantize takes any integer dtype and returns float32.
 Result<Tensor> quantize(const Tensor& x, const Encoding& e);
 Result<Tensor> dequantize(const Tensor& q, const Encoding& e);
-
-// Round half to even, independent of the floating-point environment's rounding mode.
-double round_half_even(double v);
 
 }  // namespace qf

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "runtime/net_run.h"
+#include "driver/net_run.h"
 
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "io/atomic_file.h"
 #include "io/input_list.h"
-#include "onnx/importer.h"
+#include "driver/load_model.h"
 #include "package/qgraph.h"
 #include "passes/passes.h"
 #include "runtime/executor.h"
@@ -128,7 +128,7 @@ Status run_net(const NetRunOptions& options) {
   } else {
     ImportOptions import_options;
     import_options.input_dims = options.input_dims;
-    QF_ASSIGN_OR_RETURN(graph, import_onnx_file(options.model_path, import_options));
+    QF_ASSIGN_OR_RETURN(graph, load_onnx_file(options.model_path, import_options));
   }
   QF_ASSIGN_OR_RETURN(InputList list, read_input_list(options.input_list_path));
   QF_ASSIGN_OR_RETURN(std::vector<const Value*> to_write, tensors_to_write(*graph, list, options.debug));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "quant/converter.h"
+#include "driver/convert.h"
 
 #include <fmt/ranges.h>
 
@@ -11,7 +11,7 @@
 #include "io/atomic_file.h"
 #include "ir/dump.h"
 #include "onnx/export_qdq.h"
-#include "onnx/importer.h"
+#include "driver/load_model.h"
 #include "package/qgraph.h"
 #include "passes/passes.h"
 #include "quant/plan.h"
@@ -120,7 +120,7 @@ Status run_converter(const ConvertOptions& options) {
   QF_ASSIGN_OR_RETURN(std::string source_sha256, sha256_file(options.input_network));
   ImportOptions import_options;
   import_options.input_dims = options.input_dims;
-  QF_ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, import_onnx_file(options.input_network, import_options));
+  QF_ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, load_onnx_file(options.input_network, import_options));
   Graph& g = *graph;
 
   QF_ASSIGN_OR_RETURN(bool had_qdq, absorb_qdq(g, !options.ignore_overrides));

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The scale/offset formula, quantize and dequantize (conventions in encoding.h).
-#include "quant/encoding.h"
+#include "ir/encoding.h"
 
 #include <fmt/format.h>
 
@@ -111,13 +111,6 @@ Status for_each_channel_element(const Shape& shape, const Encoding& e, F&& f) {
 }
 
 }  // namespace
-
-double round_half_even(double v) {
-  double r = std::floor(v);
-  double frac = v - r;
-  if (frac > 0.5 || (frac == 0.5 && std::fmod(r, 2.0) != 0.0)) r += 1.0;
-  return r;
-}
 
 Status check_bitwidth(std::string_view flag, int bitwidth, std::span<const int> allowed) {
   if (std::find(allowed.begin(), allowed.end(), bitwidth) != allowed.end()) return Status::ok();
