@@ -260,13 +260,12 @@ Result<Encoding> bias_encoding(int bitwidth, const Encoding& input, const Encodi
 }
 
 int64_t quantize_value(float x, const Encoding& e, size_t channel) {
-  int64_t off = e.offset[channel];
-  if (std::isnan(x)) return std::clamp(-off, e.qmin(), e.qmax());
-  // In double: int32 bias codes need more than float's 24 bits, and inf / huge values saturate.
-  double q = round_half_even(static_cast<double>(x) / static_cast<double>(e.scale[channel])) -
-             static_cast<double>(off);
-  q = std::clamp(q, static_cast<double>(e.qmin()), static_cast<double>(e.qmax()));
-  return static_cast<int64_t>(q);
+  if (e.bitwidth <= CodeGrid::kWidestBitwidth) return CodeGrid(e, channel).quantize(x);
+  const int64_t zero = -e.offset[channel];
+  double v = static_cast<double>(x) / static_cast<double>(e.scale[channel]);
+  v = v == v ? v : 0.0;
+  v = std::clamp(v, static_cast<double>(e.qmin() - zero), static_cast<double>(e.qmax() - zero));
+  return static_cast<int64_t>(round_half_even(v)) + zero;
 }
 
 float dequantize_value(int64_t q, const Encoding& e, size_t channel) {
@@ -288,6 +287,10 @@ Result<Tensor> quantize(const Tensor& x, const Encoding& e) {
   QF_RETURN_IF_ERROR(check_layout(x, e));
   std::vector<int64_t> q(static_cast<size_t>(x.numel()));
   const float* src = x.data<float>();
+  // A constant's NaN would become the zero point without a word; at run time an activation's
+  // does (the kernels have no way to refuse), but a weight or bias is known now.
+  for (int64_t i = 0; i < x.numel(); ++i)
+    if (std::isnan(src[i])) return bad_input("element {} is NaN, which no code represents", i);
   QF_RETURN_IF_ERROR(for_each_channel_element(
       x.shape(), e, [&](int64_t i, size_t c) { q[static_cast<size_t>(i)] = quantize_value(src[i], e, c); }));
   Tensor out(e.storage_dtype(), x.shape(), x.layout());  // per tensor, any layout maps element-wise

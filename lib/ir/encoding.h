@@ -128,12 +128,42 @@ Result<ChannelRanges> channel_ranges(const Tensor& t, int axis);
 Result<Encoding> bias_encoding(int bitwidth, const Encoding& input, const Encoding& weight,
                                const Tensor& bias, QuantSchema param_schema);
 
-// The scalar core of quantize/dequantize; channel indexes scale/offset.
+// THE quantize formula, as every float -> code path runs it (weights at conversion, activations
+// and tables at run time, ONNX QuantizeLinear), in float32 as ONNX's QuantizeLinear is defined:
+//   q = saturate(round_half_even(x / s) + z)     x / s a float32 division; NaN -> z
+// One channel of a grid of up to 16 bits, its constants hoisted for loops. The clamp comes before
+// the rounding (the bounds are integers, so the order does not matter) because
+// round_half_even_small is exact only below 2^22, and because it vectorizes.
+struct CodeGrid {
+  static constexpr int kWidestBitwidth = 16;
+  float scale;
+  int32_t zero;
+  float lo, hi;  // qmin - zero, qmax - zero
+
+  explicit CodeGrid(const Encoding& e, size_t channel = 0)
+      : CodeGrid(e.scale[channel], static_cast<int32_t>(-e.offset[channel]), e.qmin(), e.qmax()) {}
+  CodeGrid(float scale_, int32_t zero_, int64_t qmin, int64_t qmax)
+      : scale(scale_), zero(zero_), lo(static_cast<float>(qmin - zero_)), hi(static_cast<float>(qmax - zero_)) {}
+
+  float dequantize(int32_t q) const { return static_cast<float>(q - zero) * scale; }
+  int32_t quantize(float x) const {
+    float v = x / scale;
+    v = v == v ? v : 0.f;
+    v = v > lo ? v : lo;
+    v = v < hi ? v : hi;
+    return static_cast<int32_t>(round_half_even_small(v)) + zero;
+  }
+};
+
+// The same formula for any channel of any grid: CodeGrid's steps up to 16 bits; wider grids (an
+// int32 bias on the grid s_in x s_w) divide in double, since their codes pass float's 2^24
+// exact integers: a float32 quotient of 3e7 is a multiple of 2, and would round the bias so.
 int64_t quantize_value(float x, const Encoding& e, size_t channel = 0);
 float dequantize_value(int64_t q, const Encoding& e, size_t channel = 0);
 
 // Whole tensors: per tensor, or per channel along e.axis. quantize takes float32 and returns
-// e.storage_dtype(); dequantize takes any integer dtype and returns float32.
+// e.storage_dtype(), refusing a NaN (bad_input); dequantize takes any integer dtype and returns
+// float32.
 Result<Tensor> quantize(const Tensor& x, const Encoding& e);
 Result<Tensor> dequantize(const Tensor& q, const Encoding& e);
 

@@ -35,8 +35,7 @@ int32_t Int8Linear::requantize(int32_t acc, int64_t channel, const float* residu
 }
 
 std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why) {
-  if (node.kind != OpKind::kConv && node.kind != OpKind::kGemm && node.kind != OpKind::kMatMul)
-    return decline(why, "not a Conv, Gemm or MatMul");
+  if (op_int8_form(node.kind) != Int8Form::kLinear) return decline(why, "not a Conv, Gemm or MatMul");
   const Value* x = node.input(0);
   const Value* w = node.input(1);
   const Value* y = node.outputs.empty() ? nullptr : node.outputs[0];
@@ -91,7 +90,7 @@ std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why) {
 }
 
 std::optional<Int8Linear> int8_average_form(const Node& node, std::string* why) {
-  if (node.kind != OpKind::kGlobalAveragePool) return decline(why, "not a GlobalAveragePool");
+  if (op_int8_form(node.kind) != Int8Form::kAverage) return decline(why, "not a GlobalAveragePool");
   const Value* x = node.input(0);
   const Value* y = node.outputs.empty() ? nullptr : node.outputs[0];
   if (!per_tensor_codes(x)) return decline(why, "the input has no 8-bit per-tensor encoding");

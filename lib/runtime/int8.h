@@ -39,34 +39,6 @@
 
 namespace qf {
 
-// A per-tensor activation encoding as the quantize and dequantize steps compute with it, in
-// float32 (ONNX's QuantizeLinear / DequantizeLinear).
-struct CodeGrid {
-  float scale;
-  int32_t zero;
-  float lo, hi;  // qmin - zero, qmax - zero
-
-  explicit CodeGrid(const Encoding& e)
-      : scale(e.scale[0]),
-        zero(static_cast<int32_t>(-e.offset[0])),
-        lo(static_cast<float>(e.qmin() + e.offset[0])),
-        hi(static_cast<float>(e.qmax() + e.offset[0])) {}
-
-  float dequantize(int32_t q) const { return static_cast<float>(q - zero) * scale; }
-  // saturate(round_half_even(x / s) + z); NaN becomes the zero point. Adding and subtracting
-  // 1.5 * 2^23 rounds a float below 2^22 in magnitude, ties to even, in plain float arithmetic,
-  // so loops of this vectorize on any x86-64.
-  int32_t quantize(float x) const {
-    constexpr float kRoundingBias = 12582912.f;
-    float v = x / scale;
-    v = v == v ? v : 0.f;
-    v = v > lo ? v : lo;
-    v = v < hi ? v : hi;
-    v = (v + kRoundingBias) - kRoundingBias;
-    return static_cast<int32_t>(v) + zero;
-  }
-};
-
 // Whether a tensor's codes are what runs (encoded with at most 8 bits), rather than float.
 bool runs_as_codes(const Value& v);
 
@@ -88,16 +60,15 @@ struct Int8Linear {
   // The formula's last steps for one accumulator (acc already includes the bias).
   int32_t requantize(int32_t acc, int64_t channel, const float* residual_code) const;
   // Its steps after the multiply (and the residual): the activation, the zero point, the grid
-  // [lo, hi] (the output's qmin and qmax, which loops hoist), rounding half to even. The rounding
-  // adds and takes away 1.5 x 2^23, exact inside an 8-bit grid, so loops of this vectorize;
-  // std::nearbyint is a libm call per element on the x86-64 baseline. The clamp coming first
-  // keeps a compiler from contracting the caller's multiply and the zero point's add into an FMA.
+  // [lo, hi] (the output's qmin and qmax, which loops hoist), rounding half to even
+  // (core/rounding.h's round_half_even_small: exact inside the grid, and it vectorizes). The
+  // clamp coming first keeps a compiler from contracting the caller's multiply and the zero
+  // point's add into an FMA.
   int32_t code_of(float v, float lo, float hi) const {
-    constexpr float kRoundingBias = 12582912.f;
     v = relu ? std::max(v, 0.f) : std::min(std::max(v, act_min), act_max);
     v += static_cast<float>(output_zero);
     v = std::min(std::max(v, lo), hi);
-    return static_cast<int32_t>((v + kRoundingBias) - kRoundingBias);
+    return static_cast<int32_t>(round_half_even_small(v));
   }
 };
 

@@ -277,10 +277,8 @@ class DepthwiseKernel final : public Kernel {
 // The clamp of the output codes. int8.h clamps v to the activation's bounds, then v + z to the
 // grid, then rounds; as codes that is the rounded bounds, each clamped to the grid.
 void output_clamp(const Int8Linear& f, Plan* p) {
-  const double qmin = static_cast<double>(f.output->qmin()), qmax = static_cast<double>(f.output->qmax());
-  const auto as_code = [&](float bound) {  // int8.h's steps on the bound itself
-    return std::clamp<double>(std::nearbyint(bound + static_cast<float>(f.output_zero)), qmin, qmax);
-  };
+  const float qmin = static_cast<float>(f.output->qmin()), qmax = static_cast<float>(f.output->qmax());
+  const auto as_code = [&](float bound) { return static_cast<double>(f.code_of(bound, qmin, qmax)); };
   const float act_min = f.relu ? 0.f : f.act_min;
   const double low = act_min > -std::numeric_limits<float>::infinity() ? as_code(act_min) : qmin;
   const double high = !f.relu && f.act_max < std::numeric_limits<float>::infinity() ? as_code(f.act_max) : qmax;

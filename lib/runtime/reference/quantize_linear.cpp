@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reference QuantizeLinear and DequantizeLinear (ONNX semantics: y = saturate(round_half_even(x /
-// scale) + zero_point), x = (q - zero_point) * scale), per tensor or per axis.
+// scale) + zero_point), x = (q - zero_point) * scale), per tensor or per axis. Quantizing is
+// ir/encoding.h's CodeGrid, the formula every other float -> code path runs.
 #include <cmath>
 #include <limits>
 
-#include "core/rounding.h"
+#include "ir/encoding.h"
 #include "runtime/reference/reference_kernels.h"
 
 namespace qf {
@@ -31,13 +32,12 @@ template <typename Q>
 void quantize_into(const Tensor& x, const Tensor& scale, const Tensor* zp, const ParamIndex& index, Tensor& out) {
   const float* src = x.data<float>();
   Q* dst = out.data<Q>();
-  constexpr double lo = std::numeric_limits<Q>::min(), hi = std::numeric_limits<Q>::max();
   for (int64_t i = 0; i < x.numel(); ++i) {
     const int64_t c = index(i);
-    const double z = zp ? zp->element_as_double(c) : 0.0;
-    double q = round_half_even(static_cast<double>(src[i]) / scale.element_as_double(c)) + z;
-    if (std::isnan(q)) q = z;
-    dst[i] = static_cast<Q>(std::min(hi, std::max(lo, q)));
+    const CodeGrid grid(static_cast<float>(scale.element_as_double(c)),
+                        zp ? static_cast<int32_t>(zp->element_as_double(c)) : 0, std::numeric_limits<Q>::min(),
+                        std::numeric_limits<Q>::max());
+    dst[i] = static_cast<Q>(grid.quantize(src[i]));
   }
 }
 
