@@ -21,23 +21,6 @@ namespace qf {
 
 namespace fs = std::filesystem;
 
-Result<Shape> parse_dims(const std::string& text) {
-  Shape dims;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t comma = text.find(',', pos);
-    if (comma == std::string::npos) comma = text.size();
-    const std::string tok = text.substr(pos, comma - pos);
-    if (tok.empty() || tok.find_first_not_of("0123456789") != std::string::npos || tok.size() > 12)
-      return usage_error("--input_dim: '{}' is not a comma-separated list of positive dimensions", text);
-    const int64_t d = std::stoll(tok);
-    if (d <= 0) return usage_error("--input_dim: dimension {} in '{}' must be positive", d, text);
-    dims.push_back(d);
-    pos = comma + 1;
-  }
-  return dims;
-}
-
 namespace {
 
 // Tensors written per inference: graph outputs, those named in the list's '#'/'%' lines, and

@@ -29,7 +29,4 @@ struct NetRunOptions {
 
 Status run_net(const NetRunOptions& options);
 
-// "1,3,224,224" -> {1,3,224,224}; a usage error for anything else.
-Result<Shape> parse_dims(const std::string& text);
-
 }  // namespace qf

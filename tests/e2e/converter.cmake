@@ -97,6 +97,18 @@ qf_add_cli_test(convert.bad.unsupported_ops CODE 4 STDERR TopK NonMaxSuppression
   CHECK ${QF_CHECK_CONVERT} empty-dir ${CO}/bad/unsupported)
 qf_add_cli_test(convert.bad.no_output_path CODE 2 STDERR output_path
   COMMAND ${QF_CONVERTER} --input_network ${MNIST} --input_list ${MNIST_LIST})
+# The same parser and one-line errors as qforge-net-run's (net_run.bad.input_dim_*).
+qf_add_cli_test(convert.bad.input_dim_not_dims CODE 2 STDERR_LINES 1
+  STDERR [[--input_dim Input3: '1,x,3' is not a comma-separated list of positive dimensions$]]
+  COMMAND ${QF_CONVERTER} --input_network ${MNIST} --output_path ${CO}/bad/input_dim/m.qgraph.json
+          --input_dim Input3 1,x,3)
+qf_add_cli_test(convert.bad.input_dim_empty CODE 2 STDERR_LINES 1
+  STDERR [[--input_dim Input3: '' is not a comma-separated list of positive dimensions$]]
+  COMMAND bash -c [["$0" --input_network "$1" --output_path "$2" -d Input3 ""]]
+          ${QF_CONVERTER} ${MNIST} ${CO}/bad/input_dim/m.qgraph.json)
+qf_add_cli_test(convert.bad.input_dim_missing_dims CODE 2 STDERR_LINES 1
+  STDERR "--input_dim Input3: DIMS missing after the name$"
+  COMMAND ${QF_CONVERTER} --input_network ${MNIST} --output_path ${CO}/bad/input_dim/m.qgraph.json --input_dim Input3)
 
 # --- Conversions that work: every calibration method, the package validated by its schema.
 qf_add_cli_test(convert.help STDOUT --input_network --act_quantizer_calibration entropy percentile

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "io/atomic_file.h"
+#include "io/dims.h"
 #include "io/input_list.h"
 #include "scratch_files.h"
 
@@ -139,4 +140,39 @@ TEST_CASE("atomic writes leave only the final file", "[io]") {
   CHECK(content == "bye");
   CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
   CHECK_FALSE(write_file_atomic((dir / "no_such_dir" / "x").string(), "x").is_ok());
+}
+
+TEST_CASE("dims: comma-separated positive integers, anything else a usage error", "[io]") {
+  auto ok = parse_dims("1,3,224,224");
+  REQUIRE(ok.is_ok());
+  CHECK(*ok == Shape{1, 3, 224, 224});
+  for (const char* bad : {"", "1,x,3", "1,,3", "1,3,", ",1", "0", "1,-2", " 1", "1 ,2", "1234567890123"}) {
+    INFO(bad);
+    auto r = parse_dims(bad);
+    REQUIRE_FALSE(r.is_ok());
+    CHECK(r.status().code() == StatusCode::kUsage);
+    CHECK(r.status().message().find('\n') == std::string::npos);
+  }
+  CHECK(parse_dims("1,0").status().message() == "dimension 0 in '1,0' must be positive");
+}
+
+TEST_CASE("input_dim pairs: name -> shape; errors name the flag and the input", "[io]") {
+  auto ok = parse_input_dims({"x", "2,4", "y", "1"});
+  REQUIRE(ok.is_ok());
+  CHECK(ok->size() == 2);
+  CHECK(ok->at("x") == Shape{2, 4});
+  CHECK(ok->at("y") == Shape{1});
+  CHECK(parse_input_dims({})->empty());
+
+  auto message = [](const std::vector<std::string>& pairs) {
+    auto r = parse_input_dims(pairs);
+    REQUIRE_FALSE(r.is_ok());
+    CHECK(r.status().code() == StatusCode::kUsage);
+    return r.status().message();
+  };
+  CHECK(message({"x", "1,x,3"}) == "--input_dim x: '1,x,3' is not a comma-separated list of positive dimensions");
+  CHECK(message({"x", ""}) == "--input_dim x: '' is not a comma-separated list of positive dimensions");
+  CHECK(message({"x", "2,4", "y"}) == "--input_dim y: DIMS missing after the name");
+  CHECK(message({"", "2,4"}) == "--input_dim: the input name is empty");
+  CHECK(message({"x", "2,4", "x", "3,4"}) == "--input_dim x is given twice");
 }

@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "core/log.h"
 #include "core/status.h"
@@ -23,6 +25,15 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv, const char
     return exit_code(StatusCode::kUsage);
   }
   return std::nullopt;
+}
+
+// --input_dim NAME DIMS (repeatable), the same in every tool that loads an ONNX model; the values
+// are NAME DIMS NAME DIMS ..., for qf::parse_input_dims (io/dims.h).
+inline CLI::Option* add_input_dim_option(CLI::App& app, std::vector<std::string>* values,
+                                         const std::string& names = "--input_dim") {
+  return app.add_option(names, *values, "Fix an input's shape: --input_dim NAME 1,3,224,224 (repeatable)")
+      ->expected(2)
+      ->take_all();
 }
 
 inline int fail(const Status& status) {

@@ -5,6 +5,7 @@
 #include "common/cli.h"
 #include "core/log.h"
 #include "driver/net_run.h"
+#include "io/dims.h"
 
 int main(int argc, char** argv) {
   qf::init_logging();
@@ -35,21 +36,16 @@ int main(int argc, char** argv) {
   app.add_flag("--use_native_output_files", options.native_outputs,
                "Write encoded outputs as their integer codes (uint8/int8, <tensor>_native.raw)");
   app.add_option("--perf_report", options.perf_report_path, "Write per-node and total times (JSON)");
-  app.add_option("--input_dim", input_dims, "Fix an input's shape: --input_dim NAME 1,3,224,224 (repeatable)")
-      ->expected(2)
-      ->take_all();
+  qf::cli::add_input_dim_option(app, &input_dims);
   app.add_option("--log_level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
 
   if (auto code = qf::cli::parse(app, argc, argv, "qforge-net-run")) return *code;
 
   qf::Status status = qf::set_log_level(log_level);
-  for (size_t i = 0; status.is_ok() && i + 1 < input_dims.size(); i += 2) {
-    auto dims = qf::parse_dims(input_dims[i + 1]);
-    if (!dims.is_ok()) {
-      status = dims.status();
-      break;
-    }
-    options.input_dims[input_dims[i]] = *dims;
+  if (status.is_ok()) {
+    auto dims = qf::parse_input_dims(input_dims);
+    if (dims.is_ok()) options.input_dims = *dims;
+    else status = dims.status();
   }
   options.optimize = !no_optimizations;
   options.show_progress = isatty(STDERR_FILENO) != 0;

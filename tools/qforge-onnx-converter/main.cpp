@@ -7,8 +7,8 @@
 #include "core/log.h"
 #include "passes/passes.h"
 #include "driver/convert.h"
+#include "io/dims.h"
 #include "quant/observer_registry.h"
-#include "driver/net_run.h"
 
 namespace {
 
@@ -48,9 +48,7 @@ int main(int argc, char** argv) {
   app.add_option("--input_network,-i", o.input_network, "The ONNX model")->required();
   app.add_option("--output_path,-o", o.output_path, "Where to write the quantized graph (model.qgraph.json; the blob goes beside it)");
   app.add_option("--input_list,-l", o.input_list, "Calibration inputs: one inference per line, name:=path.raw entries");
-  app.add_option("--input_dim,-d", input_dims, "Fix an input's shape: --input_dim NAME 1,3,224,224 (repeatable)")
-      ->expected(2)
-      ->take_all();
+  qf::cli::add_input_dim_option(app, &input_dims, "--input_dim,-d");
   app.add_option("--act_bw,--act_bitwidth", o.quantizer.act.bitwidth, "Activation bitwidth (8, 16)")->capture_default_str();
   app.add_option("--weight_bw,--weights_bitwidth", o.quantizer.param.bitwidth, "Weight bitwidth (4, 8)")->capture_default_str();
   app.add_option("--bias_bw,--bias_bitwidth", o.quantizer.bias_bitwidth, "Bias bitwidth (8, 32)")->capture_default_str();
@@ -136,13 +134,10 @@ int main(int argc, char** argv) {
   for (const std::string* name : {&o.calibration.observer, &o.quantizer.param_calibration}) {
     if (status.is_ok()) status = qf::make_observer(*name, o.calibration.observer_options).status();
   }
-  for (size_t i = 0; status.is_ok() && i + 1 < input_dims.size(); i += 2) {
-    auto dims = qf::parse_dims(input_dims[i + 1]);
-    if (!dims.is_ok()) {
-      status = dims.status();
-      break;
-    }
-    o.input_dims[input_dims[i]] = *dims;
+  if (status.is_ok()) {
+    auto dims = qf::parse_input_dims(input_dims);
+    if (dims.is_ok()) o.input_dims = *dims;
+    else status = dims.status();
   }
   if (status.is_ok()) {
     auto parsed = qf::parse_weight_algorithms(algorithms);
