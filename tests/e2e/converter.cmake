@@ -113,6 +113,8 @@ qf_add_cli_test(convert.bad.input_dim_missing_dims CODE 2 STDERR_LINES 1
 # --- Conversions that work: every calibration method, the package validated by its schema.
 qf_add_cli_test(convert.help STDOUT --input_network --act_quantizer_calibration entropy percentile
   COMMAND ${QF_CONVERTER} --help)
+qf_add_cli_test(convert.version STDOUT "^qforge-onnx-converter${QF_VERSION_LINE}" STDERR "^$"
+  COMMAND ${QF_CONVERTER} --version)
 foreach(method min-max moving-average mse entropy percentile sqnr)
   foreach(granularity per_tensor per_channel)
     set(out ${CO}/mnist_${method}_${granularity})

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // What every tool main does at its two boundaries: CLI11 errors become exit code 2 with a one-line
-// message, and a failed Status becomes its exit code after one error line on stderr.
+// message, and a failed Status becomes its exit code after one error line on stderr. Also the
+// flags every tool has, so that they mean the same in each.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,14 +12,21 @@
 
 #include "core/log.h"
 #include "core/status.h"
+#include "driver/version.h"
 
 namespace qf::cli {
 
-// nullopt when the flags parsed; otherwise the code to exit with (0 after --help).
+inline void add_version_flag(CLI::App& app, const char* tool) {
+  app.set_version_flag(
+      "--version", [tool] { return version_line(tool); },
+      "Print the version, the git commit, oneDNN's version and the CPU ISA it uses, and exit");
+}
+
+// nullopt when the flags parsed; otherwise the code to exit with (0 after --help or --version).
 inline std::optional<int> parse(CLI::App& app, int argc, char** argv, const char* tool) {
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {  // --help, --version: print to stdout, exit 0
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "%s: %s (see --help)\n", tool, e.what());

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   app.add_option("--csv", files.csv, "Write one CSV row per compared tensor");
   app.add_option("--html", files.html, "Write a self-contained HTML report with per-layer charts");
   app.add_flag("--quiet", quiet, "Print nothing on stdout");
+  qf::cli::add_version_flag(app, "qforge-diff");
   app.add_option("--log_level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
 
   if (auto code = qf::cli::parse(app, argc, argv, "qforge-diff")) return *code;

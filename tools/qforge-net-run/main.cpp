@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
                "Write encoded outputs as their integer codes (uint8/int8, <tensor>_native.raw)");
   app.add_option("--perf_report", options.perf_report_path, "Write per-node and total times (JSON)");
   qf::cli::add_input_dim_option(app, &input_dims);
+  qf::cli::add_version_flag(app, "qforge-net-run");
   app.add_option("--log_level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
 
   if (auto code = qf::cli::parse(app, argc, argv, "qforge-net-run")) return *code;

@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
   app.add_option("--export_qdq", o.export_qdq, "Also write the quantized model as ONNX QDQ (opset 13)");
   app.add_option("--threads", o.calibration.threads, "Threads for calibration (0: all cores)")
       ->check(CLI::NonNegativeNumber);
+  qf::cli::add_version_flag(app, "qforge-onnx-converter");
   app.add_option("--log_level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
   app.add_flag("--quiet,-q", quiet, "Only errors on stderr");
 
