@@ -33,7 +33,7 @@ declare -A count=([mnist]=10000 [cifar10]=2000 [ppocr]=500 [ppocr-text]=2000)
 
 top1() { "$python" "$repo/scripts/accuracy.py" "$1" "$2" | sed -E 's/top1 = ([0-9.]+)%.*/\1/'; }
 agreement() {
-  "$tools/qforge-diff" --golden "$1" --candidate "$2" --json "$3" --quiet
+  "$tools/qforge-diff" --golden "$1" --candidate "$2" --json "$3" --no_text_report
   "$python" -c 'import json, sys
 r = json.load(open(sys.argv[1]))
 print("%.2f" % (100 * [t for t in r["tensors"] if t.get("top_k")][0]["top_k"]["top1_agreement"]))' "$3"

@@ -175,7 +175,7 @@ case $flow in
     run "$net_run" --model "$work/model.qgraph.json" --input_list "$list" --output_dir "$work/int8" --debug \
       --num_inferences 5 --log_level warn
     run "$diff" --golden "$work/fp32" --candidate "$work/int8" --model "$work/model.qgraph.json" \
-      --json "$work/diff.json" --quiet
+      --json "$work/diff.json" --no_text_report
     run "$python" -B "$here/check_diff_report.py" "$work/diff.json" --schema "$here/../../schemas/diff_report.schema.json" --recompute
     run "$python" - "$model" "$work/model.qgraph.json" "$work/diff.json" <<'PY'
 import json, sys

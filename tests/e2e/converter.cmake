@@ -115,6 +115,11 @@ qf_add_cli_test(convert.help STDOUT --input_network --act_quantizer_calibration 
   COMMAND ${QF_CONVERTER} --help)
 qf_add_cli_test(convert.version STDOUT "^qforge-onnx-converter${QF_VERSION_LINE}" STDERR "^$"
   COMMAND ${QF_CONVERTER} --version)
+# --quiet: a good conversion (that logs at info level without it) writes nothing on stderr.
+qf_add_cli_test(convert.quiet STDERR "^$" CLEAN ${CO}/quiet
+  COMMAND ${QF_CONVERTER} --input_network ${MNIST} --input_list ${MNIST_LIST} --output_path ${CO}/quiet/model.qgraph.json
+          --quiet
+  CHECK ${QF_CHECK_CONVERT} schema ${CO}/quiet/model.qgraph.json ${PROJECT_SOURCE_DIR}/schemas/qgraph.schema.json)
 foreach(method min-max moving-average mse entropy percentile sqnr)
   foreach(granularity per_tensor per_channel)
     set(out ${CO}/mnist_${method}_${granularity})

@@ -53,7 +53,7 @@ else
     --output_dir "$work/fp32" --log_level warn
   share() { "$python" "$repo/scripts/accuracy.py" "$1" "$work/data/labels.txt" | sed -E 's/.*\(([0-9]+)\/([0-9]+)\)/\1 \2/' |
     awk '{ printf "%.17g", $1 / $2 }'; }
-  run "$diff" --golden "$work/fp32" --candidate "$work/int8" --labels "$work/data/labels.txt" --json "$work/diff.json" --quiet
+  run "$diff" --golden "$work/fp32" --candidate "$work/int8" --labels "$work/data/labels.txt" --json "$work/diff.json" --no_text_report
   run "$python" -B "$repo/tests/e2e/check_diff_report.py" "$work/diff.json" \
     --schema "$repo/schemas/diff_report.schema.json" \
     --expect_accuracy "golden_top1=$(share "$work/fp32"),candidate_top1=$(share "$work/int8")"

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // What every tool main does at its two boundaries: CLI11 errors become exit code 2 with a one-line
 // message, and a failed Status becomes its exit code after one error line on stderr. Also the
-// flags every tool has, so that they mean the same in each.
+// flags every tool has (--version, --quiet, --log_level), so that they mean the same in each.
 #pragma once
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -16,10 +18,22 @@
 
 namespace qf::cli {
 
-inline void add_version_flag(CLI::App& app, const char* tool) {
+struct CommonFlags {
+  std::string log_level = "info";
+  bool quiet = false;
+
+  // --quiet overrides --log_level: a script that asks for quiet gets it whatever else it passes.
+  Status apply_log_level() const { return set_log_level(quiet ? "error" : log_level); }
+  // The \r progress line is for a person watching a terminal; it would litter a log file.
+  bool show_progress() const { return !quiet && isatty(STDERR_FILENO) != 0; }
+};
+
+inline void add_common_flags(CLI::App& app, const char* tool, CommonFlags* flags) {
   app.set_version_flag(
       "--version", [tool] { return version_line(tool); },
       "Print the version, the git commit, oneDNN's version and the CPU ISA it uses, and exit");
+  app.add_option("--log_level", flags->log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  app.add_flag("--quiet,-q", flags->quiet, "Only errors on stderr (--log_level error) and no progress line");
 }
 
 // nullopt when the flags parsed; otherwise the code to exit with (0 after --help or --version).

@@ -16,8 +16,8 @@ int main(int argc, char** argv) {
   qf::compare::ReportFiles files;
   std::string sqnr_reference{qf::compare::sqnr_reference_name(options.metrics.sqnr_reference)};
   std::string fail_below;
-  std::string log_level = "info";
-  bool quiet = false;
+  qf::cli::CommonFlags common;
+  bool no_text_report = false;
 
   CLI::App app{"qforge-diff: compare a candidate run (int8) with a golden one (fp32), per output and per layer"};
   app.add_option("--golden", options.golden, "Golden run: a folder of Result_N/*.raw (or one .raw file)")->required();
@@ -45,13 +45,13 @@ int main(int argc, char** argv) {
   app.add_option("--json", files.json, "Write the report as JSON (schemas/diff_report.schema.json)");
   app.add_option("--csv", files.csv, "Write one CSV row per compared tensor");
   app.add_option("--html", files.html, "Write a self-contained HTML report with per-layer charts");
-  app.add_flag("--quiet", quiet, "Print nothing on stdout");
-  qf::cli::add_version_flag(app, "qforge-diff");
-  app.add_option("--log_level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  app.add_flag("--no_text_report", no_text_report,
+               "Print nothing on stdout (the exit code and any --json / --csv / --html file still tell)");
+  qf::cli::add_common_flags(app, "qforge-diff", &common);
 
   if (auto code = qf::cli::parse(app, argc, argv, "qforge-diff")) return *code;
 
-  if (auto s = qf::set_log_level(log_level); !s.is_ok()) return fail(s);
+  if (auto s = common.apply_log_level(); !s.is_ok()) return fail(s);
   if (auto r = qf::compare::parse_sqnr_reference(sqnr_reference); r.is_ok()) {
     options.metrics.sqnr_reference = *r;
   } else {
@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   auto report = qf::compare::run_diff(options);
   if (!report.is_ok()) return fail(report.status());
   if (auto s = qf::compare::write_report_files(*report, files); !s.is_ok()) return fail(s);
-  if (!quiet) std::fputs(qf::compare::render_text(*report).c_str(), stdout);
+  if (!no_text_report) std::fputs(qf::compare::render_text(*report).c_str(), stdout);
   if (auto s = qf::compare::gate_status(*report); !s.is_ok()) return fail(s);
   return 0;
 }

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // qforge-net-run: runs an ONNX model (fp32) over a QNN-style input list. Flags follow qnn-net-run.
-#include <unistd.h>
-
 #include "common/cli.h"
 #include "core/log.h"
 #include "driver/net_run.h"
@@ -10,7 +8,7 @@
 int main(int argc, char** argv) {
   qf::init_logging();
   qf::NetRunOptions options;
-  std::string log_level = "info";
+  qf::cli::CommonFlags common;
   std::vector<std::string> input_dims;
 
   CLI::App app{"qforge-net-run: run a model over an input list, writing output_dir/Result_N/<tensor>.raw"};
@@ -37,19 +35,18 @@ int main(int argc, char** argv) {
                "Write encoded outputs as their integer codes (uint8/int8, <tensor>_native.raw)");
   app.add_option("--perf_report", options.perf_report_path, "Write per-node and total times (JSON)");
   qf::cli::add_input_dim_option(app, &input_dims);
-  qf::cli::add_version_flag(app, "qforge-net-run");
-  app.add_option("--log_level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  qf::cli::add_common_flags(app, "qforge-net-run", &common);
 
   if (auto code = qf::cli::parse(app, argc, argv, "qforge-net-run")) return *code;
 
-  qf::Status status = qf::set_log_level(log_level);
+  qf::Status status = common.apply_log_level();
   if (status.is_ok()) {
     auto dims = qf::parse_input_dims(input_dims);
     if (dims.is_ok()) options.input_dims = *dims;
     else status = dims.status();
   }
   options.optimize = !no_optimizations;
-  options.show_progress = isatty(STDERR_FILENO) != 0;
+  options.show_progress = common.show_progress();
   if (status.is_ok()) status = qf::run_net(options);
   if (!status.is_ok()) return qf::cli::fail(status);
   return 0;

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // qforge-onnx-converter: ONNX -> calibrated int8 qgraph + weights blob. Flags follow
 // qnn-onnx-converter / qairt-quantizer where those have one.
-#include <unistd.h>
-
 #include "common/cli.h"
 #include "core/log.h"
 #include "passes/passes.h"
@@ -15,8 +13,10 @@ namespace {
 // Flags that cannot change the result, left out of the command line the qgraph records (so that
 // the same conversion with another thread count is byte-identical).
 bool affects_result(std::string_view flag) {
-  return flag != "--threads" && flag != "--log_level" && flag != "--quiet";
+  return flag != "--threads" && flag != "--log_level" && flag != "--quiet" && flag != "-q";
 }
+
+bool takes_value(std::string_view flag) { return flag != "--quiet" && flag != "-q"; }
 
 std::vector<std::string> recorded_command_line(int argc, char** argv) {
   std::vector<std::string> out;
@@ -24,7 +24,7 @@ std::vector<std::string> recorded_command_line(int argc, char** argv) {
     std::string_view a = argv[i];
     const std::string_view flag = a.substr(0, a.find('='));
     if (i > 0 && !affects_result(flag)) {
-      if (a.find('=') == std::string_view::npos && flag != "--quiet" && i + 1 < argc) ++i;  // its value
+      if (a.find('=') == std::string_view::npos && takes_value(flag) && i + 1 < argc) ++i;  // its value
       continue;
     }
     out.emplace_back(a);
@@ -37,8 +37,7 @@ std::vector<std::string> recorded_command_line(int argc, char** argv) {
 int main(int argc, char** argv) {
   qf::init_logging();
   qf::ConvertOptions o;
-  std::string log_level = "info";
-  bool quiet = false;
+  qf::cli::CommonFlags common;
   std::vector<std::string> input_dims;
   std::string act_schema = "asymmetric", param_schema = "symmetric";
   std::string act_quantizer, param_quantizer;
@@ -102,13 +101,11 @@ int main(int argc, char** argv) {
   app.add_option("--export_qdq", o.export_qdq, "Also write the quantized model as ONNX QDQ (opset 13)");
   app.add_option("--threads", o.calibration.threads, "Threads for calibration (0: all cores)")
       ->check(CLI::NonNegativeNumber);
-  qf::cli::add_version_flag(app, "qforge-onnx-converter");
-  app.add_option("--log_level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
-  app.add_flag("--quiet,-q", quiet, "Only errors on stderr");
+  qf::cli::add_common_flags(app, "qforge-onnx-converter", &common);
 
   if (auto code = qf::cli::parse(app, argc, argv, "qforge-onnx-converter")) return *code;
 
-  qf::Status status = qf::set_log_level(quiet ? "error" : log_level);
+  qf::Status status = common.apply_log_level();
   auto set_scheme = [&](const std::string& legacy, const std::string& schema, qf::QuantSchema* out,
                         std::string* calibration) {
     if (!status.is_ok()) return;
@@ -149,7 +146,7 @@ int main(int argc, char** argv) {
   o.disabled_passes.insert(disabled_passes.begin(), disabled_passes.end());
   if (disable_bn_folding) o.disabled_passes.insert("fold_batchnorm");
   if (disable_relu_squashing) o.disabled_passes.insert("squash_activations");
-  o.calibration.show_progress = !quiet && isatty(STDERR_FILENO) != 0;
+  o.calibration.show_progress = common.show_progress();
   o.command_line = recorded_command_line(argc, argv);
   if (status.is_ok()) status = qf::run_converter(o);
   if (!status.is_ok()) return qf::cli::fail(status);
