@@ -94,7 +94,7 @@ class Executor {
     size_t chain_end = 0;
     bool waits_for_all_bands = false;
     // Per band, for a step that waits on input 0 alone: the rows it computes before waiting
-    // (Kernel::rows_from).
+    // (RowBands::rows_from; runtime/band_chain.cpp).
     std::vector<Rows> before_waiting;
   };
   using Key = std::tuple<const Value*, Form, Layout>;

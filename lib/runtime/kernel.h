@@ -12,14 +12,9 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
+#include "runtime/row_bands.h"
 
 namespace qf {
-
-// Half-open range of rows: axis 2 of a 4-D activation of batch 1.
-struct Rows {
-  int64_t begin = 0, end = 0;
-  bool within(const Rows& other) const { return begin >= other.begin && end <= other.end; }
-};
 
 class Kernel {
  public:
@@ -33,27 +28,8 @@ class Kernel {
   // Which implementation runs (perf reports, --log_level debug): "reference", "onednn:brgconv:avx512_core".
   virtual std::string impl_name() const = 0;
 
-  // Row bands. A kernel that computes its output as bands() horizontal bands, band b from a band
-  // of its input rows, lets the executor run a chain of such kernels inside one parallel region,
-  // band b on thread b (executor.cpp says why). 0: the kernel runs only whole.
-  virtual size_t bands() const { return 0; }
-  // The output rows band b writes, and the rows of input i it reads (inputs with rows only).
-  virtual Rows output_rows(size_t /*band*/) const { return {}; }
-  virtual Rows input_rows(size_t /*band*/, size_t /*i*/) const { return {}; }
-  // Computes band b alone, on the calling thread.
-  virtual Status run_band(size_t /*band*/, std::span<const Tensor* const> /*inputs*/,
-                          std::span<Tensor* const> /*outputs*/) {
-    return internal_error("{} has no row bands", impl_name());
-  }
-  // Part of a band. The output rows of band b that read no rows of input 0 but `written` (those
-  // its own thread wrote), which the executor runs before waiting for the other threads, when
-  // input 0 is the only input it waits for; empty for a kernel that computes only whole bands.
-  virtual Rows rows_from(size_t /*band*/, Rows /*written*/) const { return {}; }
-  // Computes rows `rows` (within output_rows(band)) of band b alone, on the calling thread.
-  virtual Status run_band_rows(size_t /*band*/, Rows /*rows*/, std::span<const Tensor* const> /*inputs*/,
-                               std::span<Tensor* const> /*outputs*/) {
-    return internal_error("{} cannot run part of a band", impl_name());
-  }
+  // The kernel's row bands (runtime/row_bands.h), or nullptr for a kernel that runs only whole.
+  virtual RowBands* row_bands() { return nullptr; }
 };
 
 struct KernelConfig {

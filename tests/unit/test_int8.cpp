@@ -254,7 +254,7 @@ TEST_CASE("oneDNN int8 Conv with source and destination zero points: the referen
                         {"3x3 padded", 32, 32, 9, 3, false, false, false},
                         {"3x3 padded on a 3-channel image, quantized to channels-last", 3, 16, 9, 3, false, false, false},
                         {"1x1 beyond float's exact sums", 600, 16, 4, 1, false, true, false}};
-  // On two threads each conv runs as two row bands (runtime/kernel.h): the padded 3x3's source
+  // On two threads each conv runs as two row bands (runtime/row_bands.h): the padded 3x3's source
   // zero point then meets padding only at the image's edges, not where the bands meet.
   for (const Case& c : cases)
     for (int threads : {1, 2}) {
@@ -441,16 +441,17 @@ TEST_CASE("int8 depthwise in row bands: the rows each band can compute from its 
     auto kernel = make_onednn_backend(2)->create_int8_kernel(*dw, config, &why);
     REQUIRE(kernel.is_ok());
     REQUIRE(*kernel);
-    REQUIRE((*kernel)->bands() == 2);
-    const Rows got0 = (*kernel)->rows_from(0, {0, 6}), got1 = (*kernel)->rows_from(1, {6, 12});
+    REQUIRE((*kernel)->row_bands() != nullptr);
+    REQUIRE((*kernel)->row_bands()->bands() == 2);
+    const Rows got0 = (*kernel)->row_bands()->rows_from(0, {0, 6}), got1 = (*kernel)->row_bands()->rows_from(1, {6, 12});
     CHECK(got0.begin == c.band0.begin);
     CHECK(got0.end == c.band0.end);
     CHECK(got1.begin == c.band1.begin);
     CHECK(got1.end == c.band1.end);
     // Given every row, a band computes all of its rows before waiting.
-    const Rows all = (*kernel)->rows_from(1, {0, 12});
-    CHECK(all.begin == (*kernel)->output_rows(1).begin);
-    CHECK(all.end == (*kernel)->output_rows(1).end);
+    const Rows all = (*kernel)->row_bands()->rows_from(1, {0, 12});
+    CHECK(all.begin == (*kernel)->row_bands()->output_rows(1).begin);
+    CHECK(all.end == (*kernel)->row_bands()->output_rows(1).end);
   }
 }
 

@@ -299,7 +299,7 @@ TEST_CASE("onednn conv: 1-D and 3-D, and the plain-input first layer", "[onednn]
   }
 }
 
-// Row bands (runtime/kernel.h): on n threads a small 2-D conv of one image is n convs over bands
+// Row bands (runtime/row_bands.h): on n threads a small 2-D conv of one image is n convs over bands
 // of rows; each reads only the input rows its windows reach and writes only its own rows.
 TEST_CASE("onednn conv row bands: each band computes its rows, together the whole conv", "[onednn]") {
   SECTION("the rows of a 3x3 stride-2 conv over 9 rows, by hand") {
@@ -309,15 +309,16 @@ TEST_CASE("onednn conv row bands: each band computes its rows, together the whol
                          {{"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"strides", std::vector<int64_t>{2, 2}}});
     Outcome r = run_onednn(*one, Layout::kChannelsLast, 2);
     REQUIRE(r.kernel);
-    REQUIRE(r.kernel->bands() == 2);
-    CHECK(r.kernel->output_rows(0).begin == 0);
-    CHECK(r.kernel->output_rows(0).end == 2);
-    CHECK(r.kernel->output_rows(1).begin == 2);
-    CHECK(r.kernel->output_rows(1).end == 5);
-    CHECK(r.kernel->input_rows(0, 0).begin == 0);
-    CHECK(r.kernel->input_rows(0, 0).end == 4);
-    CHECK(r.kernel->input_rows(1, 0).begin == 3);
-    CHECK(r.kernel->input_rows(1, 0).end == 9);
+    REQUIRE(r.kernel->row_bands() != nullptr);
+    REQUIRE(r.kernel->row_bands()->bands() == 2);
+    CHECK(r.kernel->row_bands()->output_rows(0).begin == 0);
+    CHECK(r.kernel->row_bands()->output_rows(0).end == 2);
+    CHECK(r.kernel->row_bands()->output_rows(1).begin == 2);
+    CHECK(r.kernel->row_bands()->output_rows(1).end == 5);
+    CHECK(r.kernel->row_bands()->input_rows(0, 0).begin == 0);
+    CHECK(r.kernel->row_bands()->input_rows(0, 0).end == 4);
+    CHECK(r.kernel->row_bands()->input_rows(1, 0).begin == 3);
+    CHECK(r.kernel->row_bands()->input_rows(1, 0).end == 9);
     expect_close(r.outputs[0], run_reference(*one)[0]);
   }
   struct Case {
@@ -350,14 +351,15 @@ TEST_CASE("onednn conv row bands: each band computes its rows, together the whol
         Outcome r = run_onednn(*one, producer, threads);
         REQUIRE(r.kernel);
         INFO(r.kernel->impl_name());
-        REQUIRE(r.kernel->bands() == static_cast<size_t>(threads));
+        REQUIRE(r.kernel->row_bands() != nullptr);
+        REQUIRE(r.kernel->row_bands()->bands() == static_cast<size_t>(threads));
         expect_close(r.outputs[0], want);
         // The bands tile the output rows in order.
         const int64_t rows = want.shape()[2];
-        CHECK(r.kernel->output_rows(0).begin == 0);
-        CHECK(r.kernel->output_rows(static_cast<size_t>(threads) - 1).end == rows);
-        for (size_t b = 1; b < r.kernel->bands(); ++b)
-          CHECK(r.kernel->output_rows(b).begin == r.kernel->output_rows(b - 1).end);
+        CHECK(r.kernel->row_bands()->output_rows(0).begin == 0);
+        CHECK(r.kernel->row_bands()->output_rows(static_cast<size_t>(threads) - 1).end == rows);
+        for (size_t b = 1; b < r.kernel->row_bands()->bands(); ++b)
+          CHECK(r.kernel->row_bands()->output_rows(b).begin == r.kernel->row_bands()->output_rows(b - 1).end);
         // Run alone, last band first, onto NaNs: each band writes exactly its rows, with the same
         // values as the whole run.
         Tensor x = to_layout(to_layout(*one->inputs[0], producer), r.kernel->input_layout(0));
@@ -365,12 +367,12 @@ TEST_CASE("onednn conv row bands: each band computes its rows, together the whol
         std::fill_n(y.data<float>(), y.numel(), NAN);
         const Tensor* ins[] = {&x, &*one->node->input(1)->constant, &*one->node->input(2)->constant};
         Tensor* outs[] = {&y};
-        for (size_t b = r.kernel->bands(); b-- > 0;) {
-          REQUIRE(r.kernel->run_band(b, ins, outs).is_ok());
+        for (size_t b = r.kernel->row_bands()->bands(); b-- > 0;) {
+          REQUIRE(r.kernel->row_bands()->run_band(b, ins, outs).is_ok());
           const Tensor plain = to_layout(y, Layout::kPlain);
           const int64_t cols = want.shape()[3];
           for (int64_t row = 0; row < rows; ++row) {
-            const bool written = row >= r.kernel->output_rows(b).begin;
+            const bool written = row >= r.kernel->row_bands()->output_rows(b).begin;
             INFO("after band " << b << ", row " << row);
             CHECK(std::isnan(plain.data<float>()[row * cols]) != written);
           }
@@ -387,7 +389,7 @@ TEST_CASE("onednn conv row bands: each band computes its rows, together the whol
       Outcome r = run_onednn(*one, Layout::kChannelsLast, 2);
       REQUIRE(r.kernel);
       INFO(r.kernel->impl_name());
-      CHECK(r.kernel->bands() == 0);
+      CHECK(r.kernel->row_bands() == nullptr);
       CHECK((r.kernel->impl_name().find(" on one thread") != std::string::npos) == (one != big.get()));
       expect_close(r.outputs[0], run_reference(*one)[0]);
     }

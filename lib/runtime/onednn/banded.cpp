@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <omp.h>
-
 #include "runtime/onednn/common.h"
 
 namespace qf::onednn {
@@ -9,21 +7,6 @@ BandedKernel::BandedKernel(std::vector<Band> bands) : bands_(std::move(bands)) {
 
 std::string BandedKernel::impl_name() const {
   return fmt::format("{} in {} row bands", bands_[0].kernel->impl_name(), bands_.size());
-}
-
-Status run_bands_in_parallel(Kernel& kernel, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
-  const size_t n = kernel.bands();
-  std::vector<Status> results(n);
-#pragma omp parallel num_threads(static_cast<int>(n))
-  {
-    // OpenMP may grant fewer threads than asked: each thread then takes several bands.
-    const size_t team = static_cast<size_t>(omp_get_num_threads());
-    for (size_t b = static_cast<size_t>(omp_get_thread_num()); b < n; b += team)
-      results[b] = kernel.run_band(b, inputs, outputs);
-  }
-  for (Status& s : results)
-    if (!s.is_ok()) return s;
-  return Status::ok();
 }
 
 Status BandedKernel::run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {

@@ -162,7 +162,7 @@ class PrimitiveKernel final : public Kernel {
 
 // A kernel cut into row bands (kernel.h), one PrimitiveKernel per band. Run whole, it runs its
 // bands in a parallel region of its own; the executor runs chains of them in one region.
-class BandedKernel final : public Kernel {
+class BandedKernel final : public Kernel, public RowBands {
  public:
   struct Band {
     std::unique_ptr<PrimitiveKernel> kernel;
@@ -175,6 +175,7 @@ class BandedKernel final : public Kernel {
   Layout input_layout(size_t i) const override { return bands_[0].kernel->input_layout(i); }
   Layout output_layout(size_t i) const override { return bands_[0].kernel->output_layout(i); }
   std::string impl_name() const override;
+  RowBands* row_bands() override { return this; }
   size_t bands() const override { return bands_.size(); }
   Rows output_rows(size_t band) const override { return bands_[band].output; }
   Rows input_rows(size_t band, size_t i) const override {
@@ -210,8 +211,6 @@ struct ConvBand {
 ConvBand conv_band(const Window& win, int64_t in_rows, int64_t out_rows, size_t b, size_t n);
 // The same for output rows `out`.
 ConvBand conv_rows(const Window& win, int64_t in_rows, Rows out);
-// Runs the bands of `kernel` in a parallel region of its own, band b on thread b.
-Status run_bands_in_parallel(Kernel& kernel, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs);
 Created create_conv_transpose(const Context& ctx);
 Created create_batchnorm(const Context& ctx);
 Created create_eltwise(const Context& ctx);

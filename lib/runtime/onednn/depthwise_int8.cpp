@@ -212,7 +212,7 @@ RowFunction row_function(int64_t advance, bool signed_in, bool signed_out) {
   }
 }
 
-class DepthwiseKernel final : public Kernel {
+class DepthwiseKernel final : public Kernel, public RowBands {
  public:
   // `bands`: the row bands (kernel.h) to run as, none to run whole.
   DepthwiseKernel(Plan plan, RowFunction row, Window window, std::vector<ConvBand> bands, Layout out_layout)
@@ -241,6 +241,7 @@ class DepthwiseKernel final : public Kernel {
     compute_rows(*inputs[0], *outputs[0], 0, rows);
     return Status::ok();
   }
+  RowBands* row_bands() override { return bands_.empty() ? nullptr : this; }
   size_t bands() const override { return bands_.size(); }
   Rows output_rows(size_t band) const override { return bands_[band].out; }
   Rows input_rows(size_t band, size_t i) const override { return i == 0 ? bands_[band].in : Rows{}; }
