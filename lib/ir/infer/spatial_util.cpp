@@ -10,14 +10,6 @@
 namespace qf {
 namespace {
 
-Result<AutoPad> parse_auto_pad(const Node& node) {
-  const std::string s = node.attr_string("auto_pad", "NOTSET");
-  if (s == "NOTSET" || s.empty()) return AutoPad::kNotSet;
-  if (s == "SAME_UPPER") return AutoPad::kSameUpper;
-  if (s == "SAME_LOWER") return AutoPad::kSameLower;
-  if (s == "VALID") return AutoPad::kValid;
-  return bad_input("{}: unknown auto_pad '{}'", node.describe(), s);
-}
 
 // Window sizes, strides, dilations and pads are at most this, like dims (kMaxTensorElements), so
 // that sums of a few of them cannot overflow; products go through window_product.
@@ -82,6 +74,15 @@ void split_padding(int64_t total, bool extra_at_end, int64_t& begin, int64_t& en
 }
 
 }  // namespace
+
+Result<AutoPad> parse_auto_pad(const Node& node) {
+  const std::string s = node.attr_string("auto_pad", "NOTSET");
+  if (s == "NOTSET" || s.empty()) return AutoPad::kNotSet;
+  if (s == "SAME_UPPER") return AutoPad::kSameUpper;
+  if (s == "SAME_LOWER") return AutoPad::kSameLower;
+  if (s == "VALID") return AutoPad::kValid;
+  return bad_input("{}: unknown auto_pad '{}'", node.describe(), s);
+}
 
 Result<WindowGeometry> window_geometry(const Node& node, const std::vector<int64_t>& in_spatial,
                                        const std::vector<int64_t>& kernel, bool allow_ceil) {

@@ -13,6 +13,9 @@
 namespace qf {
 
 enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
+// The node's auto_pad attribute ("" and absent are NOTSET); bad_input naming the node otherwise.
+// Shape inference and every kernel that places a window read it here.
+Result<AutoPad> parse_auto_pad(const Node& node);
 
 // The resolved geometry along the spatial axes (all vectors have one entry per spatial axis).
 // Pads may be negative for ConvTranspose (an output larger than the full transposed result).

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "ir/fused_activation.h"
+#include "ir/infer/spatial_util.h"
 #include "runtime/onednn/engine.h"
 
 namespace qf::onednn {
@@ -241,7 +242,9 @@ std::string read_window(const Node& node, const Shape& in, const Shape& out, con
   std::vector<int64_t> pads = node.attr_ints("pads", std::vector<int64_t>(2 * sd, 0));
   if (strides.size() != sd || dilations.size() != sd || pads.size() != 2 * sd)
     return "strides/dilations/pads do not match the spatial rank";
-  const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
+  const auto parsed = parse_auto_pad(node);
+  if (!parsed.is_ok()) return parsed.status().message();
+  const AutoPad auto_pad = *parsed;
   w->kernel = kernel;
   w->strides.assign(strides.begin(), strides.end());
   w->dilates.resize(sd);
@@ -255,18 +258,16 @@ std::string read_window(const Node& node, const Shape& in, const Shape& out, con
     const int64_t in_i = in[i + 2], out_i = out[i + 2];
     // The end padding the output size implies: the last window must end inside the padded input.
     const int64_t needed = (out_i - 1) * strides[i] + eff_k - in_i;
-    if (auto_pad == "NOTSET") {
+    if (auto_pad == AutoPad::kNotSet) {
       w->pad_l[i] = pads[i];
       w->pad_r[i] = pads[i + sd];
-    } else if (auto_pad == "VALID") {
+    } else if (auto_pad == AutoPad::kValid) {
       w->pad_l[i] = w->pad_r[i] = 0;
-    } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    } else {
       const int64_t total = std::max<int64_t>(0, needed);
       const int64_t small = total / 2;
-      w->pad_l[i] = auto_pad == "SAME_UPPER" ? small : total - small;
+      w->pad_l[i] = auto_pad == AutoPad::kSameUpper ? small : total - small;
       w->pad_r[i] = total - w->pad_l[i];
-    } else {
-      return "unknown auto_pad " + auto_pad;
     }
     if (w->pad_l[i] < 0 || w->pad_r[i] < 0) return "negative padding";
     if (needed - w->pad_l[i] > w->pad_r[i]) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Conv and ConvTranspose on oneDNN: channels-last activations, weights reordered once into the
 // blocked layout the primitive picked (format_tag::any).
+#include "ir/infer/spatial_util.h"
 #include "runtime/onednn/common.h"
 #include "runtime/onednn/engine.h"
 
@@ -373,7 +374,9 @@ Created create_conv_transpose(const Context& ctx) {
   std::vector<int64_t> pads = node.attr_ints("pads", std::vector<int64_t>(2 * sd, 0));
   if (strides.size() != sd || dilations.size() != sd || pads.size() != 2 * sd)
     return decline(ctx, "strides/dilations/pads do not match the spatial rank");
-  const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
+  const auto parsed = parse_auto_pad(node);
+  if (!parsed.is_ok()) return decline(ctx, parsed.status().message());
+  const AutoPad auto_pad = *parsed;
   Window& win = cs.window;
   win.kernel = kernel;
   win.strides.assign(strides.begin(), strides.end());
@@ -386,9 +389,9 @@ Created create_conv_transpose(const Context& ctx) {
     const int64_t eff_k = (kernel[i] - 1) * dilations[i] + 1;
     // Everything that trims the full output (pads and output_padding together) as oneDNN sees it.
     const int64_t total = (in[i + 2] - 1) * strides[i] + eff_k - out[i + 2];
-    if (auto_pad == "NOTSET") {
+    if (auto_pad == AutoPad::kNotSet) {
       win.pad_l[i] = pads[i];
-    } else if (auto_pad == "VALID") {
+    } else if (auto_pad == AutoPad::kValid) {
       win.pad_l[i] = 0;
     } else {
       // The spec's text and the implementations disagree on which side gets the odd pixel.
