@@ -40,7 +40,6 @@ QuantRule op_quant_rule(OpKind kind) { return info(kind).quant_rule; }
 WeightAxis op_weight_axis(OpKind kind) { return info(kind).weight_axis; }
 bool op_has_trait(OpKind kind, OpTrait trait) { return (info(kind).traits & trait) != 0; }
 Int8Form op_int8_form(OpKind kind) { return info(kind).int8_form; }
-bool op_has_kernels(OpKind kind, uint32_t set) { return (info(kind).kernels & set) == set; }
 uint32_t op_kernels(OpKind kind) { return info(kind).kernels; }
 
 std::string_view int8_form_name(Int8Form form) {

@@ -16,6 +16,10 @@ enum class OpKind : uint16_t {
 #include "ir/ops.def"
 };
 
+// The default-domain opsets qforge reads (the importer enforces them, docs/operators.md states them).
+inline constexpr int64_t kMinOpset = 7;
+inline constexpr int64_t kMaxOpset = 21;
+
 inline constexpr int kNumOpKinds = 0
 #define QF_OP(kind, ...) +1
 #include "ir/ops.def"
@@ -51,8 +55,7 @@ InputRole op_input_role(OpKind kind, size_t index);
 WeightAxis op_weight_axis(OpKind kind);
 bool op_has_trait(OpKind kind, OpTrait trait);
 Int8Form op_int8_form(OpKind kind);
-// Whether ops.def lists the kernel(s) `set` for `kind`.
-bool op_has_kernels(OpKind kind, uint32_t set);
+// ops.def's Kernels column of `kind`: KernelSet bits.
 uint32_t op_kernels(OpKind kind);
 std::string_view int8_form_name(Int8Form form);
 

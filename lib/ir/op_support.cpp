@@ -11,10 +11,6 @@
 namespace qf {
 namespace {
 
-// qforge reads opsets 7 to 21 (onnx/importer.h says so too; ir sits below it).
-constexpr int kFirstOpset = 7;
-constexpr int kLastOpset = 21;
-
 std::string_view encoding_rule(QuantRule rule) {
   switch (rule) {
     case QuantRule::kOwn: return "own (calibrated)";
@@ -42,7 +38,7 @@ std::string kernel_names(OpKind kind, std::initializer_list<std::pair<KernelSet,
                          bool reference) {
   std::string names = reference ? "reference" : "";
   for (const auto& [set, name] : families)
-    if (op_has_kernels(kind, set)) names += fmt::format("{}{}", names.empty() ? "" : ", ", name);
+    if (op_kernels(kind) & set) names += fmt::format("{}{}", names.empty() ? "" : ", ", name);
   return names.empty() ? "—" : names;
 }
 
@@ -75,7 +71,7 @@ std::string operator_support_markdown() {
   for (OpKind kind : kinds) {
     const Int8Form form = op_int8_form(kind);
     out += fmt::format("| {} | {}–{} | {} | {} | {} | {} | {} |\n", op_name(kind),
-                       std::max(kFirstOpset, op_since_opset(kind)), kLastOpset,
+                       std::max<int64_t>(kMinOpset, op_since_opset(kind)), kMaxOpset,
                        kernel_names(kind, {{kOnednnFp32, "oneDNN"}}, true), int8_form_name(form),
                        form == Int8Form::kFloat
                            ? std::string("—")

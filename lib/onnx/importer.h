@@ -12,8 +12,6 @@
 
 namespace qf {
 
-inline constexpr int64_t kMinOpset = 7;
-inline constexpr int64_t kMaxOpset = 21;
 inline constexpr int64_t kMaxIrVersion = 10;
 
 struct ImportOptions {

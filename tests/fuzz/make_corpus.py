@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests/fuzz/corpus"
 NODE_TESTS = Path("/usr/share/libonnx-testdata/data/node")
 OPS_DEF = REPO / "lib/ir/ops.def"
-MIN_OPSET = 7  # kMinOpset, lib/onnx/importer.h
+MIN_OPSET = 7  # kMinOpset, lib/ir/op_kind.h
 # The qgraph target's framing (tests/fuzz/qgraph.cpp).
 BLOB_MARKER = b"\n--qforge-blob--\n"
 SIZE_PLACEHOLDER = "@BLOB_SIZE@"

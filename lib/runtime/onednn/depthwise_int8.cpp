@@ -279,13 +279,11 @@ class DepthwiseKernel final : public Kernel, public RowBands {
 // grid, then rounds; as codes that is the rounded bounds, each clamped to the grid.
 void output_clamp(const Int8Linear& f, Plan* p) {
   const float qmin = static_cast<float>(f.output->qmin()), qmax = static_cast<float>(f.output->qmax());
-  const auto as_code = [&](float bound) { return static_cast<double>(f.code_of(bound, qmin, qmax)); };
+  constexpr float kInf = std::numeric_limits<float>::infinity();
   const float act_min = f.relu ? 0.f : f.act_min;
-  const double low = act_min > -std::numeric_limits<float>::infinity() ? as_code(act_min) : qmin;
-  const double high = !f.relu && f.act_max < std::numeric_limits<float>::infinity() ? as_code(f.act_max) : qmax;
-  const auto byte = [](double code) {  // the code's bit pattern in its 8-bit type
-    return static_cast<uint8_t>(static_cast<int>(code) & 0xFF);
-  };
+  const int32_t low = act_min > -kInf ? f.code_of(act_min, qmin, qmax) : static_cast<int32_t>(qmin);
+  const int32_t high = !f.relu && f.act_max < kInf ? f.code_of(f.act_max, qmin, qmax) : static_cast<int32_t>(qmax);
+  const auto byte = [](int32_t code) { return static_cast<uint8_t>(code & 0xFF); };  // its 8-bit pattern
   p->low = byte(low);
   p->high = byte(high);
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cstdlib>
+#include <optional>
 
 #include "core/log.h"
 #include "runtime/int8.h"
@@ -179,40 +180,29 @@ Created elementwise_codes(const Context& ctx) {
   return create_int8_table(ctx, *table);
 }
 
+// An entry takes the ops of one integer form (ops.def's Int8Form), or only one op of it.
 struct Int8Entry {
-  OpKind kind;
+  Int8Form form;
+  std::optional<OpKind> only;
   KernelSet family;  // kOnednnInt8 or kX86Int8 (ops.def's Kernels)
   Created (*create)(const Context&);
+
+  bool takes(OpKind kind) const { return op_int8_form(kind) == form && (!only || *only == kind); }
 };
 
 // The int8 kernel list, tried in order for the node's op; the executor falls back to the
 // reference's integer kernel, then to float. qforge's depthwise kernel comes before oneDNN's
 // convolution, which runs the convs it declines.
 constexpr Int8Entry kInt8Kernels[] = {
-    {OpKind::kConv, kX86Int8, depthwise_codes},
-    {OpKind::kConv, kOnednnInt8, conv_codes},
-    {OpKind::kGemm, kOnednnInt8, matmul_codes},
-    {OpKind::kMatMul, kOnednnInt8, matmul_codes},
-    {OpKind::kGlobalAveragePool, kX86Int8, global_average_codes},
-    {OpKind::kMaxPool, kOnednnInt8, pool_codes},
-    {OpKind::kAveragePool, kOnednnInt8, pool_codes},
-    {OpKind::kGlobalMaxPool, kOnednnInt8, pool_codes},
-    {OpKind::kConcat, kOnednnInt8, concat_codes},
-    {OpKind::kRelu, kX86Int8, elementwise_codes},
-    {OpKind::kLeakyRelu, kX86Int8, elementwise_codes},
-    {OpKind::kClip, kX86Int8, elementwise_codes},
-    {OpKind::kSigmoid, kX86Int8, elementwise_codes},
-    {OpKind::kHardSigmoid, kX86Int8, elementwise_codes},
-    {OpKind::kHardSwish, kX86Int8, elementwise_codes},
-    {OpKind::kTanh, kX86Int8, elementwise_codes},
-    {OpKind::kErf, kX86Int8, elementwise_codes},
-    {OpKind::kExp, kX86Int8, elementwise_codes},
-    {OpKind::kSqrt, kX86Int8, elementwise_codes},
-    {OpKind::kPow, kX86Int8, elementwise_codes},
-    {OpKind::kAdd, kX86Int8, elementwise_codes},
-    {OpKind::kSub, kX86Int8, elementwise_codes},
-    {OpKind::kMul, kX86Int8, elementwise_codes},
-    {OpKind::kDiv, kX86Int8, elementwise_codes},
+    {Int8Form::kLinear, OpKind::kConv, kX86Int8, depthwise_codes},
+    {Int8Form::kLinear, OpKind::kConv, kOnednnInt8, conv_codes},
+    {Int8Form::kLinear, OpKind::kGemm, kOnednnInt8, matmul_codes},
+    {Int8Form::kLinear, OpKind::kMatMul, kOnednnInt8, matmul_codes},
+    {Int8Form::kAverage, std::nullopt, kX86Int8, global_average_codes},
+    {Int8Form::kPoolCodes, std::nullopt, kOnednnInt8, pool_codes},
+    {Int8Form::kMoveCodes, OpKind::kConcat, kOnednnInt8, concat_codes},
+    {Int8Form::kTable, std::nullopt, kX86Int8, elementwise_codes},
+    {Int8Form::kTableOrBinary, std::nullopt, kX86Int8, elementwise_codes},
 };
 
 std::string_view family_name(KernelSet family) { return family == kX86Int8 ? "qforge's x86" : "oneDNN's"; }
@@ -223,7 +213,7 @@ Created create_int8(const Context& ctx) {
   const Node& node = ctx.node;
   std::string why = "no integer kernel for this op";
   for (const Int8Entry& entry : kInt8Kernels) {
-    if (entry.kind != node.kind) continue;
+    if (!entry.takes(node.kind)) continue;
     why.clear();
     QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, entry.create(Context{node, ctx.config, ctx.threads, &why}));
     if (kernel) return kernel;
@@ -234,7 +224,9 @@ Created create_int8(const Context& ctx) {
 
 std::vector<KernelListing> int8_kernels() {
   std::vector<KernelListing> listing;
-  for (const Int8Entry& entry : kInt8Kernels) listing.push_back({entry.kind, entry.family});
+  for (int k = 0; k < kNumOpKinds; ++k)
+    for (const Int8Entry& entry : kInt8Kernels)
+      if (entry.takes(static_cast<OpKind>(k))) listing.push_back({static_cast<OpKind>(k), entry.family});
   return listing;
 }
 
