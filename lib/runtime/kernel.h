@@ -37,6 +37,25 @@ struct KernelConfig {
   std::vector<Layout> input_layouts;
 };
 
+// What a kernel factory of any backend sees: the node, the producers' layouts, the thread count,
+// and where to say why it declines.
+struct KernelRequest {
+  const Node& node;
+  const KernelConfig& config;
+  int threads;
+  std::string* why;
+
+  // The layout the producer of input i delivers (kPlain for constants, absent inputs, rank < 3).
+  Layout incoming(size_t i) const;
+  const Shape& in_shape(size_t i) const { return node.input(i)->type.shape; }
+  const Shape& out_shape(size_t i = 0) const { return node.outputs[i]->type.shape; }
+};
+
+// A factory's answer: a kernel, or nullptr after decline() said why (declining is not failing:
+// the executor runs the next kernel, the reference, or float).
+using Created = Result<std::unique_ptr<Kernel>>;
+Created decline(const KernelRequest& request, std::string reason);
+
 // One entry of a backend's kernel list: an op and the kernel family (ops.def's Kernels) that has
 // a kernel for it. Listed from the lists the backend dispatches by, so that a test can hold them
 // to the op table.

@@ -30,4 +30,15 @@ void convert_layout(const Tensor& src, Tensor& dst) {
   }
 }
 
+bool layout_invariant(const Shape& shape) {
+  if (shape.size() < 3) return true;
+  int64_t spatial = 1;
+  for (size_t i = 2; i < shape.size(); ++i) spatial *= shape[i];
+  return shape[1] == 1 || spatial == 1;
+}
+
+Layout output_layout_for(const Shape& shape, Layout preferred) {
+  return layout_invariant(shape) ? Layout::kPlain : preferred;
+}
+
 }  // namespace qf

@@ -10,4 +10,11 @@ namespace qf {
 // Rank < 3 tensors are identical in both layouts.
 void convert_layout(const Tensor& src, Tensor& dst);
 
+// True when the bytes are the same in both layouts (rank < 3, one channel, or one spatial position):
+// such tensors never need a conversion, whatever layout their producer recorded.
+bool layout_invariant(const Shape& shape);
+// The layout a kernel should record for an output: invariant tensors are reported kPlain, which
+// is what the reference kernels and the graph outputs want anyway.
+Layout output_layout_for(const Shape& shape, Layout preferred);
+
 }  // namespace qf

@@ -7,6 +7,8 @@
 
 namespace qf {
 
+int effective_threads(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
+
 Status run_bands_in_parallel(RowBands& kernel, std::span<const Tensor* const> inputs,
                              std::span<Tensor* const> outputs) {
   const size_t n = kernel.bands();

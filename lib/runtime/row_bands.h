@@ -39,6 +39,9 @@ class RowBands {
   }
 };
 
+// The threads a kernel created with `threads` runs on (<= 0: OpenMP's default).
+int effective_threads(int threads);
+
 // Runs every band in a parallel region of its own, band b on thread b: a banded kernel run whole.
 Status run_bands_in_parallel(RowBands& kernel, std::span<const Tensor* const> inputs,
                              std::span<Tensor* const> outputs);

@@ -16,6 +16,10 @@ driver   the three entry points (convert, net-run, model loading) that wire the 
 
 tools/ sits above lib/ and may include anything; lib/ never includes tools/.
 
+Inside runtime/, the backends' rooms keep apart: reference/ (the oracle) includes neither onednn/
+nor x86/, and x86/ (qforge's own kernels, no oneDNN) does not include onednn/; onednn/ lists the x86
+kernels in its int8 kernel list, so it may include x86/.
+
 Usage: check_layers.py REPO      checks REPO/lib, prints every violation, exits 1 if any
        check_layers.py --self-test   plants a back-include in a copy and checks that it is caught
 """
@@ -30,6 +34,11 @@ ORDER = ["core", "ir", "io", "runtime", "onnx", "package", "passes", "quant", "c
 RANK = {folder: i for i, folder in enumerate(ORDER)}
 INCLUDE = re.compile(r'\s*#\s*include\s+"([^"]+)"')
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".def", ".inc")
+# Rooms inside a layer that must not include certain others.
+ROOMS_KEPT_APART = {
+    "runtime/reference": ("runtime/onednn", "runtime/x86"),
+    "runtime/x86": ("runtime/onednn",),
+}
 
 
 def violations(repo):
@@ -61,6 +70,10 @@ def violations(repo):
                     elif target in RANK and RANK[target] > RANK[layer]:
                         found.append(f'{where}: #include "{m.group(1)}": {layer}/ may not include {target}/, '
                                      f'a higher layer ({" < ".join(ORDER)})')
+                    room = "/".join(rel_dir.split(os.sep)[:2])
+                    for kept_apart in ROOMS_KEPT_APART.get(room, ()):
+                        if m.group(1).startswith(kept_apart + "/"):
+                            found.append(f'{where}: #include "{m.group(1)}": {room}/ may not include {kept_apart}/')
     return found
 
 
@@ -80,12 +93,19 @@ def self_test():
         if bad.returncode != 1 or expected not in bad.stdout or '#include "driver/convert.h"' not in bad.stdout:
             print(f"self-test: a planted back-include was not reported (exit {bad.returncode}):\n{bad.stdout}")
             return 1
+        planted_room = os.path.join(tmp, "lib", "runtime", "x86", "x86_kernels.h")
+        with open(planted_room, "a") as f:
+            f.write('#include "runtime/onednn/common.h"\n')
+        room = subprocess.run([sys.executable, __file__, tmp], capture_output=True, text=True)
+        if room.returncode != 1 or "lib/runtime/x86/x86_kernels.h:" not in room.stdout:
+            print(f"self-test: an x86 kernel including oneDNN's wrappers was not reported:\n{room.stdout}")
+            return 1
         os.mkdir(os.path.join(tmp, "lib", "misc"))
         unplaced = subprocess.run([sys.executable, __file__, tmp], capture_output=True, text=True)
         if unplaced.returncode != 1 or "lib/misc/" not in unplaced.stdout:
             print(f"self-test: a folder outside the order was not reported:\n{unplaced.stdout}")
             return 1
-    print("self-test: a planted back-include and an unplaced folder are both reported")
+    print("self-test: a planted back-include, a crossing between backend rooms and an unplaced folder are all reported")
     return 0
 
 

@@ -10,7 +10,6 @@ namespace qf {
 namespace {
 
 using onednn::Context;
-using onednn::Created;
 
 // The fp32 kernel list: the first entry for the node's op builds its kernel; the executor runs
 // the reference kernel for ops without an entry and for nodes an entry declines.
@@ -55,10 +54,10 @@ Created dispatch(const Context& ctx) {
   // The op table's kFusesActivation ops are the ones whose oneDNN kernels append the clamp as a
   // post-op; a graph from elsewhere may carry one on another op, which the reference runs.
   if (fused_activation(ctx.node) && !op_has_trait(ctx.node.kind, kFusesActivation))
-    return onednn::decline(ctx, "fused activation on an op whose oneDNN kernel has no post-ops here");
+    return decline(ctx, "fused activation on an op whose oneDNN kernel has no post-ops here");
   for (const Fp32Entry& entry : kFp32Kernels)
     if (entry.kind == ctx.node.kind) return entry.create(ctx);
-  return onednn::decline(ctx, "no oneDNN kernel for this op");
+  return decline(ctx, "no oneDNN kernel for this op");
 }
 
 class OnednnBackend final : public Backend {
@@ -66,12 +65,12 @@ class OnednnBackend final : public Backend {
   Result<std::unique_ptr<Kernel>> create_int8_kernel(const Node& node, const KernelConfig& config,
                                                      std::string* why) override {
     std::string local_why;
-    Context ctx{node, config, threads_, why ? why : &local_why};
+    Context ctx{{node, config, threads_, why ? why : &local_why}};
     try {
       onednn::apply_threads(threads_);
       return onednn::create_int8(ctx);
     } catch (const dnnl::error& e) {
-      return onednn::decline(ctx, fmt::format("oneDNN rejected the int8 form (status {}): {}",
+      return decline(ctx, fmt::format("oneDNN rejected the int8 form (status {}): {}",
                                               static_cast<int>(e.status), e.what()));
     }
   }
@@ -90,14 +89,14 @@ class OnednnBackend final : public Backend {
   Result<std::unique_ptr<Kernel>> create_kernel(const Node& node, const KernelConfig& config,
                                                 std::string* why) override {
     std::string local_why;
-    Context ctx{node, config, threads_, why ? why : &local_why};
+    Context ctx{{node, config, threads_, why ? why : &local_why}};
     try {
       onednn::apply_threads(threads_);
       return dispatch(ctx);
     } catch (const dnnl::error& e) {
       // A primitive oneDNN will not build for this problem (unimplemented, or arguments it
       // rejects): the reference kernel is still right, so decline rather than fail the model.
-      return onednn::decline(ctx, fmt::format("oneDNN rejected it (status {}): {}", static_cast<int>(e.status),
+      return decline(ctx, fmt::format("oneDNN rejected it (status {}): {}", static_cast<int>(e.status),
                                               e.what()));
     } catch (const std::exception& e) {
       return internal_error("{}: creating the oneDNN kernel failed: {}", node.describe(), e.what());

@@ -5,16 +5,9 @@
 #include <cstring>
 
 #include "ir/fused_activation.h"
-#include "ir/infer/spatial_util.h"
 #include "runtime/onednn/engine.h"
 
 namespace qf::onednn {
-
-Layout Context::incoming(size_t i) const {
-  const Value* v = node.input(i);
-  if (!v || v->type.shape.size() < 3 || i >= config.input_layouts.size()) return Layout::kPlain;
-  return config.input_layouts[i];
-}
 
 void append_fused_activation(const Node& node, dnnl::post_ops& po) {
   const auto act = fused_activation(node);
@@ -32,11 +25,6 @@ dnnl::primitive_attr fused_activation_attr(const Node& node) {
   dnnl::primitive_attr attr;
   attr.set_post_ops(po);
   return attr;
-}
-
-Created decline(const Context& ctx, std::string reason) {
-  if (ctx.why) *ctx.why = std::move(reason);
-  return std::unique_ptr<Kernel>();
 }
 
 std::optional<std::string> check_f32_static(const Node& node, std::initializer_list<size_t> non_float) {
@@ -104,17 +92,6 @@ Dims padded_dims(const Shape& shape, size_t rank) {
   const size_t offset = rank - std::min(rank, shape.size());
   for (size_t i = 0; i < shape.size() && i < rank; ++i) dims[offset + i] = shape[i];
   return dims;
-}
-
-bool layout_invariant(const Shape& shape) {
-  if (shape.size() < 3) return true;
-  int64_t spatial = 1;
-  for (size_t i = 2; i < shape.size(); ++i) spatial *= shape[i];
-  return shape[1] == 1 || spatial == 1;
-}
-
-Layout output_layout_for(const Shape& shape, Layout preferred) {
-  return layout_invariant(shape) ? Layout::kPlain : preferred;
 }
 
 Result<dnnl::memory> reorder_constant(const Tensor& t, const dnnl::memory::desc& user,
@@ -228,54 +205,6 @@ Status PrimitiveKernel::run(std::span<const Tensor* const> inputs, std::span<Ten
     return internal_error("{} failed: {}", impl_, e.what());
   }
   return Status::ok();
-}
-
-}  // namespace qf::onednn
-
-namespace qf::onednn {
-
-std::string read_window(const Node& node, const Shape& in, const Shape& out, const Dims& kernel, Window* w) {
-  const size_t sd = kernel.size();
-  if (in.size() != sd + 2 || out.size() != sd + 2) return "spatial rank mismatch";
-  std::vector<int64_t> strides = node.attr_ints("strides", std::vector<int64_t>(sd, 1));
-  std::vector<int64_t> dilations = node.attr_ints("dilations", std::vector<int64_t>(sd, 1));
-  std::vector<int64_t> pads = node.attr_ints("pads", std::vector<int64_t>(2 * sd, 0));
-  if (strides.size() != sd || dilations.size() != sd || pads.size() != 2 * sd)
-    return "strides/dilations/pads do not match the spatial rank";
-  const auto parsed = parse_auto_pad(node);
-  if (!parsed.is_ok()) return parsed.status().message();
-  const AutoPad auto_pad = *parsed;
-  w->kernel = kernel;
-  w->strides.assign(strides.begin(), strides.end());
-  w->dilates.resize(sd);
-  w->pad_l.resize(sd);
-  w->pad_r.resize(sd);
-  w->pad_r_extended = false;
-  for (size_t i = 0; i < sd; ++i) {
-    if (strides[i] < 1 || dilations[i] < 1) return "non-positive stride or dilation";
-    w->dilates[i] = dilations[i] - 1;
-    const int64_t eff_k = (kernel[i] - 1) * dilations[i] + 1;
-    const int64_t in_i = in[i + 2], out_i = out[i + 2];
-    // The end padding the output size implies: the last window must end inside the padded input.
-    const int64_t needed = (out_i - 1) * strides[i] + eff_k - in_i;
-    if (auto_pad == AutoPad::kNotSet) {
-      w->pad_l[i] = pads[i];
-      w->pad_r[i] = pads[i + sd];
-    } else if (auto_pad == AutoPad::kValid) {
-      w->pad_l[i] = w->pad_r[i] = 0;
-    } else {
-      const int64_t total = std::max<int64_t>(0, needed);
-      const int64_t small = total / 2;
-      w->pad_l[i] = auto_pad == AutoPad::kSameUpper ? small : total - small;
-      w->pad_r[i] = total - w->pad_l[i];
-    }
-    if (w->pad_l[i] < 0 || w->pad_r[i] < 0) return "negative padding";
-    if (needed - w->pad_l[i] > w->pad_r[i]) {
-      w->pad_r[i] = needed - w->pad_l[i];
-      w->pad_r_extended = true;
-    }
-  }
-  return {};
 }
 
 }  // namespace qf::onednn

@@ -17,6 +17,8 @@
 #include "ir/graph.h"
 #include "runtime/int8.h"
 #include "runtime/kernel.h"
+#include "runtime/layout.h"
+#include "runtime/window.h"
 
 namespace qf::onednn {
 
@@ -24,26 +26,11 @@ using Dims = dnnl::memory::dims;
 using Tag = dnnl::memory::format_tag;
 using DataType = dnnl::memory::data_type;
 
-// What a factory sees: the node, the producers' layouts, the thread count, and where to say why
-// it declines.
-struct Context {
-  const Node& node;
-  const KernelConfig& config;
-  int threads;
-  std::string* why;
-  // f32 for fp32 kernels; u8 / s8 when an int8 kernel moves codes (pooling, concat).
+// A kernel request (runtime/kernel.h) and the data type a oneDNN factory builds for: f32 for fp32
+// kernels; u8 / s8 when an int8 kernel moves codes (pooling, concat).
+struct Context : KernelRequest {
   DataType dtype = DataType::f32;
-
-  // The layout the producer of input i delivers (kPlain for constants, absent inputs, rank < 3).
-  Layout incoming(size_t i) const;
-  const Shape& in_shape(size_t i) const { return node.input(i)->type.shape; }
-  const Shape& out_shape(size_t i = 0) const { return node.outputs[i]->type.shape; }
 };
-
-using Created = Result<std::unique_ptr<Kernel>>;
-
-// Declining is not failing: nullptr plus the reason; the executor runs the reference kernel.
-Created decline(const Context& ctx, std::string reason);
 
 // Common preconditions: every present input and output is f32 with a static shape, except the
 // inputs listed in `non_float` (axes, sizes...), which only need to be present-or-absent.
@@ -59,22 +46,7 @@ DataType onednn_dtype(DType t);
 // Row-major desc of `shape` left-padded with 1s to `rank` (numpy broadcasting).
 Dims padded_dims(const Shape& shape, size_t rank);
 
-// True when the bytes are the same in both layouts (rank < 3, one channel, or one spatial position):
-// such tensors never need a conversion, whatever layout their producer recorded.
-bool layout_invariant(const Shape& shape);
-// The layout a kernel should record for an output: invariant tensors are reported kPlain, which
-// is what the reference kernels and the graph outputs want anyway.
-Layout output_layout_for(const Shape& shape, Layout preferred);
 
-// Spatial window of a conv or pool in oneDNN's terms (dilation 0 = dense).
-struct Window {
-  Dims kernel, strides, dilates, pad_l, pad_r;
-  bool pad_r_extended = false;  // pad_r grew past ONNX's end padding (ceil_mode)
-};
-// Reads ONNX strides / dilations / pads / auto_pad for a window of size `kernel` over the spatial
-// dims of `in` producing `out`. pad_r is the larger of ONNX's end padding and what the output size
-// implies (ceil_mode adds padding at the end). Returns the reason on failure, empty on success.
-std::string read_window(const Node& node, const Shape& in, const Shape& out, const Dims& kernel, Window* w);
 
 // Appends the node's fused activation (ir/fused_activation.h) as an eltwise post-op: relu for
 // [0, inf), clip otherwise. Nothing when the node has none.
@@ -160,7 +132,7 @@ class PrimitiveKernel final : public Kernel {
   std::unordered_map<int, dnnl::memory> args_;
 };
 
-// A kernel cut into row bands (kernel.h), one PrimitiveKernel per band. Run whole, it runs its
+// A kernel cut into row bands (row_bands.h), one PrimitiveKernel per band. Run whole, it runs its
 // bands in a parallel region of its own; the executor runs chains of them in one region.
 class BandedKernel final : public Kernel, public RowBands {
  public:
@@ -199,18 +171,6 @@ struct ConvTypes {
   std::vector<int32_t> bias_codes;  // when not empty, the s32 bias in place of the node's own
 };
 Created create_conv_with(const Context& ctx, const ConvTypes& types);
-// The number of row bands (kernel.h) a conv runs as, one per thread, or 0 for a conv that runs
-// whole (conv.cpp says when).
-size_t conv_row_bands(const Context& ctx);
-// Band b of n: an even share of the output rows, the input rows their windows reach, and the
-// padding that remains where those windows pass the image's own top or bottom edge.
-struct ConvBand {
-  Rows out, in;
-  int64_t pad_top = 0, pad_bottom = 0;
-};
-ConvBand conv_band(const Window& win, int64_t in_rows, int64_t out_rows, size_t b, size_t n);
-// The same for output rows `out`.
-ConvBand conv_rows(const Window& win, int64_t in_rows, Rows out);
 Created create_conv_transpose(const Context& ctx);
 Created create_batchnorm(const Context& ctx);
 Created create_eltwise(const Context& ctx);
@@ -229,11 +189,5 @@ Created create_resize(const Context& ctx);
 Created create_int8(const Context& ctx);
 // Its kernel list, for Backend::kernels().
 std::vector<KernelListing> int8_kernels();
-Created create_int8_global_average(const Context& ctx, const Int8Linear& form);
-Created create_int8_table(const Context& ctx, const CodeTable& table);
-Created create_int8_binary(const Context& ctx, const Int8Binary& form);
-// A depthwise 3x3 Conv of codes on qforge's AVX-512 VNNI kernel (depthwise_int8.cpp), or
-// nullptr with ctx.why when it does not fit (oneDNN's convolution then runs it).
-Created create_int8_depthwise(const Context& ctx, const Int8Linear& form);
 
 }  // namespace qf::onednn

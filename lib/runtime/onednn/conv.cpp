@@ -36,7 +36,7 @@ void choose_source(const Context& ctx, ConvShapes* cs) {
   cs->pre_reorder = plain;
 }
 
-// The whole conv, or one row band of it (kernel.h): the memories the primitive reads and writes,
+// The whole conv, or one row band of it (row_bands.h): the memories the primitive reads and writes,
 // and where they lie in the run-time tensors.
 struct ConvPart {
   dnnl::memory::desc src, dst;
@@ -172,17 +172,10 @@ void prefer_direct_int8(dnnl::convolution_forward::primitive_desc* pd, int64_t g
   }
 }
 
-int64_t multiply_adds(const Context& ctx) {
-  const Shape& w = ctx.node.input(1)->type.shape;
-  int64_t per_output = 1;
-  for (size_t i = 1; i < w.size(); ++i) per_output *= w[i];
-  return shape_numel(ctx.out_shape()) * per_output;
-}
-
 // For a conv that is not banded: true when it should run on one thread.
 bool one_thread_is_enough(const Context& ctx) {
   constexpr int64_t kLargestOnOneThread = int64_t{1} << 21;
-  return effective_threads(ctx.threads) > 1 && multiply_adds(ctx) <= kLargestOnOneThread;
+  return effective_threads(ctx.threads) > 1 && conv_multiply_adds(ctx) <= kLargestOnOneThread;
 }
 
 // Rows `rows` of a tensor of `shape`: the band's desc and the region it occupies. A plain tensor
@@ -246,47 +239,6 @@ Created create_banded_conv(const Context& ctx, const ConvShapes& cs, const ConvT
 }
 
 }  // namespace
-
-// How a conv of one image shares out over several threads. oneDNN's own split forks and joins
-// the threads once per layer, and each thread reads rows that another core wrote; on a small conv
-// that costs about what the other threads give. So:
-// - a conv of up to 2^25 multiply-adds where every thread gets two output rows or more runs as
-//   row bands (kernel.h). On big convs oneDNN's split wins: resnet18's 3x3 convs (115 M
-//   multiply-adds each) ran 10 % slower in fp32 as bands, no faster in int8. mobilenet_v2's two
-//   largest (19-20 M: the 16 -> 96 expansion at 112x112, the 320 -> 1280 conv at 7x7) took
-//   68 -> 63 us and 38 -> 29 us in int8 as bands rather than oneDNN's split, its whole int8
-//   run 0.5-3 % less, fp32 the same.
-// - a conv of up to 2^21 multiply-adds with fewer rows (ppocr_cls's late convs, 1-3 rows of 96
-//   pixels, up to 1.2 M) runs on one thread, planned so that oneDNN does not fork at all.
-// - the others keep oneDNN's split.
-// Measured on two threads (Zen 5): mobilenet_v2, all of whose convs are bands, 10-12 % faster in
-// int8 and 4-5 % in fp32; ppocr_cls, whose late convs then run on one thread, 20-24 % faster in
-// int8 and 15 % in fp32 than with bands alone.
-size_t conv_row_bands(const Context& ctx) {
-  constexpr int64_t kLargestBanded = int64_t{1} << 25;
-  const int threads = effective_threads(ctx.threads);
-  const Shape& in = ctx.in_shape(0);
-  const Shape& out = ctx.out_shape();
-  if (threads < 2 || in.size() != 4 || in[0] != 1 || out[2] < 2 * threads) return 0;
-  return multiply_adds(ctx) <= kLargestBanded ? static_cast<size_t>(threads) : 0;
-}
-
-ConvBand conv_band(const Window& win, int64_t in_rows, int64_t out_rows, size_t b, size_t n) {
-  return conv_rows(win, in_rows, {out_rows * static_cast<int64_t>(b) / static_cast<int64_t>(n),
-                                  out_rows * static_cast<int64_t>(b + 1) / static_cast<int64_t>(n)});
-}
-
-ConvBand conv_rows(const Window& win, int64_t in_rows, Rows out) {
-  ConvBand band;
-  band.out = out;
-  const int64_t reach = (win.kernel[0] - 1) * (win.dilates[0] + 1) + 1;
-  const int64_t first = band.out.begin * win.strides[0] - win.pad_l[0];
-  const int64_t end = (band.out.end - 1) * win.strides[0] - win.pad_l[0] + reach;
-  band.in = {std::max<int64_t>(first, 0), std::min(end, in_rows)};
-  band.pad_top = band.in.begin - first;
-  band.pad_bottom = end - band.in.end;
-  return band;
-}
 
 Created create_conv_with(const Context& ctx, const ConvTypes& types) {
   const Node& node = ctx.node;

@@ -20,8 +20,6 @@ void apply_threads(int threads) {
   if (threads > 0 && omp_get_max_threads() != threads) omp_set_num_threads(threads);
 }
 
-int effective_threads(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
-
 SingleThreadedCreation::SingleThreadedCreation() : before_(omp_get_max_threads()) { omp_set_num_threads(1); }
 
 SingleThreadedCreation::~SingleThreadedCreation() { omp_set_num_threads(before_); }

@@ -14,8 +14,6 @@ dnnl::stream& cpu_stream();
 // threads <= 0 leaves OpenMP's default (OMP_NUM_THREADS or all cores). The setting is per calling
 // thread in OpenMP, so kernels re-apply it at run time when they run on another thread.
 void apply_threads(int threads);
-// The threads a kernel created with `threads` runs on.
-int effective_threads(int threads);
 
 // Primitives created while one lives are planned for one thread (oneDNN sizes its work split at
 // creation): the row bands, which each run on one thread of the executor's parallel region.

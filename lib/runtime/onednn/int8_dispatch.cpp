@@ -12,6 +12,7 @@
 #include "runtime/int8.h"
 #include "runtime/onednn/common.h"
 #include "runtime/onednn/engine.h"
+#include "runtime/x86/x86_kernels.h"
 
 namespace qf::onednn {
 namespace {
@@ -138,14 +139,15 @@ bool same_grid(const Value* a, const Value* b) {
 
 // The entries of the int8 kernel list: each finds the node's integer form (runtime/int8.h) and
 // builds a kernel for it or declines.
-Created linear_with(const Context& ctx, Created (*create)(const Context&, const Int8Linear&)) {
+template <typename Create>
+Created linear_with(const Context& ctx, Create create) {
   std::string why;
   auto form = int8_linear_form(ctx.node, &why);
   if (!form) return decline(ctx, why);
   return create(ctx, *form);
 }
 
-Created depthwise_codes(const Context& ctx) { return linear_with(ctx, create_int8_depthwise); }
+Created depthwise_codes(const Context& ctx) { return linear_with(ctx, x86::create_int8_depthwise); }
 Created conv_codes(const Context& ctx) { return linear_with(ctx, create_int8_conv); }
 Created matmul_codes(const Context& ctx) { return linear_with(ctx, create_int8_matmul); }
 
@@ -153,7 +155,7 @@ Created global_average_codes(const Context& ctx) {
   std::string why;
   auto form = int8_average_form(ctx.node, &why);
   if (!form) return decline(ctx, why);
-  return create_int8_global_average(ctx, *form);
+  return x86::create_int8_global_average(ctx, *form);
 }
 
 // Pooling codes keeps their grid: the output must share the input's encoding.
@@ -161,23 +163,23 @@ Created pool_codes(const Context& ctx) {
   const Node& node = ctx.node;
   if (!same_grid(node.input(0), node.outputs.empty() ? nullptr : node.outputs[0]))
     return decline(ctx, "input and output encodings differ");
-  Context codes{node, ctx.config, ctx.threads, ctx.why, codes_type(*node.input(0))};
+  Context codes{{node, ctx.config, ctx.threads, ctx.why}, codes_type(*node.input(0))};
   return create_pool_of(codes, true);
 }
 
 Created concat_codes(const Context& ctx) {
   const Node& node = ctx.node;
   if (!moves_codes(node)) return decline(ctx, "inputs and output do not share one encoding");
-  Context codes{node, ctx.config, ctx.threads, ctx.why, codes_type(*node.outputs[0])};
+  Context codes{{node, ctx.config, ctx.threads, ctx.why}, codes_type(*node.outputs[0])};
   return create_concat_of(codes, true);
 }
 
 Created elementwise_codes(const Context& ctx) {
-  if (auto binary = int8_binary_form(ctx.node, nullptr)) return create_int8_binary(ctx, *binary);
+  if (auto binary = int8_binary_form(ctx.node, nullptr)) return x86::create_int8_binary(ctx, *binary);
   std::string why;
   auto table = int8_table_form(ctx.node, &why);
   if (!table) return decline(ctx, why);
-  return create_int8_table(ctx, *table);
+  return x86::create_int8_table(ctx, *table);
 }
 
 // An entry takes the ops of one integer form (ops.def's Int8Form), or only one op of it.
@@ -215,7 +217,7 @@ Created create_int8(const Context& ctx) {
   for (const Int8Entry& entry : kInt8Kernels) {
     if (!entry.takes(node.kind)) continue;
     why.clear();
-    QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, entry.create(Context{node, ctx.config, ctx.threads, &why}));
+    QF_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, entry.create(Context{{node, ctx.config, ctx.threads, &why}}));
     if (kernel) return kernel;
     spdlog::debug("{}: {} int8 kernel declines ({})", node.name, family_name(entry.family), why);
   }

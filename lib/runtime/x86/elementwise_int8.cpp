@@ -12,9 +12,9 @@
 
 #include "core/vector_clones.h"
 #include "runtime/int8.h"
-#include "runtime/onednn/common.h"
+#include "runtime/x86/x86_kernels.h"
 
-namespace qf::onednn {
+namespace qf::x86 {
 namespace {
 
 #define QF_VBMI __attribute__((target("avx512f,avx512bw,avx512vbmi,bmi2")))
@@ -215,12 +215,12 @@ std::optional<Pairing> pairing_of(const Shape& other, const Shape& shape) {
 
 }  // namespace
 
-Created create_int8_table(const Context& ctx, const CodeTable& table) {
+Created create_int8_table(const KernelRequest& ctx, const CodeTable& table) {
   const Layout layout = output_layout_for(ctx.out_shape(), ctx.incoming(table.input));
   return std::unique_ptr<Kernel>(std::make_unique<TableKernel>(table, layout));
 }
 
-Created create_int8_binary(const Context& ctx, const Int8Binary& form) {
+Created create_int8_binary(const KernelRequest& ctx, const Int8Binary& form) {
   const Node& node = ctx.node;
   if (node.input(0)->encoding->is_signed != node.input(1)->encoding->is_signed ||
       node.input(0)->encoding->is_signed != node.outputs[0]->encoding->is_signed)
@@ -234,4 +234,4 @@ Created create_int8_binary(const Context& ctx, const Int8Binary& form) {
   return std::unique_ptr<Kernel>(std::make_unique<BinaryKernel>(form, full, *pairing, layout));
 }
 
-}  // namespace qf::onednn
+}  // namespace qf::x86

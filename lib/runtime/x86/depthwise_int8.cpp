@@ -35,9 +35,9 @@
 #include <vector>
 
 #include "runtime/int8.h"
-#include "runtime/onednn/common.h"
+#include "runtime/x86/x86_kernels.h"
 
-namespace qf::onednn {
+namespace qf::x86 {
 namespace {
 
 #define QF_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
@@ -214,7 +214,7 @@ RowFunction row_function(int64_t advance, bool signed_in, bool signed_out) {
 
 class DepthwiseKernel final : public Kernel, public RowBands {
  public:
-  // `bands`: the row bands (kernel.h) to run as, none to run whole.
+  // `bands`: the row bands (row_bands.h) to run as, none to run whole.
   DepthwiseKernel(Plan plan, RowFunction row, Window window, std::vector<ConvBand> bands, Layout out_layout)
       : p_(std::move(plan)), row_(row), window_(std::move(window)), bands_(std::move(bands)), out_layout_(out_layout) {}
 
@@ -290,7 +290,7 @@ void output_clamp(const Int8Linear& f, Plan* p) {
 
 }  // namespace
 
-Created create_int8_depthwise(const Context& ctx, const Int8Linear& f) {
+Created create_int8_depthwise(const KernelRequest& ctx, const Int8Linear& f) {
   const Node& node = ctx.node;
   if (!has_vnni()) return decline(ctx, "the CPU has no AVX-512 VNNI");
   if (f.residual) return decline(ctx, "a residual input");
@@ -361,4 +361,4 @@ Created create_int8_depthwise(const Context& ctx, const Int8Linear& f) {
   return std::unique_ptr<Kernel>(std::make_unique<DepthwiseKernel>(std::move(p), row, std::move(window), std::move(bands), out_layout));
 }
 
-}  // namespace qf::onednn
+}  // namespace qf::x86

@@ -8,9 +8,9 @@
 
 #include "core/vector_clones.h"
 #include "runtime/int8.h"
-#include "runtime/onednn/common.h"
+#include "runtime/x86/x86_kernels.h"
 
-namespace qf::onednn {
+namespace qf::x86 {
 namespace {
 
 template <typename Q>
@@ -82,8 +82,8 @@ class GlobalAverageKernel final : public Kernel {
 
 }  // namespace
 
-Created create_int8_global_average(const Context& ctx, const Int8Linear& form) {
+Created create_int8_global_average(const KernelRequest& ctx, const Int8Linear& form) {
   return std::unique_ptr<Kernel>(std::make_unique<GlobalAverageKernel>(form, ctx.incoming(0)));
 }
 
-}  // namespace qf::onednn
+}  // namespace qf::x86
