@@ -11,39 +11,21 @@ std::string read_window(const Node& node, const Shape& in, const Shape& out, con
                         Window* w) {
   const size_t sd = kernel.size();
   if (in.size() != sd + 2 || out.size() != sd + 2) return "spatial rank mismatch";
-  std::vector<int64_t> strides = node.attr_ints("strides", std::vector<int64_t>(sd, 1));
-  std::vector<int64_t> dilations = node.attr_ints("dilations", std::vector<int64_t>(sd, 1));
-  std::vector<int64_t> pads = node.attr_ints("pads", std::vector<int64_t>(2 * sd, 0));
-  if (strides.size() != sd || dilations.size() != sd || pads.size() != 2 * sd)
-    return "strides/dilations/pads do not match the spatial rank";
-  const auto parsed = parse_auto_pad(node);
-  if (!parsed.is_ok()) return parsed.status().message();
-  const AutoPad auto_pad = *parsed;
+  // Strides, dilations and the pads ONNX's pads / auto_pad give, as shape inference resolved them.
+  auto geometry = window_geometry(node, spatial_of(in), kernel, /*allow_ceil=*/true);
+  if (!geometry.is_ok()) return geometry.status().message();
+  const WindowGeometry& g = *geometry;
   w->kernel = kernel;
-  w->strides.assign(strides.begin(), strides.end());
+  w->strides = g.strides;
   w->dilates.resize(sd);
-  w->pad_l.resize(sd);
-  w->pad_r.resize(sd);
+  w->pad_l = g.pads_begin;
+  w->pad_r = g.pads_end;
   w->pad_r_extended = false;
   for (size_t i = 0; i < sd; ++i) {
-    if (strides[i] < 1 || dilations[i] < 1) return "non-positive stride or dilation";
-    w->dilates[i] = dilations[i] - 1;
-    const int64_t eff_k = (kernel[i] - 1) * dilations[i] + 1;
-    const int64_t in_i = in[i + 2], out_i = out[i + 2];
-    // The end padding the output size implies: the last window must end inside the padded input.
-    const int64_t needed = (out_i - 1) * strides[i] + eff_k - in_i;
-    if (auto_pad == AutoPad::kNotSet) {
-      w->pad_l[i] = pads[i];
-      w->pad_r[i] = pads[i + sd];
-    } else if (auto_pad == AutoPad::kValid) {
-      w->pad_l[i] = w->pad_r[i] = 0;
-    } else {
-      const int64_t total = std::max<int64_t>(0, needed);
-      const int64_t small = total / 2;
-      w->pad_l[i] = auto_pad == AutoPad::kSameUpper ? small : total - small;
-      w->pad_r[i] = total - w->pad_l[i];
-    }
+    w->dilates[i] = g.dilations[i] - 1;
     if (w->pad_l[i] < 0 || w->pad_r[i] < 0) return "negative padding";
+    // The end padding the output size implies: the last window must end inside the padded input.
+    const int64_t needed = (out[i + 2] - 1) * g.strides[i] + (kernel[i] - 1) * g.dilations[i] + 1 - in[i + 2];
     if (needed - w->pad_l[i] > w->pad_r[i]) {
       w->pad_r[i] = needed - w->pad_l[i];
       w->pad_r_extended = true;
