@@ -418,6 +418,16 @@ TEST_CASE("onednn conv transpose", "[onednn]") {
     auto one = make_node(OpKind::kConvTranspose, {in(random_tensor({1, 3, 7}, 36)), cst(random_tensor({3, 2, 4}, 37))},
                          {{"strides", std::vector<int64_t>{3}}});
     check_against_reference(*one);
+  }  // The odd pixel of an odd SAME total: oneDNN takes the pads shape inference and the reference
+  // resolve (ir/infer/spatial_util.cpp), for both SAME modes (it once declined these).
+  for (const char* mode : {"SAME_UPPER", "SAME_LOWER"}) {
+    SECTION(std::string("auto_pad ") + mode + " with an odd total") {
+      auto one = make_node(OpKind::kConvTranspose,
+                           {in(random_tensor({1, 2, 5, 4}, 38)), cst(random_tensor({2, 3, 3, 3}, 39))},
+                           {{"strides", std::vector<int64_t>{2, 2}}, {"auto_pad", std::string(mode)}});
+      REQUIRE(one->node->outputs[0]->type.shape == Shape{1, 3, 10, 8});
+      check_against_reference(*one);
+    }
   }
 }
 

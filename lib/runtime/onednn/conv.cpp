@@ -321,35 +321,21 @@ Created create_conv_transpose(const Context& ctx) {
   const int64_t oc = w[1] * g;
   if (out[1] != oc) return decline(ctx, "output channels do not match the weights");
 
-  std::vector<int64_t> strides = node.attr_ints("strides", std::vector<int64_t>(sd, 1));
-  std::vector<int64_t> dilations = node.attr_ints("dilations", std::vector<int64_t>(sd, 1));
-  std::vector<int64_t> pads = node.attr_ints("pads", std::vector<int64_t>(2 * sd, 0));
-  if (strides.size() != sd || dilations.size() != sd || pads.size() != 2 * sd)
-    return decline(ctx, "strides/dilations/pads do not match the spatial rank");
-  const auto parsed = parse_auto_pad(node);
-  if (!parsed.is_ok()) return decline(ctx, parsed.status().message());
-  const AutoPad auto_pad = *parsed;
+  // Strides, dilations and the begin pads (pads, auto_pad or output_shape) as shape inference and
+  // the reference kernel resolve them, so that both backends split an odd SAME total alike.
+  auto geometry = conv_transpose_geometry(node, spatial_of(in), kernel);
+  if (!geometry.is_ok()) return decline(ctx, geometry.status().message());
   Window& win = cs.window;
   win.kernel = kernel;
-  win.strides.assign(strides.begin(), strides.end());
+  win.strides = geometry->strides;
   win.dilates.resize(sd);
-  win.pad_l.resize(sd);
+  win.pad_l = geometry->pads_begin;
   win.pad_r.resize(sd);
   for (size_t i = 0; i < sd; ++i) {
-    if (strides[i] < 1 || dilations[i] < 1) return decline(ctx, "non-positive stride or dilation");
-    win.dilates[i] = dilations[i] - 1;
-    const int64_t eff_k = (kernel[i] - 1) * dilations[i] + 1;
+    win.dilates[i] = geometry->dilations[i] - 1;
+    const int64_t eff_k = (kernel[i] - 1) * geometry->dilations[i] + 1;
     // Everything that trims the full output (pads and output_padding together) as oneDNN sees it.
-    const int64_t total = (in[i + 2] - 1) * strides[i] + eff_k - out[i + 2];
-    if (auto_pad == AutoPad::kNotSet) {
-      win.pad_l[i] = pads[i];
-    } else if (auto_pad == AutoPad::kValid) {
-      win.pad_l[i] = 0;
-    } else {
-      // The spec's text and the implementations disagree on which side gets the odd pixel.
-      if (total % 2 != 0) return decline(ctx, "SAME padding with an odd total (begin/end split is ambiguous)");
-      win.pad_l[i] = total / 2;
-    }
+    const int64_t total = (in[i + 2] - 1) * geometry->strides[i] + eff_k - out[i + 2];
     win.pad_r[i] = total - win.pad_l[i];
     if (win.pad_l[i] < 0 || win.pad_r[i] < 0)
       return decline(ctx, "output_padding larger than the end padding");
