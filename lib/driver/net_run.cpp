@@ -119,8 +119,7 @@ Status run_net(const NetRunOptions& options) {
   if (!quantized && options.optimize && !options.debug) {
     // Tensors the list asks for become graph outputs, which the passes never fuse away.
     for (const Value* v : to_write)
-      if (std::find(graph->outputs().begin(), graph->outputs().end(), v) == graph->outputs().end())
-        graph->outputs().push_back(const_cast<Value*>(v));
+      if (!graph->is_output(v)) graph->outputs().push_back(const_cast<Value*>(v));
     QF_RETURN_IF_ERROR(run_optimization_passes(*graph));
   }
   ExecutorOptions exec_options;

@@ -199,6 +199,10 @@ std::vector<Node*> Graph::nodes_of(OpKind kind) const {
   return out;
 }
 
+bool Graph::is_output(const Value* v) const {
+  return std::find(outputs_.begin(), outputs_.end(), v) != outputs_.end();
+}
+
 Value* Graph::find_value(const std::string& name) const {
   auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : it->second;

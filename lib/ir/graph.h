@@ -104,6 +104,8 @@ class Graph {
   void remove_dead_values();
 
   Value* find_value(const std::string& name) const;
+  // Whether `v` is one of the graph's outputs.
+  bool is_output(const Value* v) const;
   // The nodes of one kind, in creation order (a snapshot: safe to erase them while walking it).
   std::vector<Node*> nodes_of(OpKind kind) const;
   std::string unique_name(const std::string& base) const;

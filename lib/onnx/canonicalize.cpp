@@ -48,15 +48,24 @@ Status drop_unused_outputs(Graph& graph, Node& node, size_t keep) {
   for (size_t i = keep; i < node.outputs.size(); ++i) {
     Value* out = node.outputs[i];
     if (!out) continue;
-    const bool exported =
-        std::find(graph.outputs().begin(), graph.outputs().end(), out) != graph.outputs().end();
-    if (!out->consumers.empty() || exported)
+    if (!out->consumers.empty() || graph.is_output(out))
       return unsupported("{}: output {} ('{}') is not supported", node.describe(), i, out->name);
   }
   for (size_t i = keep; i < node.outputs.size(); ++i)
     if (node.outputs[i]) node.outputs[i]->producer = nullptr;
   node.outputs.resize(std::min(node.outputs.size(), keep));
   return Status::ok();
+}
+
+// Drops the outputs after the first that nothing reads or exports, keeping the slots of used ones.
+void trim_unused_outputs(Graph& graph, Node& node) {
+  for (size_t i = 1; i < node.outputs.size(); ++i) {
+    Value* out = node.outputs[i];
+    if (!out || !out->consumers.empty() || graph.is_output(out)) continue;
+    out->producer = nullptr;
+    node.outputs[i] = nullptr;
+  }
+  while (node.outputs.size() > 1 && !node.outputs.back()) node.outputs.pop_back();
 }
 
 Status canonicalize_constant(Node& node) {
@@ -134,7 +143,11 @@ Status canonicalize_node(Graph& graph, Node& node) {
       if (opset < 13) ints_attr_to_input(graph, node, "split", 1);
       break;
     case OpKind::kReduceMean:
+    case OpKind::kReduceMax:
       if (opset < 18) ints_attr_to_input(graph, node, "axes", 1);
+      break;
+    case OpKind::kReduceSum:
+      if (opset < 13) ints_attr_to_input(graph, node, "axes", 1);
       break;
     case OpKind::kPad:
       if (opset < 11) {
@@ -157,6 +170,10 @@ Status canonicalize_node(Graph& graph, Node& node) {
       break;
     case OpKind::kBatchNormalization:
       QF_RETURN_IF_ERROR(drop_unused_outputs(graph, node, 1));
+      break;
+    case OpKind::kLayerNormalization:
+      // Mean and InvStdDev are cheap by-products the reference writes when something reads them.
+      trim_unused_outputs(graph, node);
       break;
     case OpKind::kMaxPool:
     case OpKind::kDropout:

@@ -24,12 +24,6 @@ constexpr float kTolerance = 1e-6f;
 
 bool near(float a, float b) { return std::fabs(a - b) <= kTolerance * std::max(1.f, std::fabs(b)); }
 
-// The node producing `v` when it is of `kind` and `v` feeds only `consumer`.
-Node* sole(const Graph& graph, const Value* v, const Node* consumer, OpKind kind) {
-  Node* p = sole_producer(graph, v, consumer);
-  return p && p->kind == kind ? p : nullptr;
-}
-
 // For Div(v, c) or Mul(v, 1/c) (Mul operands in either order): v and c.
 struct Divided {
   Value* value = nullptr;
@@ -45,14 +39,6 @@ std::optional<Divided> as_division(const Node& n) {
   return std::nullopt;
 }
 
-// For Add(v, c) in either order: v and c.
-std::optional<std::pair<Value*, float>> as_shift(const Node* n) {
-  if (!n || n->kind != OpKind::kAdd) return std::nullopt;
-  for (size_t i = 0; i < 2; ++i)
-    if (auto c = scalar_input(*n, 1 - i)) return std::make_pair(n->input(i), *c);
-  return std::nullopt;
-}
-
 // Clip(v, lo, hi) with constant bounds: v and the bounds.
 struct Clipped {
   Value* value;
@@ -65,33 +51,21 @@ std::optional<Clipped> as_clip(const Node* n) {
   return Clipped{n->input(0), *lo, *hi};
 }
 
-// Replaces the chain `removed` (in producer order, the last one producing `out`) by one node.
-Result<Node*> replace_chain(Graph& graph, const std::vector<Node*>& removed, OpKind kind, Value* in) {
-  Node* last = removed.back();
-  Value* out = last->outputs[0];
-  const std::string name = last->name;
-  for (Node* n : removed) {
-    if (n != last) graph.record_removed(n->outputs[0]->name, out->name, kPass, false);
-    graph.erase_node(n);
-  }
-  return graph.add_node(kind, name, {in}, {out});
-}
-
 // x * clip(x + 3, 0, 6) / 6, ending at `div`.
 Result<bool> match_hard_swish_chain(Graph& graph, Node* div) {
   auto d = as_division(*div);
   if (!d || !near(d->divisor, kHardSwishRange)) return false;
-  Node* mul = sole(graph, d->value, div, OpKind::kMul);
+  Node* mul = sole_producer_of(graph, d->value, div, OpKind::kMul);
   if (!mul) return false;
   for (size_t i = 0; i < 2; ++i) {
     Value* x = mul->input(i);
-    Node* clip_node = sole(graph, mul->input(1 - i), mul, OpKind::kClip);
+    Node* clip_node = sole_producer_of(graph, mul->input(1 - i), mul, OpKind::kClip);
     auto clip = as_clip(clip_node);
     if (!clip || !near(clip->lo, 0.f) || !near(clip->hi, kHardSwishRange)) continue;
-    Node* add_node = sole(graph, clip->value, clip_node, OpKind::kAdd);
-    auto shift = as_shift(add_node);
-    if (!shift || shift->first != x || !near(shift->second, kHardSwishShift)) continue;
-    QF_RETURN_IF_ERROR(replace_chain(graph, {add_node, clip_node, mul, div}, OpKind::kHardSwish, x).status());
+    Node* add_node = sole_producer_of(graph, clip->value, clip_node, OpKind::kAdd);
+    auto shift = scalar_operand(add_node, OpKind::kAdd);
+    if (!shift || shift->value != x || !near(shift->scalar, kHardSwishShift)) continue;
+    QF_RETURN_IF_ERROR(replace_chain(graph, {add_node, clip_node, mul, div}, OpKind::kHardSwish, {x}, kPass).status());
     return true;
   }
   return false;
@@ -102,11 +76,11 @@ Result<bool> match_hard_swish_of_sigmoid(Graph& graph, Node* mul) {
   if (mul->kind != OpKind::kMul) return false;
   for (size_t i = 0; i < 2; ++i) {
     Value* x = mul->input(i);
-    Node* hs = sole(graph, mul->input(1 - i), mul, OpKind::kHardSigmoid);
+    Node* hs = sole_producer_of(graph, mul->input(1 - i), mul, OpKind::kHardSigmoid);
     if (!hs || hs->input(0) != x) continue;
     if (!near(hs->attr_float("alpha", 0.2f), kHardSwishAlpha) || !near(hs->attr_float("beta", 0.5f), kHardSwishBeta))
       continue;
-    QF_RETURN_IF_ERROR(replace_chain(graph, {hs, mul}, OpKind::kHardSwish, x).status());
+    QF_RETURN_IF_ERROR(replace_chain(graph, {hs, mul}, OpKind::kHardSwish, {x}, kPass).status());
     return true;
   }
   return false;
@@ -116,15 +90,15 @@ Result<bool> match_hard_swish_of_sigmoid(Graph& graph, Node* mul) {
 Result<bool> match_hard_sigmoid_chain(Graph& graph, Node* div) {
   auto d = as_division(*div);
   if (!d || d->divisor <= 0.f) return false;
-  Node* clip_node = sole(graph, d->value, div, OpKind::kClip);
+  Node* clip_node = sole_producer_of(graph, d->value, div, OpKind::kClip);
   auto clip = as_clip(clip_node);
   if (!clip || !near(clip->lo, 0.f) || !near(clip->hi, d->divisor)) return false;
-  Node* add_node = sole(graph, clip->value, clip_node, OpKind::kAdd);
-  auto shift = as_shift(add_node);
+  Node* add_node = sole_producer_of(graph, clip->value, clip_node, OpKind::kAdd);
+  auto shift = scalar_operand(add_node, OpKind::kAdd);
   if (!shift) return false;
-  QF_ASSIGN_OR_RETURN(Node* hs, replace_chain(graph, {add_node, clip_node, div}, OpKind::kHardSigmoid, shift->first));
+  QF_ASSIGN_OR_RETURN(Node* hs, replace_chain(graph, {add_node, clip_node, div}, OpKind::kHardSigmoid, {shift->value}, kPass));
   hs->attrs["alpha"] = 1.f / d->divisor;
-  hs->attrs["beta"] = shift->second / d->divisor;
+  hs->attrs["beta"] = shift->scalar / d->divisor;
   return true;
 }
 

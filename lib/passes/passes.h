@@ -19,6 +19,9 @@ namespace qf {
 
 Result<bool> remove_identity(Graph& graph);
 Result<bool> fold_constants(Graph& graph);
+Result<bool> rewrite_einsum(Graph& graph);
+Result<bool> fuse_layer_norm(Graph& graph);
+Result<bool> fuse_gelu(Graph& graph);
 Result<bool> fold_batchnorm(Graph& graph);
 Result<bool> fuse_hard_activations(Graph& graph);
 Result<bool> fold_bias_add(Graph& graph);

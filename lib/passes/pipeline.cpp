@@ -19,6 +19,10 @@ namespace {
 constexpr PassInfo kPasses[] = {
     {"remove_identity", "drop Identity, inference Dropout and no-op Cast", &remove_identity},
     {"fold_constants", "evaluate nodes whose inputs are all constant", &fold_constants},
+    {"rewrite_einsum", "Einsum of a batched matrix product (attention) -> MatMul, with Transposes", &rewrite_einsum},
+    {"fuse_layer_norm", "ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div(/Mul/Add) -> LayerNormalization",
+     &fuse_layer_norm},
+    {"fuse_gelu", "x*0.5*(1+erf(x/sqrt2)) and the tanh form -> Gelu", &fuse_gelu},
     {"fuse_hard_activations", "x*clip(x+3,0,6)/6 -> HardSwish, clip(x+3,0,6)/6 -> HardSigmoid",
      &fuse_hard_activations},
     {"fold_batchnorm", "fold BatchNormalization into Conv/ConvTranspose/Gemm; others become a depthwise 1x1 Conv",

@@ -6,13 +6,38 @@
 namespace qf {
 
 bool is_graph_output(const Graph& graph, const Value* v) {
-  return std::find(graph.outputs().begin(), graph.outputs().end(), v) != graph.outputs().end();
+  return graph.is_output(v);
 }
 
 Node* sole_producer(const Graph& graph, const Value* v, const Node* consumer) {
   if (!v || !v->producer || is_graph_output(graph, v)) return nullptr;
   if (v->consumers.size() != 1 || v->consumers[0] != consumer) return nullptr;
   return v->producer;
+}
+
+Node* sole_producer_of(const Graph& graph, const Value* v, const Node* consumer, OpKind kind) {
+  Node* p = sole_producer(graph, v, consumer);
+  return p && p->kind == kind ? p : nullptr;
+}
+
+std::optional<ScalarOperand> scalar_operand(const Node* node, OpKind kind) {
+  if (!node || node->kind != kind || node->inputs.size() != 2) return std::nullopt;
+  if (auto c = scalar_input(*node, 1)) return ScalarOperand{node->input(0), *c};
+  if (op_has_trait(kind, kCommutative))
+    if (auto c = scalar_input(*node, 0)) return ScalarOperand{node->input(1), *c};
+  return std::nullopt;
+}
+
+Result<Node*> replace_chain(Graph& graph, const std::vector<Node*>& removed, OpKind kind,
+                            std::vector<Value*> inputs, std::string_view pass) {
+  Node* last = removed.back();
+  Value* out = last->outputs[0];
+  const std::string name = last->name;
+  for (Node* n : removed) {
+    if (n != last) graph.record_removed(n->outputs[0]->name, out->name, pass, false);
+    graph.erase_node(n);
+  }
+  return graph.add_node(kind, name, std::move(inputs), {out});
 }
 
 bool absorb_into_producer(Graph& graph, Node* node, std::string_view pass, bool same_values) {

@@ -2,6 +2,7 @@
 #include "quant/plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <unordered_map>
 
@@ -30,6 +31,12 @@ class Groups {
  private:
   std::vector<size_t> parent_;
 };
+
+bool all_finite(const Tensor& t) {
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (!std::isfinite(t.element_as_double(i))) return false;
+  return true;
+}
 
 }  // namespace
 
@@ -123,6 +130,7 @@ Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& optio
         case InputRole::kData:
           if (op_quant_rule(n->kind) == QuantRule::kShared) break;  // takes the group's encoding
           seen[c] = true;
+          if (!all_finite(*c->constant)) break;  // an attention mask's -inf has no grid: it stays float
           data.push_back({ConstantUse::Kind::kData, c, n, -1});
           break;
         case InputRole::kParam:

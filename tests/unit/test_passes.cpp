@@ -304,6 +304,148 @@ TEST_CASE("fuse_hard_activations recognises the HardSwish and HardSigmoid chains
   check_same_results(*c.graph, c.before, c.inputs);
 }
 
+namespace {
+
+// x -> LayerNorm spelled out over the trailing `axes` (as torch exports opset < 17), with γ / β
+// when given; Mul(d, d) in place of Pow(d, 2) when `square_by_mul`.
+void add_decomposed_layer_norm(OnnxBuilder& b, const std::string& x, const std::string& y, std::vector<int64_t> axes,
+                               const std::string& gamma, const std::string& beta, bool square_by_mul,
+                               const std::string& p) {
+  auto& mean = b.node("ReduceMean", {x}, {p + "m"}, p + "mean");
+  OnnxBuilder::attr(mean, "axes", axes);
+  b.node("Sub", {x, p + "m"}, {p + "d"}, p + "sub");
+  if (square_by_mul) {
+    b.node("Mul", {p + "d", p + "d"}, {p + "sq"}, p + "square");
+  } else {
+    b.node("Pow", {p + "d", "two"}, {p + "sq"}, p + "square");
+  }
+  auto& var = b.node("ReduceMean", {p + "sq"}, {p + "v"}, p + "var");
+  OnnxBuilder::attr(var, "axes", axes);
+  b.node("Add", {p + "v", "eps"}, {p + "ve"}, p + "add_eps");
+  b.node("Sqrt", {p + "ve"}, {p + "s"}, p + "sqrt");
+  const std::string n = gamma.empty() && beta.empty() ? y : p + "n";
+  b.node("Div", {p + "d", p + "s"}, {n}, p + "div");
+  std::string tail = n;
+  if (!gamma.empty()) {
+    const std::string g = beta.empty() ? y : p + "g";
+    b.node("Mul", {tail, gamma}, {g}, p + "gamma");
+    tail = g;
+  }
+  if (!beta.empty()) b.node("Add", {beta, tail}, {y}, p + "beta");
+}
+
+}  // namespace
+
+TEST_CASE("fuse_layer_norm turns the opset-13 decomposition into LayerNormalization", "[passes]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 5, 8}).output("y1").output("y2").output("y3");
+  b.initializer("two", {}, {2.f});
+  b.initializer("eps", {}, {1e-5f});
+  b.initializer("gamma", {8}, random_values(8, 41, 0.5f, 2.f));
+  b.initializer("beta", {8}, random_values(8, 42));
+  b.initializer("gamma2", {5, 8}, random_values(40, 43, 0.5f, 2.f));
+  add_decomposed_layer_norm(b, "x", "y1", {-1}, "gamma", "beta", false, "a_");
+  add_decomposed_layer_norm(b, "y1", "y2", {2}, "", "", true, "b_");         // no γ, β; Mul(d, d)
+  add_decomposed_layer_norm(b, "y2", "y3", {1, 2}, "gamma2", "", false, "c_");  // two trailing axes
+  Case c = prepare(b, "ln.onnx", {test::random_tensor({1, 5, 8}, 44, -3.f, 5.f)});
+  auto changed = fuse_layer_norm(*c.graph);
+  REQUIRE(changed.is_ok());
+  CHECK(*changed);
+  CHECK(count_ops(*c.graph, OpKind::kLayerNormalization) == 3);
+  CHECK(count_ops(*c.graph, OpKind::kReduceMean) == 0);
+  CHECK(count_ops(*c.graph, OpKind::kSqrt) == 0);
+  for (const auto& n : c.graph->nodes())
+    if (n->outputs[0]->name == "y3") CHECK(n->attr_int("axis", 0) == 1);
+  check_same_results(*c.graph, c.before, c.inputs);
+  check_same_results(*c.graph, c.before, c.inputs, kPassTolerance, "onednn");
+}
+
+TEST_CASE("fuse_layer_norm leaves a mean over a leading axis and a shared deviation alone", "[passes]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 5, 8}).output("y").output("d_out");
+  b.initializer("two", {}, {2.f});
+  b.initializer("eps", {}, {1e-5f});
+  add_decomposed_layer_norm(b, "x", "y", {1}, "", "", false, "a_");  // axis 1 of 3: not trailing
+  add_decomposed_layer_norm(b, "x", "z", {-1}, "", "", false, "b_");
+  b.node("Identity", {"b_d"}, {"d_out"}, "export_d");  // the deviation is used elsewhere too
+  Case c = prepare(b, "ln_no.onnx", {test::random_tensor({1, 5, 8}, 45)});
+  auto changed = fuse_layer_norm(*c.graph);
+  REQUIRE(changed.is_ok());
+  CHECK_FALSE(*changed);
+  CHECK(count_ops(*c.graph, OpKind::kLayerNormalization) == 0);
+}
+
+TEST_CASE("fuse_gelu turns the erf and tanh GELU chains into Gelu", "[passes]") {
+  OnnxBuilder b(13);
+  b.input("x", {2, 3, 16}).output("y").output("t").output("w");
+  b.initializer("sqrt2", {}, {1.4142135f});
+  b.initializer("inv_sqrt2", {}, {0.70710678f});
+  b.initializer("one", {}, {1.f});
+  b.initializer("half", {}, {0.5f});
+  b.initializer("three", {}, {3.f});
+  b.initializer("cubic", {}, {0.044715f});
+  b.initializer("s2pi", {}, {0.7978846f});
+  // torch's nn.GELU(): x * (erf(x / √2) + 1) * 0.5
+  b.node("Div", {"x", "sqrt2"}, {"e_a"}, "e_div");
+  b.node("Erf", {"e_a"}, {"e_e"}, "e_erf");
+  b.node("Add", {"e_e", "one"}, {"e_f"}, "e_add");
+  b.node("Mul", {"x", "e_f"}, {"e_g"}, "e_mul");
+  b.node("Mul", {"e_g", "half"}, {"y"}, "e_half");
+  // (0.5 * y) * (1 + erf(y * 1/√2))
+  b.node("Mul", {"y", "inv_sqrt2"}, {"w_a"}, "w_scale");
+  b.node("Erf", {"w_a"}, {"w_e"}, "w_erf");
+  b.node("Add", {"one", "w_e"}, {"w_f"}, "w_add");
+  b.node("Mul", {"half", "y"}, {"w_h"}, "w_half");
+  b.node("Mul", {"w_h", "w_f"}, {"w"}, "w_mul");
+  // HF gelu_new: 0.5 * x * (1 + tanh(√(2/π) * (x + 0.044715 x³)))
+  b.node("Pow", {"x", "three"}, {"t_c"}, "t_pow");
+  b.node("Mul", {"t_c", "cubic"}, {"t_c2"}, "t_cubic");
+  b.node("Add", {"x", "t_c2"}, {"t_i"}, "t_add");
+  b.node("Mul", {"s2pi", "t_i"}, {"t_s"}, "t_scale");
+  b.node("Tanh", {"t_s"}, {"t_th"}, "t_tanh");
+  b.node("Add", {"t_th", "one"}, {"t_f"}, "t_add1");
+  b.node("Mul", {"x", "t_f"}, {"t_g"}, "t_mul");
+  b.node("Mul", {"t_g", "half"}, {"t"}, "t_half");
+  Case c = prepare(b, "gelu.onnx", {test::random_tensor({2, 3, 16}, 46, -6.f, 6.f)});
+  auto changed = fuse_gelu(*c.graph);
+  REQUIRE(changed.is_ok());
+  CHECK(*changed);
+  CHECK(count_ops(*c.graph, OpKind::kGelu) == 3);
+  CHECK(count_ops(*c.graph, OpKind::kErf) == 0);
+  CHECK(count_ops(*c.graph, OpKind::kTanh) == 0);
+  CHECK(count_ops(*c.graph, OpKind::kMul) == 0);
+  int tanh_form = 0;
+  for (const auto& n : c.graph->nodes()) tanh_form += n->attr_string("approximate", "") == "tanh";
+  CHECK(tanh_form == 1);
+  check_same_results(*c.graph, c.before, c.inputs);
+  check_same_results(*c.graph, c.before, c.inputs, kPassTolerance, "onednn");
+}
+
+TEST_CASE("rewrite_einsum turns attention's Einsums into MatMul and keeps the rest", "[passes]") {
+  OnnxBuilder b(13);
+  b.input("q", {1, 2, 5, 4}).input("k", {1, 2, 6, 4}).input("v", {1, 2, 6, 4}).input("x", {3, 5, 4});
+  b.output("o").output("y").output("z").output("diag");
+  b.initializer("w", {4, 7}, random_values(28, 47));
+  OnnxBuilder::attr(b.node("Einsum", {"q", "k"}, {"s"}, "scores"), "equation", std::string("bhid,bhjd->bhij"));
+  b.node("Softmax", {"s"}, {"p"}, "softmax");
+  OnnxBuilder::attr(b.node("Einsum", {"p", "v"}, {"o"}, "context"), "equation", std::string("bhij,bhjd->bhid"));
+  OnnxBuilder::attr(b.node("Einsum", {"x", "w"}, {"y"}, "linear"), "equation", std::string("bij,jk->bik"));
+  // Output order differs from MatMul's: a Transpose after it.
+  OnnxBuilder::attr(b.node("Einsum", {"q", "k"}, {"z"}, "swapped"), "equation", std::string("bhid,bhjd->bhji"));
+  // A sum within one operand is not a matrix product: it stays.
+  OnnxBuilder::attr(b.node("Einsum", {"s"}, {"diag"}, "diag"), "equation", std::string("bhij->bhj"));
+  Case c = prepare(b, "einsum.onnx",
+                   {test::random_tensor({1, 2, 5, 4}, 48), test::random_tensor({1, 2, 6, 4}, 49),
+                    test::random_tensor({1, 2, 6, 4}, 50), test::random_tensor({3, 5, 4}, 51)});
+  auto changed = rewrite_einsum(*c.graph);
+  REQUIRE(changed.is_ok());
+  CHECK(*changed);
+  CHECK(count_ops(*c.graph, OpKind::kMatMul) == 4);
+  CHECK(count_ops(*c.graph, OpKind::kEinsum) == 1);
+  check_same_results(*c.graph, c.before, c.inputs);
+  check_same_results(*c.graph, c.before, c.inputs, kPassTolerance, "onednn");
+}
+
 TEST_CASE("remove_identity drops Identity and Dropout and keeps output names", "[passes]") {
   OnnxBuilder b(13);
   b.input("x", {1, 4}).output("y").output("x_copy");

@@ -317,3 +317,48 @@ Status infer_Gather(Node& node) {
 }
 
 }  // namespace qf
+
+namespace qf {
+
+Status infer_Expand(Node& node) {
+  QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
+  QF_ASSIGN_OR_RETURN(const std::optional<std::vector<int64_t>> shape, constant_ints(node, 1));
+  if (!shape) return bad_input("{}: the shape input is missing", node.describe());
+  for (int64_t d : *shape)
+    if (d < 0) return bad_input("{}: negative dimension {} in the shape", node.describe(), d);
+  QF_ASSIGN_OR_RETURN(Shape out, broadcast_shapes(node, x->shape, Shape(shape->begin(), shape->end())));
+  set_output_type(node, 0, x->dtype, std::move(out));
+  return Status::ok();
+}
+
+Status infer_Trilu(Node& node) {
+  QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
+  if (x->shape.size() < 2) return bad_input("{}: the input must have rank >= 2", node.describe());
+  QF_ASSIGN_OR_RETURN(const std::optional<std::vector<int64_t>> k, constant_ints(node, 1));
+  if (k && k->size() != 1) return bad_input("{}: k must be a scalar", node.describe());
+  set_output_type(node, 0, x->dtype, x->shape);
+  return Status::ok();
+}
+
+Status infer_Range(Node& node) {
+  const TensorType* parts[3];
+  for (size_t i = 0; i < 3; ++i) {
+    QF_ASSIGN_OR_RETURN(parts[i], input_type(node, i));
+    if (shape_numel(parts[i]->shape) != 1 || parts[i]->shape.size() > 1)
+      return bad_input("{}: {} must be a scalar", node.describe(), i == 0 ? "start" : i == 1 ? "limit" : "delta");
+    if (parts[i]->dtype != parts[0]->dtype)
+      return bad_input("{}: start, limit and delta have different dtypes", node.describe());
+  }
+  const DType dtype = parts[0]->dtype;
+  if (dtype != DType::kF32 && dtype != DType::kF64 && dtype != DType::kS64 && dtype != DType::kS32)
+    return unsupported("{}: dtype {} is not supported", node.describe(), dtype_name(dtype));
+  // The length is the output's shape, which qforge needs at load time.
+  for (size_t i = 0; i < 3; ++i) QF_RETURN_IF_ERROR(require_constant(node, i));
+  QF_ASSIGN_OR_RETURN(const int64_t count, range_length(node, node.input(0)->constant->element_as_double(0),
+                                                        node.input(1)->constant->element_as_double(0),
+                                                        node.input(2)->constant->element_as_double(0)));
+  set_output_type(node, 0, dtype, {count});
+  return Status::ok();
+}
+
+}  // namespace qf

@@ -24,6 +24,13 @@ Status broadcast_binary(Node& node, bool same_dtype) {
   return Status::ok();
 }
 
+// Equal / Less / Greater (and And): broadcasting, same dtypes, a bool result.
+Status compare_binary(Node& node) {
+  QF_RETURN_IF_ERROR(broadcast_binary(node, true));
+  if (!node.outputs.empty() && node.outputs[0]) node.outputs[0]->type.dtype = DType::kBool;
+  return Status::ok();
+}
+
 }  // namespace
 
 Status infer_Relu(Node& node) { return same_as_input(node); }
@@ -35,6 +42,15 @@ Status infer_Tanh(Node& node) { return same_as_input(node); }
 Status infer_Erf(Node& node) { return same_as_input(node); }
 Status infer_Exp(Node& node) { return same_as_input(node); }
 Status infer_Sqrt(Node& node) { return same_as_input(node); }
+Status infer_Neg(Node& node) { return same_as_input(node); }
+Status infer_Reciprocal(Node& node) { return same_as_input(node); }
+
+Status infer_Gelu(Node& node) {
+  const std::string approximate = node.attr_string("approximate", "none");
+  if (approximate != "none" && approximate != "tanh")
+    return bad_input("{}: unknown approximate '{}' (none, tanh)", node.describe(), approximate);
+  return same_as_input(node);
+}
 
 Status infer_Clip(Node& node) {
   QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
@@ -56,6 +72,39 @@ Status infer_Sub(Node& node) { return broadcast_binary(node, true); }
 Status infer_Mul(Node& node) { return broadcast_binary(node, true); }
 Status infer_Div(Node& node) { return broadcast_binary(node, true); }
 Status infer_Pow(Node& node) { return broadcast_binary(node, false); }
+
+Status infer_Equal(Node& node) { return compare_binary(node); }
+Status infer_Less(Node& node) { return compare_binary(node); }
+Status infer_Greater(Node& node) { return compare_binary(node); }
+
+Status infer_And(Node& node) {
+  QF_RETURN_IF_ERROR(compare_binary(node));
+  QF_ASSIGN_OR_RETURN(const TensorType* a, input_type(node, 0));
+  if (a->dtype != DType::kBool) return bad_input("{}: inputs must be bool, not {}", node.describe(), dtype_name(a->dtype));
+  return Status::ok();
+}
+
+Status infer_Not(Node& node) {
+  QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
+  if (x->dtype != DType::kBool) return bad_input("{}: the input must be bool, not {}", node.describe(), dtype_name(x->dtype));
+  set_output_type(node, 0, DType::kBool, x->shape);
+  return Status::ok();
+}
+
+Status infer_Where(Node& node) {
+  QF_ASSIGN_OR_RETURN(const TensorType* cond, input_type(node, 0));
+  QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 1));
+  QF_ASSIGN_OR_RETURN(const TensorType* y, input_type(node, 2));
+  if (cond->dtype != DType::kBool)
+    return bad_input("{}: the condition must be bool, not {}", node.describe(), dtype_name(cond->dtype));
+  if (x->dtype != y->dtype)
+    return bad_input("{}: X and Y have different dtypes ({} and {})", node.describe(), dtype_name(x->dtype),
+                     dtype_name(y->dtype));
+  QF_ASSIGN_OR_RETURN(Shape xy, broadcast_shapes(node, x->shape, y->shape));
+  QF_ASSIGN_OR_RETURN(Shape out, broadcast_shapes(node, cond->shape, xy));
+  set_output_type(node, 0, x->dtype, std::move(out));
+  return Status::ok();
+}
 
 Status infer_PRelu(Node& node) {
   QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ir/infer/infer_util.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace qf {
 
 Result<const TensorType*> input_type(const Node& node, size_t i) {
@@ -27,19 +30,31 @@ Result<int64_t> dimension_from_double(const Node& node, double value) {
   return static_cast<int64_t>(value);
 }
 
+Result<int64_t> range_length(const Node& node, double start, double limit, double delta) {
+  if (delta == 0 || !std::isfinite(delta) || !std::isfinite(start) || !std::isfinite(limit))
+    return bad_input("{}: start {}, limit {}, delta {} give no finite range", node.describe(), start, limit, delta);
+  return dimension_from_double(node, std::max(std::ceil((limit - start) / delta), 0.0));
+}
+
+Status require_constant(const Node& node, size_t i) {
+  const Value* v = node.input(i);
+  if (!v) return bad_input("{}: input {} is missing", node.describe(), i);
+  if (!v->is_constant())
+    return unsupported("{}: input '{}' must be a constant (dynamic values are not supported)", node.describe(), v->name);
+  return Status::ok();
+}
+
 Result<std::optional<std::vector<int64_t>>> constant_ints(const Node& node, size_t i) {
   const Value* v = node.input(i);
   if (!v) return std::optional<std::vector<int64_t>>{};
-  if (!v->is_constant())
-    return unsupported("{}: input '{}' must be a constant (dynamic values are not supported)", node.describe(), v->name);
+  QF_RETURN_IF_ERROR(require_constant(node, i));
   return std::optional<std::vector<int64_t>>{v->constant->to_int_vector()};
 }
 
 Result<std::optional<std::vector<float>>> constant_floats(const Node& node, size_t i) {
   const Value* v = node.input(i);
   if (!v) return std::optional<std::vector<float>>{};
-  if (!v->is_constant())
-    return unsupported("{}: input '{}' must be a constant (dynamic values are not supported)", node.describe(), v->name);
+  QF_RETURN_IF_ERROR(require_constant(node, i));
   return std::optional<std::vector<float>>{v->constant->to_float_vector()};
 }
 

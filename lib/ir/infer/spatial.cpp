@@ -3,6 +3,7 @@
 // and ReduceMean. Window arithmetic lives in spatial_util so that the kernels share it.
 #include <algorithm>
 
+#include "ir/einsum.h"
 #include "ir/infer.h"
 #include "ir/infer/infer_util.h"
 #include "ir/infer/spatial_util.h"
@@ -62,6 +63,28 @@ Status infer_softmax_like(Node& node) {
   if (rank == 0) return bad_input("{}: input must have rank >= 1", node.describe());
   QF_RETURN_IF_ERROR(normalize_axis(node, node.attr_int("axis", -1), rank).status());
   set_output_type(node, 0, x->dtype, x->shape);
+  return Status::ok();
+}
+
+Status infer_reduce(Node& node) {
+  QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
+  QF_ASSIGN_OR_RETURN(const std::optional<std::vector<int64_t>> axes, constant_ints(node, 1));
+  QF_ASSIGN_OR_RETURN(const std::optional<std::vector<bool>> mask,
+                      reduced_axes(node, static_cast<int64_t>(x->shape.size()), axes));
+  if (!mask) {
+    set_output_type(node, 0, x->dtype, x->shape);
+    return Status::ok();
+  }
+  const bool keepdims = node.attr_int("keepdims", 1) != 0;
+  Shape out;
+  for (size_t i = 0; i < x->shape.size(); ++i) {
+    if (!(*mask)[i]) {
+      out.push_back(x->shape[i]);
+    } else if (keepdims) {
+      out.push_back(1);
+    }
+  }
+  set_output_type(node, 0, x->dtype, out);
   return Status::ok();
 }
 
@@ -190,6 +213,22 @@ Status infer_MatMul(Node& node) {
   return Status::ok();
 }
 
+Status infer_Einsum(Node& node) {
+  if (!node.has_attr("equation")) return bad_input("{}: attribute 'equation' is missing", node.describe());
+  if (node.inputs.empty()) return bad_input("{}: no inputs", node.describe());
+  std::vector<Shape> shapes;
+  DType dtype = DType::kF32;
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    QF_ASSIGN_OR_RETURN(const TensorType* t, input_type(node, i));
+    if (i == 0) dtype = t->dtype;
+    if (t->dtype != dtype) return bad_input("{}: inputs have different dtypes", node.describe());
+    shapes.push_back(t->shape);
+  }
+  QF_ASSIGN_OR_RETURN(const EinsumEquation eq, parse_einsum(node, node.attr_string("equation", ""), shapes));
+  set_output_type(node, 0, dtype, einsum_output_shape(eq, shapes));
+  return Status::ok();
+}
+
 Status infer_Resize(Node& node) {
   QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
   const std::string mode = node.attr_string("mode", "nearest");
@@ -234,25 +273,35 @@ Status infer_Softmax(Node& node) { return infer_softmax_like(node); }
 
 Status infer_LogSoftmax(Node& node) { return infer_softmax_like(node); }
 
-Status infer_ReduceMean(Node& node) {
+Status infer_ReduceMean(Node& node) { return infer_reduce(node); }
+Status infer_ReduceSum(Node& node) { return infer_reduce(node); }
+Status infer_ReduceMax(Node& node) { return infer_reduce(node); }
+
+Status infer_LayerNormalization(Node& node) {
   QF_ASSIGN_OR_RETURN(const TensorType* x, input_type(node, 0));
-  QF_ASSIGN_OR_RETURN(const std::optional<std::vector<int64_t>> axes, constant_ints(node, 1));
-  QF_ASSIGN_OR_RETURN(const std::optional<std::vector<bool>> mask,
-                      reduced_axes(node, static_cast<int64_t>(x->shape.size()), axes));
-  if (!mask) {
-    set_output_type(node, 0, x->dtype, x->shape);
-    return Status::ok();
+  QF_RETURN_IF_ERROR(input_type(node, 1).status());  // Scale is required
+  const int64_t rank = static_cast<int64_t>(x->shape.size());
+  if (rank == 0) return bad_input("{}: input must have rank >= 1", node.describe());
+  QF_ASSIGN_OR_RETURN(const int64_t axis, normalize_axis(node, node.attr_int("axis", -1), rank));
+  const Shape normalized(x->shape.begin() + axis, x->shape.end());
+  // Scale and B broadcast to the normalized dims (unidirectionally: they may not widen them).
+  for (size_t i = 1; i <= 2; ++i) {
+    const Value* p = node.input(i);
+    if (!p) continue;
+    if (p->type.dtype != x->dtype)
+      return bad_input("{}: {} has dtype {}, the input {}", node.describe(), i == 1 ? "Scale" : "B",
+                       dtype_name(p->type.dtype), dtype_name(x->dtype));
+    QF_ASSIGN_OR_RETURN(const Shape b, broadcast_shapes(node, normalized, p->type.shape));
+    if (b != normalized)
+      return bad_input("{}: {} {} does not broadcast to the normalized dims {}", node.describe(),
+                       i == 1 ? "Scale" : "B", shape_to_string(p->type.shape), shape_to_string(normalized));
   }
-  const bool keepdims = node.attr_int("keepdims", 1) != 0;
-  Shape out;
-  for (size_t i = 0; i < x->shape.size(); ++i) {
-    if (!(*mask)[i]) {
-      out.push_back(x->shape[i]);
-    } else if (keepdims) {
-      out.push_back(1);
-    }
-  }
-  set_output_type(node, 0, x->dtype, out);
+  set_output_type(node, 0, x->dtype, x->shape);
+  // Mean and InvStdDev keep the reduced dims as 1.
+  Shape stats = x->shape;
+  for (size_t i = static_cast<size_t>(axis); i < stats.size(); ++i) stats[i] = 1;
+  set_output_type(node, 1, DType::kF32, stats);
+  set_output_type(node, 2, DType::kF32, stats);
   return Status::ok();
 }
 

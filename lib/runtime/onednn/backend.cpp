@@ -32,6 +32,10 @@ constexpr Fp32Entry kFp32Kernels[] = {
     {OpKind::kExp, onednn::create_eltwise},
     {OpKind::kSqrt, onednn::create_eltwise},
     {OpKind::kPow, onednn::create_eltwise},
+    {OpKind::kNeg, onednn::create_eltwise},
+    {OpKind::kReciprocal, onednn::create_eltwise},
+    {OpKind::kGelu, onednn::create_eltwise},
+    {OpKind::kLayerNormalization, onednn::create_layer_norm},
     {OpKind::kAdd, onednn::create_binary},
     {OpKind::kSub, onednn::create_binary},
     {OpKind::kMul, onednn::create_binary},
@@ -46,7 +50,9 @@ constexpr Fp32Entry kFp32Kernels[] = {
     {OpKind::kSoftmax, onednn::create_softmax},
     {OpKind::kLogSoftmax, onednn::create_softmax},
     {OpKind::kConcat, onednn::create_concat},
-    {OpKind::kReduceMean, onednn::create_reduce_mean},
+    {OpKind::kReduceMean, onednn::create_reduce},
+    {OpKind::kReduceSum, onednn::create_reduce},
+    {OpKind::kReduceMax, onednn::create_reduce},
     {OpKind::kResize, onednn::create_resize},
 };
 

@@ -183,7 +183,8 @@ Created create_matmul(const Context& ctx);
 Created create_softmax(const Context& ctx);
 Created create_concat(const Context& ctx);
 Created create_concat_of(const Context& ctx, bool codes);
-Created create_reduce_mean(const Context& ctx);
+Created create_reduce(const Context& ctx);
+Created create_layer_norm(const Context& ctx);
 Created create_resize(const Context& ctx);
 // Integer kernels for quantized graphs (int8_*.cpp); they decline what they do not cover.
 Created create_int8(const Context& ctx);

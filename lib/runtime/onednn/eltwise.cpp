@@ -52,6 +52,16 @@ std::string choose(const Node& node, EltwiseOp* op) {
     case OpKind::kSqrt:
       *op = simple(dnnl::algorithm::eltwise_sqrt);
       return {};
+    case OpKind::kNeg:
+      *op = simple(dnnl::algorithm::eltwise_linear, -1.f, 0.f);
+      return {};
+    case OpKind::kReciprocal:
+      *op = simple(dnnl::algorithm::eltwise_pow, 1.f, -1.f);
+      return {};
+    case OpKind::kGelu:
+      *op = simple(node.attr_string("approximate", "none") == "tanh" ? dnnl::algorithm::eltwise_gelu_tanh
+                                                                     : dnnl::algorithm::eltwise_gelu_erf);
+      return {};
     case OpKind::kHardSwish:
       // oneDNN 2.6 computes x * relu6(x + 3) / 6, ONNX's x * clip(x / 6 + 0.5, 0, 1): equal up to rounding.
       *op = simple(dnnl::algorithm::eltwise_hardswish);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// ReduceMean on oneDNN's reduction primitive (or a global average pool when it reduces exactly the
-// spatial dims): the destination keeps every dim, reduced ones as 1.
+// ReduceMean, ReduceSum and ReduceMax on oneDNN's reduction primitive (a mean over exactly the
+// spatial dims on its global average pool): the destination keeps every dim, reduced ones as 1.
 #include <set>
 
 #include "runtime/onednn/common.h"
@@ -8,7 +8,7 @@
 
 namespace qf::onednn {
 
-Created create_reduce_mean(const Context& ctx) {
+Created create_reduce(const Context& ctx) {
   const Node& node = ctx.node;
   if (auto bad = check_f32_static(node, {1})) return decline(ctx, *bad);
   if (!node.input(0) || node.outputs.size() != 1) return decline(ctx, "unexpected arity");
@@ -47,7 +47,10 @@ Created create_reduce_mean(const Context& ctx) {
   const dnnl::memory::desc src_md = desc_for(in, layout);
   const dnnl::memory::desc dst_md = desc_for(kept, layout);
   std::unique_ptr<PrimitiveKernel> k;
-  bool spatial = rank >= 3 && rank <= 5 && static_cast<int64_t>(reduced.size()) == rank - 2;
+  const dnnl::algorithm alg = node.kind == OpKind::kReduceSum   ? dnnl::algorithm::reduction_sum
+                              : node.kind == OpKind::kReduceMax ? dnnl::algorithm::reduction_max
+                                                                : dnnl::algorithm::reduction_mean;
+  bool spatial = alg == dnnl::algorithm::reduction_mean && rank >= 3 && rank <= 5 && static_cast<int64_t>(reduced.size()) == rank - 2;
   for (int64_t a : reduced) spatial = spatial && a >= 2;
   if (spatial) {
     // The mean over every spatial dim is a global average pool: oneDNN has jit kernels for that,
@@ -61,7 +64,7 @@ Created create_reduce_mean(const Context& ctx) {
     k = std::make_unique<PrimitiveKernel>(dnnl::pooling_v2_forward(pd), pd.impl_info_str(), ctx.threads,
                                           node.inputs.size(), node.outputs.size());
   } else {
-    dnnl::reduction::desc desc(dnnl::algorithm::reduction_mean, src_md, dst_md, 0.f, 0.f);
+    dnnl::reduction::desc desc(alg, src_md, dst_md, 0.f, 0.f);
     dnnl::reduction::primitive_desc pd(desc, cpu_engine());
     k = std::make_unique<PrimitiveKernel>(dnnl::reduction(pd), pd.impl_info_str(), ctx.threads, node.inputs.size(),
                                           node.outputs.size());

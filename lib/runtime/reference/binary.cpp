@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reference kernels for the broadcasting two-input ops: Add, Sub, Mul, Div, Pow and PRelu.
+// Reference kernels for the broadcasting ops: Add, Sub, Mul, Div, Pow, PRelu, the comparisons
+// (Equal, Less, Greater), And, Not and Where.
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -149,7 +150,113 @@ Status pow_with_base(const Node& node, const Tensor& a, const Tensor& b, Tensor&
   }
 }
 
+enum class Compare { kEqual, kLess, kGreater };
+
+template <typename T>
+Status compare_typed(const Node& node, Compare op, const Tensor& a, const Tensor& b, Tensor& out) {
+  switch (op) {
+    case Compare::kEqual: return broadcast_apply<bool, T, T>(node, a, b, out, [](T x, T y) { return x == y; });
+    case Compare::kLess: return broadcast_apply<bool, T, T>(node, a, b, out, [](T x, T y) { return x < y; });
+    case Compare::kGreater: return broadcast_apply<bool, T, T>(node, a, b, out, [](T x, T y) { return x > y; });
+  }
+  return internal_error("{}: unknown comparison", node.describe());
+}
+
+Status run_compare(const Node& node, Compare op, std::span<const Tensor* const> inputs,
+                   std::span<Tensor* const> outputs) {
+  if (inputs.size() < 2 || !inputs[0] || !inputs[1] || outputs.empty() || !outputs[0])
+    return internal_error("{}: input or output missing", node.describe());
+  const Tensor& a = *inputs[0];
+  const Tensor& b = *inputs[1];
+  Tensor& out = *outputs[0];
+  if (a.dtype() != b.dtype() || out.dtype() != DType::kBool)
+    return bad_input("{}: dtypes {}, {} -> {} do not match", node.describe(), dtype_name(a.dtype()),
+                     dtype_name(b.dtype()), dtype_name(out.dtype()));
+  switch (a.dtype()) {
+    case DType::kF32: return compare_typed<float>(node, op, a, b, out);
+    case DType::kF64: return compare_typed<double>(node, op, a, b, out);
+    case DType::kS64: return compare_typed<int64_t>(node, op, a, b, out);
+    case DType::kS32: return compare_typed<int32_t>(node, op, a, b, out);
+    case DType::kS8: return compare_typed<int8_t>(node, op, a, b, out);
+    case DType::kU8: return compare_typed<uint8_t>(node, op, a, b, out);
+    case DType::kBool:
+      if (op == Compare::kEqual) return compare_typed<bool>(node, op, a, b, out);
+      break;
+    default: break;
+  }
+  return unsupported("{}: dtype {} is not supported", node.describe(), dtype_name(a.dtype()));
+}
+
+// Where: out = cond ? x : y over the broadcast of all three; moves bytes, so any dtype.
+template <typename T>
+void where_typed(const Tensor& cond, const Tensor& x, const Tensor& y, Tensor& out) {
+  const Shape& shape = out.shape();
+  const bool* c = cond.data<bool>();
+  const T* px = x.data<T>();
+  const T* py = y.data<T>();
+  T* po = out.data<T>();
+  for_each_index<3>(shape,
+                    {broadcast_strides(cond.shape(), shape), broadcast_strides(x.shape(), shape),
+                     broadcast_strides(y.shape(), shape)},
+                    [&](int64_t o, const std::array<int64_t, 3>& in) { po[o] = c[in[0]] ? px[in[1]] : py[in[2]]; });
+}
+
 }  // namespace
+
+Status ref_Equal(const Node& node, std::span<const Tensor* const> in, std::span<Tensor* const> out) {
+  return run_compare(node, Compare::kEqual, in, out);
+}
+Status ref_Less(const Node& node, std::span<const Tensor* const> in, std::span<Tensor* const> out) {
+  return run_compare(node, Compare::kLess, in, out);
+}
+Status ref_Greater(const Node& node, std::span<const Tensor* const> in, std::span<Tensor* const> out) {
+  return run_compare(node, Compare::kGreater, in, out);
+}
+
+Status ref_And(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+  if (inputs.size() < 2 || !inputs[0] || !inputs[1] || outputs.empty() || !outputs[0])
+    return internal_error("{}: input or output missing", node.describe());
+  if (inputs[0]->dtype() != DType::kBool || inputs[1]->dtype() != DType::kBool)
+    return bad_input("{}: inputs must be bool", node.describe());
+  return broadcast_apply<bool, bool, bool>(node, *inputs[0], *inputs[1], *outputs[0],
+                                           [](bool x, bool y) { return x && y; });
+}
+
+Status ref_Not(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+  if (inputs.empty() || !inputs[0] || outputs.empty() || !outputs[0])
+    return internal_error("{}: input or output missing", node.describe());
+  const Tensor& x = *inputs[0];
+  Tensor& y = *outputs[0];
+  if (x.dtype() != DType::kBool || y.dtype() != DType::kBool || y.numel() != x.numel())
+    return bad_input("{}: the input and output must be bool of one shape", node.describe());
+  for (int64_t i = 0; i < x.numel(); ++i) y.data<bool>()[i] = !x.data<bool>()[i];
+  return Status::ok();
+}
+
+Status ref_Where(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+  if (inputs.size() < 3 || !inputs[0] || !inputs[1] || !inputs[2] || outputs.empty() || !outputs[0])
+    return internal_error("{}: input or output missing", node.describe());
+  const Tensor& cond = *inputs[0];
+  const Tensor& x = *inputs[1];
+  const Tensor& y = *inputs[2];
+  Tensor& out = *outputs[0];
+  if (cond.dtype() != DType::kBool) return bad_input("{}: the condition must be bool", node.describe());
+  if (x.dtype() != y.dtype() || out.dtype() != x.dtype())
+    return bad_input("{}: X, Y and the output differ in dtype", node.describe());
+  Shape xy, expected;
+  if (!broadcast_shape(x.shape(), y.shape(), &xy) || !broadcast_shape(cond.shape(), xy, &expected) ||
+      expected != out.shape())
+    return internal_error("{}: inputs do not broadcast to the output {}", node.describe(),
+                          shape_to_string(out.shape()));
+  switch (dtype_size(x.dtype())) {
+    case 1: where_typed<uint8_t>(cond, x, y, out); break;
+    case 2: where_typed<uint16_t>(cond, x, y, out); break;
+    case 4: where_typed<uint32_t>(cond, x, y, out); break;
+    case 8: where_typed<uint64_t>(cond, x, y, out); break;
+    default: return unsupported("{}: dtype {} is not supported", node.describe(), dtype_name(x.dtype()));
+  }
+  return Status::ok();
+}
 
 Status ref_Add(const Node& node, std::span<const Tensor* const> in, std::span<Tensor* const> out) {
   return run_arith(node, Arith::kAdd, in, out);

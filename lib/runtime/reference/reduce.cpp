@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reference ReduceMean: sums in double, divides by the number of reduced elements.
+// Reference ReduceMean / ReduceSum (sums in double; the mean divides by the number of reduced
+// elements) and ReduceMax.
 #include <cmath>
 
 #include "runtime/reference/reference_kernels.h"
@@ -9,8 +10,12 @@ namespace qf {
 
 using namespace spatial;
 
-Status ref_ReduceMean(const Node& node, std::span<const Tensor* const> inputs,
-                      std::span<Tensor* const> outputs) {
+namespace {
+
+enum class Reduction { kMean, kSum, kMax };
+
+Status run_reduce(const Node& node, Reduction reduction, std::span<const Tensor* const> inputs,
+                  std::span<Tensor* const> outputs) {
   const Tensor& x = *inputs[0];
   const Tensor* axes_t = opt_input(inputs, 1);
   Tensor& y = *outputs[0];
@@ -45,12 +50,18 @@ Status ref_ReduceMean(const Node& node, std::span<const Tensor* const> inputs,
       step *= x.dim(a);
     }
   }
-  std::vector<double> sum(static_cast<size_t>(y.numel()), 0.0);
+  const bool max = reduction == Reduction::kMax;
+  std::vector<double> sum(static_cast<size_t>(y.numel()), max ? -INFINITY : 0.0);
   std::vector<int64_t> ic(static_cast<size_t>(rank), 0);
   int64_t out_off = 0;
   const float* xd = x.data<float>();
   for (int64_t e = 0; e < x.numel(); ++e) {
-    sum[static_cast<size_t>(out_off)] += xd[e];
+    double& acc = sum[static_cast<size_t>(out_off)];
+    if (!max) {
+      acc += xd[e];
+    } else if (!(xd[e] <= acc) && !std::isnan(acc)) {
+      acc = xd[e];  // NaN wins, as numpy's max
+    }
     for (int64_t a = rank; a-- > 0;) {
       const size_t u = static_cast<size_t>(a);
       out_off += out_stride[u];
@@ -60,9 +71,27 @@ Status ref_ReduceMean(const Node& node, std::span<const Tensor* const> inputs,
     }
   }
   float* yd = y.data<float>();
-  for (int64_t i = 0; i < y.numel(); ++i)
-    yd[i] = count > 0 ? static_cast<float>(sum[static_cast<size_t>(i)] / static_cast<double>(count)) : NAN;
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    const double v = sum[static_cast<size_t>(i)];
+    if (reduction != Reduction::kMean) {
+      yd[i] = static_cast<float>(v);
+    } else {
+      yd[i] = count > 0 ? static_cast<float>(v / static_cast<double>(count)) : NAN;
+    }
+  }
   return Status::ok();
+}
+
+}  // namespace
+
+Status ref_ReduceMean(const Node& node, std::span<const Tensor* const> in, std::span<Tensor* const> out) {
+  return run_reduce(node, Reduction::kMean, in, out);
+}
+Status ref_ReduceSum(const Node& node, std::span<const Tensor* const> in, std::span<Tensor* const> out) {
+  return run_reduce(node, Reduction::kSum, in, out);
+}
+Status ref_ReduceMax(const Node& node, std::span<const Tensor* const> in, std::span<Tensor* const> out) {
+  return run_reduce(node, Reduction::kMax, in, out);
 }
 
 }  // namespace qf

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "runtime/reference/reference_kernels.h"
 
@@ -13,6 +14,7 @@ namespace {
 struct UnaryParams {
   float alpha;
   float beta;
+  bool tanh_form;  // Gelu's approximate="tanh"
 };
 using ScalarFn = float (*)(float, const UnaryParams&);
 
@@ -32,6 +34,17 @@ float tanh_fn(float x, const UnaryParams&) { return std::tanh(x); }
 float erf_fn(float x, const UnaryParams&) { return std::erf(x); }
 float exp_fn(float x, const UnaryParams&) { return std::exp(x); }
 float sqrt_fn(float x, const UnaryParams&) { return std::sqrt(x); }
+float neg(float x, const UnaryParams&) { return -x; }
+float reciprocal(float x, const UnaryParams&) { return 1.f / x; }
+// In double, so that the oracle is closer to the exact function than any float kernel it judges.
+float gelu(float x, const UnaryParams& p) {
+  const double v = x;
+  if (p.tanh_form) {
+    constexpr double kSqrt2OverPi = 0.79788456080286535588;
+    return static_cast<float>(0.5 * v * (1.0 + std::tanh(kSqrt2OverPi * (v + 0.044715 * v * v * v))));
+  }
+  return static_cast<float>(0.5 * v * (1.0 + std::erf(v * 0.70710678118654752440)));
+}
 
 struct UnaryOp {
   OpKind kind;
@@ -50,6 +63,9 @@ constexpr UnaryOp kUnaryOps[] = {
     {OpKind::kErf, erf_fn, 0.f, 0.f},
     {OpKind::kExp, exp_fn, 0.f, 0.f},
     {OpKind::kSqrt, sqrt_fn, 0.f, 0.f},
+    {OpKind::kNeg, neg, 0.f, 0.f},
+    {OpKind::kReciprocal, reciprocal, 0.f, 0.f},
+    {OpKind::kGelu, gelu, 0.f, 0.f},
 };
 
 Status run_unary(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
@@ -67,7 +83,8 @@ Status run_unary(const Node& node, std::span<const Tensor* const> inputs, std::s
     return internal_error("{}: output is {} {}, input {} {}", node.describe(), dtype_name(y.dtype()),
                           shape_to_string(y.shape()), dtype_name(x.dtype()), shape_to_string(x.shape()));
   const UnaryParams params{node.attr_float("alpha", op->default_alpha),
-                           node.attr_float("beta", op->default_beta)};
+                           node.attr_float("beta", op->default_beta),
+                           node.attr_string("approximate", "none") == "tanh"};
   const float* in = x.data<float>();
   float* out = y.data<float>();
   for (int64_t i = 0; i < x.numel(); ++i) out[i] = op->fn(in[i], params);
@@ -90,6 +107,23 @@ Status clip_typed(const Node& node, const Tensor& x, const Tensor* lo_t, const T
     out[i] = v > hi ? hi : v;
   }
   return Status::ok();
+}
+
+// Neg of integers (shape arithmetic in exports), wrapping as two's complement does.
+Status neg_integer(const Node& node, const Tensor& x, Tensor& y) {
+  if (y.dtype() != x.dtype() || y.numel() != x.numel())
+    return internal_error("{}: output does not match the input", node.describe());
+  auto run = [&](auto zero) {
+    using T = decltype(zero);
+    using U = std::make_unsigned_t<T>;
+    for (int64_t i = 0; i < x.numel(); ++i) y.data<T>()[i] = static_cast<T>(U{0} - static_cast<U>(x.data<T>()[i]));
+  };
+  switch (x.dtype()) {
+    case DType::kS64: run(int64_t{0}); return Status::ok();
+    case DType::kS32: run(int32_t{0}); return Status::ok();
+    case DType::kS8: run(int8_t{0}); return Status::ok();
+    default: return unsupported("{}: dtype {} is not supported", node.describe(), dtype_name(x.dtype()));
+  }
 }
 
 }  // namespace
@@ -119,6 +153,17 @@ Status ref_Exp(const Node& node, std::span<const Tensor* const> in, std::span<Te
   return run_unary(node, in, out);
 }
 Status ref_Sqrt(const Node& node, std::span<const Tensor* const> in, std::span<Tensor* const> out) {
+  return run_unary(node, in, out);
+}
+
+Status ref_Neg(const Node& node, std::span<const Tensor* const> in, std::span<Tensor* const> out) {
+  if (!in.empty() && in[0] && in[0]->dtype() != DType::kF32) return neg_integer(node, *in[0], *out[0]);
+  return run_unary(node, in, out);
+}
+Status ref_Reciprocal(const Node& node, std::span<const Tensor* const> in, std::span<Tensor* const> out) {
+  return run_unary(node, in, out);
+}
+Status ref_Gelu(const Node& node, std::span<const Tensor* const> in, std::span<Tensor* const> out) {
   return run_unary(node, in, out);
 }
 
