@@ -34,6 +34,37 @@ int32_t Int8Linear::requantize(int32_t acc, int64_t channel, const float* residu
   return code_of(v, static_cast<float>(output->qmin()), static_cast<float>(output->qmax()));
 }
 
+// The node's fused activation as bounds in output units.
+void set_fused_activation(const Node& node, Int8Linear& f) {
+  const double s_out = f.output->scale[0];
+  const auto act = fused_activation(node).value_or(FusedActivation{});
+  f.relu = act.is_relu();
+  f.act_min = std::isinf(act.min) ? -std::numeric_limits<float>::infinity() : static_cast<float>(act.min / s_out);
+  f.act_max = std::isinf(act.max) ? std::numeric_limits<float>::infinity() : static_cast<float>(act.max / s_out);
+}
+
+// MatMul of two activations: [..., M, K] x [..., K, N], the second operand's codes as weights.
+std::optional<Int8Linear> int8_activation_matmul_form(const Node& node, std::string* why) {
+  const Value* a = node.input(0);
+  const Value* b = node.input(1);
+  const Value* y = node.outputs.empty() ? nullptr : node.outputs[0];
+  if (!per_tensor_codes(a)) return decline(why, "the input has no 8-bit per-tensor encoding");
+  if (!per_tensor_codes(b)) return decline(why, "the second input has no 8-bit per-tensor encoding");
+  if (!per_tensor_codes(y)) return decline(why, "the output has no 8-bit per-tensor encoding");
+  if (a->type.shape.size() < 2 || b->type.shape.size() < 2) return decline(why, "a 1-D operand");
+  Int8Linear f;
+  f.input = &*a->encoding;
+  f.weight = &*b->encoding;
+  f.output = &*y->encoding;
+  f.runtime_weights = true;
+  f.input_zero = static_cast<int32_t>(-f.input->offset[0]);
+  f.weight_zero = static_cast<int32_t>(-f.weight->offset[0]);
+  f.output_zero = static_cast<int32_t>(-f.output->offset[0]);
+  f.multiplier = {static_cast<float>(static_cast<double>(f.input->scale[0]) * f.weight->scale[0] / f.output->scale[0])};
+  set_fused_activation(node, f);
+  return f;
+}
+
 std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why) {
   if (op_int8_form(node.kind) != Int8Form::kLinear) return decline(why, "not a Conv, Gemm or MatMul");
   const Value* x = node.input(0);
@@ -41,6 +72,7 @@ std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why) {
   const Value* y = node.outputs.empty() ? nullptr : node.outputs[0];
   if (!per_tensor_codes(x)) return decline(why, "the input has no 8-bit per-tensor encoding");
   if (!per_tensor_codes(y)) return decline(why, "the output has no 8-bit per-tensor encoding");
+  if (node.kind == OpKind::kMatMul && w && !w->is_constant()) return int8_activation_matmul_form(node, why);
   if (!w || !w->is_constant() || !runs_as_codes(*w) || w->constant->dtype() != DType::kS8)
     return decline(why, "the weights are not constant 8-bit codes");
   const Encoding& we = *w->encoding;
@@ -53,8 +85,11 @@ std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why) {
         (node.input(2) && node.attr_float("beta", 1.f) != 1.f))
       return decline(why, "Gemm with transA, alpha or beta");
   }
-  if (node.kind != OpKind::kConv && (x->type.shape.size() != 2 || w->type.shape.size() != 2))
-    return decline(why, "Gemm / MatMul on other than 2-D operands");
+  if (node.kind == OpKind::kGemm && x->type.shape.size() != 2)
+    return decline(why, "Gemm on an input of other than 2 dims");
+  // MatMul's token-wise form: [..., M, K] x [K, N] is [rows, K] x [K, N] over all leading dims.
+  if (node.kind == OpKind::kMatMul && (x->type.shape.size() < 2 || w->type.shape.size() != 2))
+    return decline(why, "MatMul with weights of other than 2 dims or a 1-D input");
 
   Int8Linear f;
   f.input = &*x->encoding;
@@ -82,10 +117,7 @@ std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why) {
     f.residual_scale = static_cast<float>(static_cast<double>(f.residual->scale[0]) / s_out);
     f.residual_zero = static_cast<int32_t>(-f.residual->offset[0]);
   }
-  const auto act = fused_activation(node).value_or(FusedActivation{});
-  f.relu = act.is_relu();
-  f.act_min = std::isinf(act.min) ? -std::numeric_limits<float>::infinity() : static_cast<float>(act.min / s_out);
-  f.act_max = std::isinf(act.max) ? std::numeric_limits<float>::infinity() : static_cast<float>(act.max / s_out);
+  set_fused_activation(node, f);
   return f;
 }
 

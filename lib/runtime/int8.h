@@ -7,11 +7,15 @@
 // Conv / Gemm / MatMul with 8-bit activations, symmetric 8-bit (or 4-bit) weights and an int32
 // bias on the grid s_in * s_w run as (oneDNN 2.x's order of operations):
 //
-//   acc   = sum (q_x - z_x) * q_w  + q_b                         int32; padding contributes 0
+//   acc   = sum (q_x - z_x) * (q_w - z_w)  + q_b                 int32; padding contributes 0
 //   v     = float(acc) * m[c]               m[c] = float(s_in * s_w[c] / s_out)
 //   v    += r_scale * (float(q_r) - float(z_r))                 Conv's residual: r_scale = s_r / s_out
 //   v     = clamp(v, act_min / s_out, act_max / s_out)          the fused Relu / Clip
 //   q_out = saturate(round_half_even(v + float(z_out)))
+//
+// z_w is 0 for constant weights. A MatMul of two activations (attention's Q·Kᵀ and P·V, batched
+// over heads, numpy broadcasting over the batch dims) is the same formula with the second
+// operand's codes as the weights, per-tensor, with its zero point z_w, and no bias.
 //
 // GlobalAveragePool with 8-bit codes in and out is the same formula with every weight one, no
 // bias and no activation, over the n = H x W codes of each channel:
@@ -50,6 +54,8 @@ struct Int8Linear {
   std::vector<float> multiplier;       // m[c], one per output channel (one if per tensor)
   float residual_scale = 0;
   int32_t input_zero = 0, output_zero = 0, residual_zero = 0;
+  int32_t weight_zero = 0;         // non-zero only for a MatMul's second activation
+  bool runtime_weights = false;    // the weights are an activation's codes (MatMul of two activations)
   // The fused activation's bounds in output units (-inf / inf when unbounded).
   float act_min, act_max;
   bool relu = false;  // act is exactly max(v, 0)

@@ -479,6 +479,103 @@ Value* append_global_average(Graph& g, Value* y, const Encoding& e) {
   return pooled;
 }
 
+TEST_CASE("int8 token-wise MatMul [B, T, C] x [C, D]: the formula per row, on both backends", "[int8]") {
+  // x [2, 3, 8] (u8, zero point 120) x w [8, 5] (s8, per output column) -> y [2, 3, 5] (u8, zero point 90).
+  constexpr int64_t kB = 2, kT = 3, kC = 8, kD = 5;
+  Graph g;
+  Value* x = *g.add_value("x");
+  x->type = TensorType{DType::kF32, {kB, kT, kC}, true};
+  x->encoding = grid(0.03f, 120);
+  g.inputs().push_back(x);
+  std::mt19937 gen(17);
+  std::uniform_int_distribution<int> code(-127, 127);
+  std::vector<int8_t> w_codes(static_cast<size_t>(kC * kD));
+  for (int8_t& c : w_codes) c = static_cast<int8_t>(code(gen));
+  Value* w = g.add_constant("w", Tensor::from_vector<int8_t>({kC, kD}, w_codes));
+  Encoding we = grid(0.01f, 0, true);
+  we.scale.clear();
+  for (int64_t d = 0; d < kD; ++d) we.scale.push_back(0.005f + 0.001f * static_cast<float>(d));
+  we.offset.assign(static_cast<size_t>(kD), 0);
+  we.axis = 1;
+  w->encoding = we;
+  w->type = TensorType{DType::kF32, {kC, kD}, true};
+  Value* y = *g.add_value("y");
+  y->type = TensorType{DType::kF32, {kB, kT, kD}, true};
+  y->encoding = grid(0.02f, 90);
+  REQUIRE(g.add_node(OpKind::kMatMul, "linear", {x, w}, {y}).is_ok());
+  g.outputs().push_back(y);
+  const Tensor input = test::random_tensor({kB, kT, kC}, 19, -3.5f, 4.f);
+
+  const BothBackends both = run_both(g, {input}, y, "linear");
+  INFO(both.impl);
+  CHECK(both.impl.rfind("onednn:", 0) == 0);
+  CHECK(both.onednn == both.reference);
+  // The formula of runtime/int8.h by hand: codes of x, the int32 sum per row and column, one
+  // multiply by s_x * s_w[d] / s_y, the zero point, round half to even, saturate.
+  std::vector<int32_t> expected;
+  for (int64_t row = 0; row < kB * kT; ++row)
+    for (int64_t d = 0; d < kD; ++d) {
+      int32_t acc = 0;
+      for (int64_t c = 0; c < kC; ++c) {
+        const float v = input.data<float>()[row * kC + c];
+        const int32_t qx = std::clamp(static_cast<int32_t>(std::nearbyint(v / 0.03f)) + 120, 0, 255);
+        acc += (qx - 120) * w_codes[static_cast<size_t>(c * kD + d)];
+      }
+      const float m = static_cast<float>(0.03 * static_cast<double>(we.scale[static_cast<size_t>(d)]) / 0.02);
+      const float v = static_cast<float>(acc) * m + 90.f;
+      expected.push_back(std::clamp(static_cast<int32_t>(std::nearbyint(v)), 0, 255));
+    }
+  CHECK(both.reference == expected);
+}
+
+TEST_CASE("int8 MatMul of two activations (attention): the formula per batch, broadcast heads, both backends", "[int8]") {
+  // q [2, 3, 4, 8] (u8, zero point 100) x kT [2, 1, 8, 5] (broadcast over the 3 heads) -> s [2, 3, 4, 5].
+  // kT symmetric s8 runs on oneDNN; with a zero point (u8, 70) on the reference's integer kernel.
+  for (const bool symmetric : {true, false}) {
+    DYNAMIC_SECTION((symmetric ? "symmetric s8" : "asymmetric u8") << " second operand") {
+      Graph g;
+      Value* q = *g.add_value("q");
+      q->type = TensorType{DType::kF32, {2, 3, 4, 8}, true};
+      q->encoding = grid(0.04f, 100);
+      Value* k = *g.add_value("k");
+      k->type = TensorType{DType::kF32, {2, 1, 8, 5}, true};
+      k->encoding = symmetric ? grid(0.03f, 0, true) : grid(0.03f, 70);
+      g.inputs() = {q, k};
+      Value* y = *g.add_value("s");
+      y->type = TensorType{DType::kF32, {2, 3, 4, 5}, true};
+      y->encoding = grid(0.05f, 128);
+      REQUIRE(g.add_node(OpKind::kMatMul, "scores", {q, k}, {y}).is_ok());
+      g.outputs().push_back(y);
+      const Tensor qv = test::random_tensor({2, 3, 4, 8}, 23, -4.f, 5.f);
+      const Tensor kv = test::random_tensor({2, 1, 8, 5}, 29, symmetric ? -3.5f : -2.f, 3.5f);
+      const BothBackends both = run_both(g, {qv, kv}, y, "scores");
+      INFO(both.impl);
+      if (symmetric) CHECK(both.impl.rfind("onednn:", 0) == 0);
+      CHECK(both.onednn == both.reference);
+      auto quantize = [](float v, float s, int32_t z, int32_t lo, int32_t hi) {
+        return std::clamp(static_cast<int32_t>(std::nearbyint(v / s)) + z, lo, hi);
+      };
+      const int32_t zk = symmetric ? 0 : 70;
+      const float m = static_cast<float>(0.04 * static_cast<double>(0.03f) / 0.05);
+      std::vector<int32_t> expected;
+      for (int64_t b = 0; b < 2; ++b)
+        for (int64_t h = 0; h < 3; ++h)
+          for (int64_t i = 0; i < 4; ++i)
+            for (int64_t j = 0; j < 5; ++j) {
+              int32_t acc = 0;
+              for (int64_t p = 0; p < 8; ++p) {
+                const int32_t qa = quantize(qv.data<float>()[((b * 3 + h) * 4 + i) * 8 + p], 0.04f, 100, 0, 255);
+                const int32_t qb = symmetric ? quantize(kv.data<float>()[(b * 8 + p) * 5 + j], 0.03f, 0, -128, 127)
+                                             : quantize(kv.data<float>()[(b * 8 + p) * 5 + j], 0.03f, 70, 0, 255);
+                acc += (qa - 100) * (qb - zk);
+              }
+              expected.push_back(std::clamp(static_cast<int32_t>(std::nearbyint(static_cast<float>(acc) * m + 128.f)), 0, 255));
+            }
+      CHECK(both.reference == expected);
+    }
+  }
+}
+
 TEST_CASE("int8 GlobalAveragePool: the window's codes summed, then requantized, on hand-worked codes", "[int8]") {
   Graph g;
   Value* x = *g.add_value("x");

@@ -100,13 +100,36 @@ Created create_int8_conv(const Context& ctx, const Int8Linear& f) {
   return create_conv_with(ctx, types);
 }
 
-// [M, K] x [K, N] (B given as [N, K] by Gemm's transB).
+// A MatMul of two activations (attention): [..., M, K] x [..., K, N], batch dims broadcast, the
+// second operand's codes as s8 weights bound at run time.
+Created create_int8_batched_matmul(const Context& ctx, const Int8Linear& f) {
+  const Node& node = ctx.node;
+  if (node.input(1)->encoding->storage_dtype() != DType::kS8 || f.weight_zero != 0)
+    return decline(ctx, "the second operand is not symmetric s8 codes (oneDNN 2.6 takes no weight zero point)");
+  const Shape& out = ctx.out_shape();
+  const size_t rank = out.size();
+  const dnnl::memory::desc a_md(padded_dims(ctx.in_shape(0), rank), codes_type(*node.input(0)), plain_tag(rank));
+  const dnnl::memory::desc b_md(padded_dims(ctx.in_shape(1), rank), DataType::s8, plain_tag(rank));
+  const dnnl::memory::desc dst_md(Dims(out.begin(), out.end()), codes_type(*node.outputs[0]), plain_tag(rank));
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, dst_md), int8_attr(f, 0), cpu_engine());
+  auto kernel = std::make_unique<PrimitiveKernel>(dnnl::matmul(pd), pd.impl_info_str(), ctx.threads,
+                                                  node.inputs.size(), node.outputs.size());
+  kernel->bind_input(DNNL_ARG_SRC, 0, a_md, Layout::kPlain);
+  kernel->bind_input(DNNL_ARG_WEIGHTS, 1, b_md, Layout::kPlain);
+  kernel->bind_output(DNNL_ARG_DST, 0, dst_md, Layout::kPlain);
+  return std::unique_ptr<Kernel>(std::move(kernel));
+}
+
+// [M, K] x [K, N] (B given as [N, K] by Gemm's transB); MatMul's [..., M, K] as [rows, K], since
+// the weights are one matrix for every row.
 Created create_int8_matmul(const Context& ctx, const Int8Linear& f) {
   const Node& node = ctx.node;
+  if (f.runtime_weights) return create_int8_batched_matmul(ctx, f);
   const Shape& a = ctx.in_shape(0);
   const Shape& b = ctx.in_shape(1);
   const bool trans_b = node.kind == OpKind::kGemm && node.attr_int("transB", 0) != 0;
-  const int64_t m = a[0], k = a[1], n = trans_b ? b[0] : b[1];
+  const int64_t k = a.back(), m = k > 0 ? shape_numel(a) / k : 0, n = trans_b ? b[0] : b[1];
+  if (m == 0 || k == 0) return decline(ctx, "an empty operand");
   const dnnl::memory::desc a_md({m, k}, codes_type(*node.input(0)), Tag::ab);
   const dnnl::memory::desc b_user({k, n}, DataType::s8, trans_b ? Tag::ba : Tag::ab);
   const dnnl::memory::desc b_any({k, n}, DataType::s8, Tag::any);

@@ -37,6 +37,7 @@ class LinearKernel final : public Kernel {
     const Tensor* bias = opt_input(inputs, 2);
     Tensor& y = *outputs[0];
     if (node_.kind == OpKind::kConv) return conv(x, w, bias, opt_input(inputs, 3), y);
+    if (f_.runtime_weights) return batched_matmul(x, w, y);
     return matmul(x, w, node_.kind == OpKind::kGemm ? bias : nullptr, y);
   }
   std::string impl_name() const override { return "reference:int8"; }
@@ -76,10 +77,10 @@ class LinearKernel final : public Kernel {
     return Status::ok();
   }
 
-  // [M, K] x [K, N] (Gemm's transB: B is [N, K]).
+  // [M, K] x [K, N] (Gemm's transB: B is [N, K]); MatMul's [..., M, K] as [rows, K].
   Status matmul(const Tensor& a, const Tensor& b, const Tensor* bias, Tensor& y) const {
     const bool tb = node_.kind == OpKind::kGemm && node_.attr_int("transB", 0) != 0;
-    const int64_t m = a.dim(0), k = a.dim(1), n = tb ? b.dim(0) : b.dim(1);
+    const int64_t k = a.dim(a.rank() - 1), m = k > 0 ? a.numel() / k : 0, n = tb ? b.dim(0) : b.dim(1);
     const int8_t* bd = b.data<int8_t>();
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
@@ -88,6 +89,27 @@ class LinearKernel final : public Kernel {
           acc += (code(a, i * k + p) - f_.input_zero) * static_cast<int32_t>(bd[tb ? j * k + p : p * n + j]);
         store(y, i * n + j, f_.requantize(acc, j, nullptr));
       }
+    return Status::ok();
+  }
+
+  // [..., M, K] x [..., K, N] of two code tensors, the batch dims broadcast as numpy does.
+  Status batched_matmul(const Tensor& a, const Tensor& b, Tensor& y) const {
+    const int64_t m = a.dim(a.rank() - 2), k = a.dim(a.rank() - 1), n = b.dim(b.rank() - 1);
+    const Shape batch(y.shape().begin(), y.shape().end() - 2);
+    // Strides counted in whole matrices of each operand.
+    const Shape a_batch(a.shape().begin(), a.shape().end() - 2), b_batch(b.shape().begin(), b.shape().end() - 2);
+    for_each_index<2>(batch, {broadcast_strides(a_batch, batch), broadcast_strides(b_batch, batch)},
+                      [&](int64_t out, const std::array<int64_t, 2>& in) {
+                        const int64_t a0 = in[0] * m * k, b0 = in[1] * k * n, y0 = out * m * n;
+                        for (int64_t i = 0; i < m; ++i)
+                          for (int64_t j = 0; j < n; ++j) {
+                            int32_t acc = 0;
+                            for (int64_t p = 0; p < k; ++p)
+                              acc += (code(a, a0 + i * k + p) - f_.input_zero) *
+                                     (code(b, b0 + p * n + j) - f_.weight_zero);
+                            store(y, y0 + i * n + j, f_.requantize(acc, 0, nullptr));
+                          }
+                      });
     return Status::ok();
   }
 
