@@ -106,6 +106,12 @@ Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& optio
     });
   }
 
+  for (Node* n : order) {
+    const Value* second = n->kind == OpKind::kMatMul ? n->input(1) : nullptr;
+    if (second && !second->is_constant() && n->input(0) && !n->input(0)->is_constant())
+      if (auto it = plan.group_of.find(second); it != plan.group_of.end()) plan.groups[it->second].symmetric = true;
+  }
+
   // Constants, by the role of the slot that reads them (the first reader decides).
   std::unordered_map<const Value*, bool> seen;
   std::vector<ConstantUse> weights, data, biases;

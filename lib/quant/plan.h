@@ -27,6 +27,10 @@ struct ActivationGroup {
   // Every observed member comes from a kUnitInterval op: the group's values are probabilities,
   // its encoding [0, 1] unless an override or the model's Q/DQ give one.
   bool unit_interval = false;
+  // The group feeds the second operand of a MatMul of two activations (attention's Kᵀ and V):
+  // calibrated on a signed symmetric grid, which oneDNN's int8 matmul takes as s8 weights (it
+  // has no weight zero point). Only where calibration decides; overrides and Q/DQ stand.
+  bool symmetric = false;
 };
 
 struct ConstantUse {

@@ -157,7 +157,9 @@ class Assigner {
       r.min = std::min(r.min, cr.mins[0]);
       r.max = std::max(r.max, cr.maxs[0]);
     }
-    auto e = compute_encoding(r.min, r.max, options_.act);
+    QuantScheme scheme = options_.act;
+    if (g.symmetric) scheme.schema = QuantSchema::kSymmetric;
+    auto e = compute_encoding(r.min, r.max, scheme);
     if (!e.is_ok()) return e.status().with_context(fmt::format("tensor '{}'", g.members.front()->name));
     return std::optional<Encoding>(*e);
   }

@@ -183,6 +183,35 @@ TEST_CASE("Softmax's output is encoded as [0, 1] whatever calibration saw; an ov
   CHECK(g.find_value("p")->encoding_source == EncodingSource::kOverride);
 }
 
+TEST_CASE("attention's second MatMul operand is calibrated symmetric signed, through the data movement before it",
+          "[quant][quantizer]") {
+  OnnxBuilder b(13);
+  b.input("q", {1, 2, 4, 8}).input("k", {1, 2, 4, 8}).output("s");
+  auto& t = b.node("Transpose", {"k"}, {"kt"}, "transpose_k");
+  OnnxBuilder::attr(t, "perm", std::vector<int64_t>{0, 1, 3, 2});
+  b.node("MatMul", {"q", "kt"}, {"s"}, "scores");
+  auto imported = load_onnx_file(b.write("quantizer_attention.onnx"));
+  REQUIRE(imported.is_ok());
+  Graph& g = **imported;
+  REQUIRE(run_optimization_passes(g).is_ok());
+  auto plan = plan_quantization(g, PlanOptions{});
+  REQUIRE(plan.is_ok());
+  CHECK(group_of(*plan, g, "kt").symmetric);  // the Transpose shares k's group
+  CHECK_FALSE(group_of(*plan, g, "q").symmetric);
+  CHECK_FALSE(group_of(*plan, g, "s").symmetric);
+  const auto state = calibrated(*plan, {{"q", {-1.f, 3.f}}, {"k", {-0.5f, 2.54f}}, {"s", {-4.f, 4.f}}});
+  REQUIRE(assign_encodings(g, *plan, QuantizerOptions{}, nullptr, &state).is_ok());
+  for (const char* name : {"k", "kt"}) {
+    INFO(name);
+    const Encoding& e = *g.find_value(name)->encoding;
+    CHECK(e.is_signed);
+    CHECK(e.offset[0] == 0);
+    CHECK(e.scale[0] == Approx(2.54f / 127));
+  }
+  CHECK_FALSE(g.find_value("q")->encoding->is_signed);  // the first operand keeps its zero point
+  CHECK(g.find_value("q")->encoding->offset[0] != 0);
+}
+
 TEST_CASE("a Concat of a Softmax with other values is calibrated as a whole", "[quant][quantizer]") {
   OnnxBuilder b(13);
   b.input("x", {1, 4}).input("y", {1, 4}).output("out");
