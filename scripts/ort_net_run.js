@@ -25,6 +25,20 @@ function readList(file) {
     }));
 }
 
+// Raw files hold float32 values whatever the input's dtype, converted at load as qforge-net-run does
+// (lib/io/input_list.h): integers truncate toward zero, NaN becomes 0 (an infinity is refused here).
+function convert(data, type, file) {
+  if (type === 'float32') return data;
+  const int = (v) => {
+    if (Number.isNaN(v)) return 0;
+    if (!Number.isFinite(v)) throw new Error(`${file}: an infinity for an input of type ${type}`);
+    return Math.trunc(v);
+  };
+  if (type === 'int64') return BigInt64Array.from(data, (v) => BigInt(int(v)));
+  if (type === 'int32') return Int32Array.from(data, int);
+  throw new Error(`${file}: inputs of type ${type} are not supported`);
+}
+
 function fileName(tensor) {
   // The percent-encoding qforge uses for tensor file names (lib/io/input_list.h).
   return tensor.replace(/[%/:\\\x00-\x1f]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
@@ -47,7 +61,8 @@ async function main() {
       const bytes = fs.readFileSync(entry.path);
       const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
       const dims = m && m.shape ? m.shape.map((d) => (typeof d === 'number' ? d : 1)) : [data.length];
-      feeds[name] = new ort.Tensor('float32', data, dims);
+      const type = m && m.type ? m.type : 'float32';
+      feeds[name] = new ort.Tensor(type, convert(data, type, entry.path), dims);
     });
     const result = await session.run(feeds);
     const dir = path.join(outDir, `Result_${i}`);
