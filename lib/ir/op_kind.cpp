@@ -51,6 +51,7 @@ std::string_view int8_form_name(Int8Form form) {
     case Int8Form::kPoolCodes: return "pools codes";
     case Int8Form::kTable: return "table";
     case Int8Form::kTableOrBinary: return "table or binary";
+    case Int8Form::kRowwise: return "rowwise";
   }
   return "?";
 }

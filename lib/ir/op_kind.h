@@ -37,7 +37,7 @@ enum class WeightAxis : uint8_t { kNone, kConvOutput, kConvTransposeOutput, kGem
 enum OpTrait : uint32_t { kFusesActivation = 1u << 0, kCommutative = 1u << 1 };
 
 // ops.def's Int8Form: what the op computes on codes in a quantized graph (runtime/int8.h).
-enum class Int8Form : uint8_t { kFloat, kLinear, kAverage, kMoveCodes, kPoolCodes, kTable, kTableOrBinary };
+enum class Int8Form : uint8_t { kFloat, kLinear, kAverage, kMoveCodes, kPoolCodes, kTable, kTableOrBinary, kRowwise };
 
 // ops.def's Kernels: the kernels beyond the float32 reference kernel that every op has.
 enum KernelSet : uint32_t {

@@ -198,12 +198,15 @@ std::optional<CodeTable> int8_table_form(const Node& node, std::string* why) {
 }
 
 std::optional<Int8Binary> int8_binary_form(const Node& node, std::string* why) {
-  if (op_int8_form(node.kind) != Int8Form::kTableOrBinary) return decline(why, "not an Add, Sub or Mul");
+  if (op_int8_form(node.kind) != Int8Form::kTableOrBinary) return decline(why, "not an Add, Sub, Mul or Div");
   const Value* a = node.input(0);
   const Value* b = node.input(1);
   const Value* y = node.outputs.size() == 1 ? node.outputs[0] : nullptr;
-  if (!a || !b || a->is_constant() || b->is_constant() || !per_tensor_codes(a) || !per_tensor_codes(b))
-    return decline(why, "the inputs are not two 8-bit per-tensor activations");
+  // A constant operand holds its codes too (a position embedding); a scalar one is the table's.
+  const auto scalar = [](const Value* v) { return v->is_constant() && v->constant->numel() == 1; };
+  if (!a || !b || (a->is_constant() && b->is_constant()) || !per_tensor_codes(a) || !per_tensor_codes(b) ||
+      scalar(a) || scalar(b))
+    return decline(why, "the inputs are not two 8-bit per-tensor tensors, one of them an activation");
   if (!per_tensor_codes(y)) return decline(why, "the output has no 8-bit per-tensor encoding");
   return Int8Binary{node.kind, CodeGrid(*a->encoding), CodeGrid(*b->encoding), CodeGrid(*y->encoding)};
 }

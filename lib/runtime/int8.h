@@ -95,7 +95,8 @@ struct CodeTable {
 };
 std::optional<CodeTable> int8_table_form(const Node& node, std::string* why);
 
-// Add / Sub / Mul of two 8-bit activations into 8-bit codes, numpy broadcasting: per element,
+// Add / Sub / Mul / Div of two 8-bit tensors (activations, or an activation and a constant's
+// codes) into 8-bit codes, numpy broadcasting: per element,
 // out = quantize(dequantize(q_a) op dequantize(q_b)) in float32, as the float path computes.
 struct Int8Binary {
   OpKind op;
@@ -104,17 +105,42 @@ struct Int8Binary {
   template <OpKind kOp>
   int32_t apply_as(int32_t qa, int32_t qb) const {
     const float x = a.dequantize(qa), y = b.dequantize(qb);
-    return out.quantize(kOp == OpKind::kAdd ? x + y : kOp == OpKind::kSub ? x - y : x * y);
+    return out.quantize(kOp == OpKind::kAdd   ? x + y
+                        : kOp == OpKind::kSub ? x - y
+                        : kOp == OpKind::kDiv ? x / y
+                                              : x * y);
   }
   int32_t apply(int32_t qa, int32_t qb) const {
     switch (op) {
       case OpKind::kAdd: return apply_as<OpKind::kAdd>(qa, qb);
       case OpKind::kSub: return apply_as<OpKind::kSub>(qa, qb);
+      case OpKind::kDiv: return apply_as<OpKind::kDiv>(qa, qb);
       default: return apply_as<OpKind::kMul>(qa, qb);
     }
   }
 };
 std::optional<Int8Binary> int8_binary_form(const Node& node, std::string* why);
+
+// Softmax, LogSoftmax and LayerNormalization between 8-bit codes, one normalized row at a time,
+// with the float path inside and no float tensor between kernels: each input code's value (the
+// float path's dequantize, widened to double), the reference kernel's arithmetic on the row in
+// the same order, one quantize per element. So its codes are the reference float path's, exactly;
+// Softmax's exponentials come from a table per row maximum (at most 256 x 256 values), filled as
+// rows need them.
+struct Int8Rowwise {
+  OpKind op;
+  CodeGrid out;
+  bool in_signed = false;
+  int64_t outer = 0, len = 0, inner = 0;  // rows of `len` elements `inner` apart; outer x inner rows
+  std::array<double, 256> value{};        // each input code's float value, indexed by its byte
+  double epsilon = 0;                     // LayerNormalization
+  std::vector<float> gamma, beta;         // LayerNormalization's Scale and B over one row
+};
+std::optional<Int8Rowwise> int8_rowwise_form(const Node& node, std::string* why);
+
+// Runs the form from `in` to `out` (codes). `exp_rows` holds Softmax's exponentials by row
+// maximum between runs (the caller keeps it; it starts empty).
+void run_int8_rowwise(const Int8Rowwise& f, const Tensor& in, Tensor& out, std::vector<std::vector<double>>& exp_rows);
 
 // Ops whose outputs are a selection or rearrangement of their input's values: with one encoding
 // on their data inputs and outputs they run on the codes as they are.

@@ -16,6 +16,7 @@
 #include "quant/quantizer.h"
 #include "runtime/executor.h"
 #include "runtime/int8.h"
+#include "runtime/reference/reference_kernels.h"
 #include "scratch_files.h"
 #include "test_support.h"
 
@@ -576,6 +577,70 @@ TEST_CASE("int8 MatMul of two activations (attention): the formula per batch, br
   }
 }
 
+TEST_CASE("int8 Softmax, LogSoftmax and LayerNormalization on codes: the reference float path's codes, exactly",
+          "[int8]") {
+  struct Case {
+    OpKind op;
+    Shape shape;
+    int64_t axis;
+    Encoding in, out;
+  };
+  const Case cases[] = {
+      {OpKind::kSoftmax, {2, 3, 7, 9}, -1, grid(0.09f, 140), grid(1.f / 255, 0)},          // attention rows
+      {OpKind::kSoftmax, {2, 5, 4}, 1, grid(0.05f, 0, true), grid(1.f / 255, 0)},          // a middle axis
+      {OpKind::kLogSoftmax, {3, 11}, -1, grid(0.07f, 100), grid(0.04f, 255)},
+      {OpKind::kLayerNormalization, {2, 6, 16}, -1, grid(0.06f, 120), grid(0.03f, 128)},
+      {OpKind::kLayerNormalization, {2, 3, 4, 5}, 2, grid(0.06f, 0, true), grid(0.05f, 0, true)},
+  };
+  for (const Case& c : cases) {
+    DYNAMIC_SECTION(op_name(c.op) << " " << shape_to_string(c.shape) << " axis " << c.axis) {
+      Graph g;
+      Value* x = *g.add_value("x");
+      x->type = TensorType{DType::kF32, c.shape, true};
+      x->encoding = c.in;
+      g.inputs().push_back(x);
+      std::vector<Value*> ins{x};
+      if (c.op == OpKind::kLayerNormalization) {
+        const Shape normalized(c.shape.begin() + (c.axis < 0 ? c.axis + static_cast<int64_t>(c.shape.size()) : c.axis),
+                               c.shape.end());
+        const int64_t n = shape_numel(normalized);
+        ins.push_back(g.add_constant("gamma", test::random_tensor(normalized, 31, 0.5f, 1.5f)));
+        ins.push_back(g.add_constant("beta", test::random_tensor(normalized, 37, -0.5f, 0.5f)));
+        ins[1]->type = TensorType{DType::kF32, normalized, true};
+        ins[2]->type = TensorType{DType::kF32, normalized, true};
+        CHECK(n > 0);
+      }
+      Value* y = *g.add_value("y");
+      y->type = TensorType{DType::kF32, c.shape, true};
+      y->encoding = c.out;
+      Node* node = *g.add_node(c.op, "op", ins, {y});
+      node->attrs["axis"] = c.axis;
+      g.outputs().push_back(y);
+      const Tensor input = test::random_tensor(c.shape, 41, -6.f, 8.f);
+
+      const BothBackends both = run_both(g, {input}, y, "op");
+      CHECK(both.onednn == both.reference);
+      // The float path by hand: the input's codes dequantized, the reference kernel, one quantize.
+      Tensor codes(c.in.storage_dtype(), c.shape), values(DType::kF32, c.shape), result(DType::kF32, c.shape),
+          expected(c.out.storage_dtype(), c.shape);
+      quantize_into(input, c.in, codes);
+      dequantize_into(codes, c.in, values);
+      std::vector<const Tensor*> kernel_inputs{&values};
+      for (size_t i = 1; i < ins.size(); ++i) kernel_inputs.push_back(&*ins[i]->constant);
+      const std::array<Tensor*, 1> kernel_outputs{&result};
+      REQUIRE(run_reference(*node, kernel_inputs, kernel_outputs).is_ok());
+      quantize_into(result, c.out, expected);
+      CHECK(both.reference == codes_of(expected));
+      auto ref = Executor::create(g, ExecutorOptions{"reference", 1});
+      REQUIRE(ref.is_ok());
+      const std::vector<Tensor> feed{input};
+      REQUIRE((*ref)->run(feed, true).is_ok());
+      for (const StepProfile& step : (*ref)->profile())
+        if (step.name == "op") CHECK(step.impl == "reference:int8");
+    }
+  }
+}
+
 TEST_CASE("int8 GlobalAveragePool: the window's codes summed, then requantized, on hand-worked codes", "[int8]") {
   Graph g;
   Value* x = *g.add_value("x");
@@ -662,7 +727,7 @@ TEST_CASE("int8 activations run as tables: every code as the float path gives it
   }
 }
 
-TEST_CASE("int8 Add / Sub / Mul of two code tensors: the float path per element, broadcasting", "[int8]") {
+TEST_CASE("int8 Add / Sub / Mul / Div of two code tensors: the float path per element, broadcasting", "[int8]") {
   // a: a conv's channels-last codes [1, 40, 9, 9]; b: a graph input (plain) of the shape each case gives.
   struct Case {
     OpKind kind;
@@ -673,7 +738,9 @@ TEST_CASE("int8 Add / Sub / Mul of two code tensors: the float path per element,
                         {OpKind::kMul, {40, 1, 1}, true},
                         {OpKind::kAdd, {1, 40, 9, 9}, false},  // a residual add outside a conv
                         {OpKind::kSub, {1, 1, 1, 1}, true},    // scalar minus tensor
-                        {OpKind::kSub, {1, 40, 9, 9}, true}};
+                        {OpKind::kSub, {1, 40, 9, 9}, true},
+                        {OpKind::kDiv, {1, 40, 9, 9}, false},  // b's codes include its zero point: x / 0
+                        {OpKind::kDiv, {1, 40, 1, 1}, true}};
   for (const Case& c : cases) {
     auto t = zero_point_conv(24, 40, 9, 3, false, false, false);
     Graph& g = t->g;
@@ -714,8 +781,12 @@ TEST_CASE("int8 Add / Sub / Mul of two code tensors: the float path per element,
         const float u = static_cast<float>(a_codes[static_cast<size_t>(i)] - 97) * t->y->encoding->scale[0];
         const float v = static_cast<float>(b_codes[static_cast<size_t>(j)] - 77) * 0.021f;
         const float x = c.b_first ? v : u, z = c.b_first ? u : v;
-        const float r = c.kind == OpKind::kMul ? x * z : c.kind == OpKind::kAdd ? x + z : x - z;
-        const float q = std::clamp(std::nearbyint(r / y->encoding->scale[0]) + 131.f, 0.f, 255.f);
+        const float r = c.kind == OpKind::kMul   ? x * z
+                        : c.kind == OpKind::kAdd ? x + z
+                        : c.kind == OpKind::kDiv ? x / z
+                                                 : x - z;
+        const float scaled = r / y->encoding->scale[0];
+        const float q = std::isnan(scaled) ? 131.f : std::clamp(std::nearbyint(scaled) + 131.f, 0.f, 255.f);
         mismatches += got[static_cast<size_t>(i)] != static_cast<int32_t>(q);
       }
       CHECK(mismatches == 0);

@@ -97,7 +97,8 @@ TEST_CASE("the facts code once kept in lists of its own come from the op table",
   CHECK_FALSE(op_has_trait(OpKind::kSub, kCommutative));
   CHECK(op_int8_form(OpKind::kReshape) == Int8Form::kMoveCodes);
   CHECK(op_int8_form(OpKind::kMaxPool) == Int8Form::kPoolCodes);
-  CHECK(op_int8_form(OpKind::kSoftmax) == Int8Form::kFloat);
+  CHECK(op_int8_form(OpKind::kSoftmax) == Int8Form::kRowwise);
+  CHECK(op_int8_form(OpKind::kResize) == Int8Form::kFloat);
   CHECK(op_weight_axis(OpKind::kConvTranspose) == WeightAxis::kConvTransposeOutput);
 }
 

@@ -219,10 +219,35 @@ Made table(const Node& node, std::string* why) {
   return std::unique_ptr<Kernel>();
 }
 
+// Softmax / LayerNormalization on codes: the shared row code of runtime/int8_rowwise.cpp.
+class RowwiseKernel final : public Kernel {
+ public:
+  explicit RowwiseKernel(Int8Rowwise form) : f_(std::move(form)) {}
+
+  Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
+    run_int8_rowwise(f_, *inputs[0], *outputs[0], exp_rows_);
+    return Status::ok();
+  }
+  std::string impl_name() const override { return "reference:int8"; }
+
+ private:
+  Int8Rowwise f_;
+  std::vector<std::vector<double>> exp_rows_;
+};
+
+Made rowwise(const Node& node, std::string* why) {
+  if (auto form = int8_rowwise_form(node, why)) return std::unique_ptr<Kernel>(std::make_unique<RowwiseKernel>(std::move(*form)));
+  return std::unique_ptr<Kernel>();
+}
+
 Made binary_or_table(const Node& node, std::string* why) {
-  if (auto binary = int8_binary_form(node, nullptr))
+  std::string as_binary;
+  if (auto binary = int8_binary_form(node, &as_binary))
     return std::unique_ptr<Kernel>(std::make_unique<BinaryKernel>(std::move(*binary)));
-  return table(node, why);
+  Made made = table(node, why);
+  // Both forms declined: the user needs both reasons to see what would put it on codes.
+  if (made.is_ok() && !*made && why) *why = fmt::format("{}; as two code tensors: {}", *why, as_binary);
+  return made;
 }
 
 // The reference's integer kernel list, by the op table's Int8Form: the reference implements
@@ -234,7 +259,7 @@ struct FormEntry {
 
 constexpr FormEntry kInt8Kernels[] = {
     {Int8Form::kLinear, linear},      {Int8Form::kAverage, average}, {Int8Form::kMoveCodes, move_codes},
-    {Int8Form::kTable, table},        {Int8Form::kTableOrBinary, binary_or_table},
+    {Int8Form::kTable, table},        {Int8Form::kTableOrBinary, binary_or_table}, {Int8Form::kRowwise, rowwise},
 };
 
 }  // namespace

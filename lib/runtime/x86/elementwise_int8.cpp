@@ -112,6 +112,7 @@ inline __attribute__((always_inline)) void combine_any(const Int8Binary& form, O
   switch (f.op) {
     case OpKind::kAdd: return combine_op<OpKind::kAdd>(f, a, b, rows, width, out);
     case OpKind::kSub: return combine_op<OpKind::kSub>(f, a, b, rows, width, out);
+    case OpKind::kDiv: return combine_op<OpKind::kDiv>(f, a, b, rows, width, out);
     default: return combine_op<OpKind::kMul>(f, a, b, rows, width, out);
   }
 }
