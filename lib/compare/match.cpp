@@ -4,31 +4,18 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <set>
 #include <tuple>
 
 #include "io/input_list.h"
+#include "io/run_folder.h"
 
 namespace qf::compare {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::string_view kResultPrefix = "Result_";
-constexpr std::string_view kRawExtension = ".raw";
-
-std::optional<int> result_index(const std::string& folder_name) {
-  if (!folder_name.starts_with(kResultPrefix)) return std::nullopt;
-  const char* begin = folder_name.data() + kResultPrefix.size();
-  const char* end = folder_name.data() + folder_name.size();
-  int index = -1;
-  const auto [stop, ec] = std::from_chars(begin, end, index);
-  if (ec != std::errc() || stop != end || begin == end || index < 0) return std::nullopt;
-  return index;
-}
 
 bool is_raw_file(const fs::directory_entry& entry) {
   std::error_code ec;

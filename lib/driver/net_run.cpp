@@ -10,9 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "core/sha256.h"
+#include "driver/load_model.h"
+#include "driver/version.h"
 #include "io/atomic_file.h"
 #include "io/input_list.h"
-#include "driver/load_model.h"
+#include "io/run_folder.h"
 #include "package/qgraph.h"
 #include "passes/passes.h"
 #include "runtime/executor.h"
@@ -99,6 +102,34 @@ Status check_input_dims(const Graph& graph, const std::map<std::string, Shape>& 
   return Status::ok();
 }
 
+std::string absolute_path(const std::string& path) {
+  std::error_code ec;
+  const fs::path p = fs::absolute(path, ec);
+  return (ec ? fs::path(path) : p).lexically_normal().string();
+}
+
+// What this run is, for output_dir/qforge_run.json: qforge-diff checks with it that two runs had
+// the same inputs. Result_i ran line i of the list, cycling.
+Result<RunManifest> describe_run(const NetRunOptions& options, const InputList& list, bool quantized, int64_t total,
+                                 int64_t keep) {
+  RunManifest m;
+  m.tool = version_line("qforge-net-run");
+  m.model = absolute_path(options.model_path);
+  QF_ASSIGN_OR_RETURN(m.model_sha256, sha256_file(options.model_path));
+  m.input_list = absolute_path(options.input_list_path);
+  m.input_list_lines = static_cast<int64_t>(list.inferences.size());
+  m.inferences = total;
+  m.results = keep;
+  m.backend = options.backend;
+  m.native_outputs = options.native_outputs && quantized;  // an ONNX model has no codes to write
+  m.debug = options.debug;
+  for (int64_t i = 0; i < keep; ++i) {
+    std::vector<std::string>& files = m.result_inputs.emplace_back();
+    for (const InputEntry& e : list.inferences[static_cast<size_t>(i % m.input_list_lines)])
+      files.push_back(absolute_path(e.path));
+  }
+  return m;
+}
 
 }  // namespace
 
@@ -132,11 +163,16 @@ Status run_net(const NetRunOptions& options) {
     spdlog::info("node '{}' runs on the reference backend: {}", node, why);
   for (const NodePlacement& p : executor->placements())
     if (p.how == "float") spdlog::debug("node '{}' runs in float: {}", p.node, p.why);
-  QF_RETURN_IF_ERROR(make_directories(options.output_dir));
 
   const auto lines = static_cast<int64_t>(list.inferences.size());
   const int64_t total = options.num_inferences >= 0 ? options.num_inferences : lines;
   const int64_t keep = options.keep_num_outputs >= 0 ? std::min(options.keep_num_outputs, total) : total;
+  QF_ASSIGN_OR_RETURN(RunManifest manifest, describe_run(options, list, quantized, total, keep));
+  QF_RETURN_IF_ERROR(make_directories(options.output_dir));
+  // The folder holds this run only: an earlier run's Result_N (more of them, or other tensors) would
+  // otherwise be compared as if this run had written them.
+  QF_ASSIGN_OR_RETURN(int64_t cleared, clear_run_folder(options.output_dir));
+  if (cleared > 0) spdlog::info("removed the {} Result folders of an earlier run in '{}'", cleared, options.output_dir);
   const bool profile = !options.perf_report_path.empty();
   std::vector<double> latencies;
   for (int64_t i = 0; i < total; ++i) {
@@ -146,18 +182,19 @@ Status run_net(const NetRunOptions& options) {
     QF_RETURN_IF_ERROR(executor->run(inputs, profile));
     latencies.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     if (i < keep) {
-      const std::string dir = (fs::path(options.output_dir) / fmt::format("Result_{}", i)).string();
+      const std::string dir = (fs::path(options.output_dir) / result_folder_name(i)).string();
       QF_RETURN_IF_ERROR(make_directories(dir));
       for (const Value* v : to_write) {
         const std::string stem = (fs::path(dir) / tensor_file_name(v->name)).string();
         if (options.native_outputs && v->encoding && v->encoding->bitwidth <= 8) {
           // QNN's --use_native_output_files: the codes themselves, under a _native suffix.
           QF_ASSIGN_OR_RETURN(Tensor codes, executor->fetch_codes(v));
-          QF_RETURN_IF_ERROR(write_file_atomic(stem + "_native.raw", codes.bytes(), codes.nbytes()));
+          QF_RETURN_IF_ERROR(write_file_atomic(fmt::format("{}{}{}", stem, kNativeSuffix, kRawExtension), codes.bytes(),
+                                               codes.nbytes()));
           continue;
         }
         QF_ASSIGN_OR_RETURN(Tensor t, executor->fetch(v));
-        QF_RETURN_IF_ERROR(write_raw_float(stem + ".raw", t));
+        QF_RETURN_IF_ERROR(write_raw_float(stem + std::string(kRawExtension), t));
       }
     }
     if (options.show_progress && (i + 1 == total || (i + 1) % 50 == 0))
@@ -166,7 +203,8 @@ Status run_net(const NetRunOptions& options) {
   if (options.show_progress && total > 0) std::fprintf(stderr, "\n");
   spdlog::info("{} inferences, median {:.3f} ms", total, median(latencies));
   if (profile) QF_RETURN_IF_ERROR(write_perf_report(options, *executor, latencies));
-  return Status::ok();
+  // Last: a manifest says the folder holds a complete run.
+  return write_run_manifest(options.output_dir, manifest);
 }
 
 }  // namespace qf

@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -14,11 +15,15 @@ namespace qf {
 
 namespace fs = std::filesystem;
 
+namespace {
+constexpr std::string_view kTemporaryMark = ".tmp.";
+}  // namespace
+
 Status write_file_atomic(const std::string& path, const void* data, size_t size) {
   static std::atomic<unsigned> counter{0};
   const fs::path target(path);
   const fs::path tmp = target.parent_path() /
-                       fmt::format(".{}.tmp.{}.{}", target.filename().string(), getpid(), counter++);
+                       fmt::format(".{}{}{}.{}", target.filename().string(), kTemporaryMark, getpid(), counter++);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return bad_input("cannot write '{}': {}", path, std::strerror(errno));
   const char* p = static_cast<const char*>(data);
@@ -46,6 +51,19 @@ Status write_file_atomic(const std::string& path, const void* data, size_t size)
     return bad_input("cannot write '{}': {}", path, std::strerror(err));
   }
   return Status::ok();
+}
+
+bool is_atomic_write_temporary(std::string_view name) {
+  if (!name.starts_with('.')) return false;
+  const size_t mark = name.rfind(kTemporaryMark);
+  if (mark == std::string_view::npos || mark <= 1) return false;
+  // <pid>.<n>: digits, one dot, digits.
+  const std::string_view tail = name.substr(mark + kTemporaryMark.size());
+  const size_t dot = tail.find('.');
+  auto digits = [](std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  return dot != std::string_view::npos && digits(tail.substr(0, dot)) && digits(tail.substr(dot + 1));
 }
 
 Status make_directories(const std::string& path) {

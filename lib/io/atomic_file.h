@@ -11,10 +11,13 @@
 
 namespace qf {
 
+// The temporary is `.<file name>.tmp.<pid>.<n>`; a writer killed mid-write leaves it behind.
 Status write_file_atomic(const std::string& path, const void* data, size_t size);
 inline Status write_file_atomic(const std::string& path, std::string_view text) {
   return write_file_atomic(path, text.data(), text.size());
 }
+// Whether a file name is such a temporary (of any file name).
+bool is_atomic_write_temporary(std::string_view file_name);
 // Creates a folder and its parents; a clear error when that is impossible.
 Status make_directories(const std::string& path);
 // The folder a file is to be written in, created if missing (nothing for a bare file name).

@@ -8,8 +8,11 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/log.h"
@@ -56,6 +59,14 @@ inline CLI::Option* add_input_dim_option(CLI::App& app, std::vector<std::string>
   return app.add_option(names, *values, "Fix an input's shape: --input_dim NAME 1,3,224,224 (repeatable)")
       ->expected(2)
       ->take_all();
+}
+
+// The end of a tool's --help: its exit codes, each with what it means for this tool (the codes are
+// the same in every tool: core/status.h).
+inline std::string exit_codes_footer(std::initializer_list<std::pair<StatusCode, std::string_view>> meanings) {
+  std::string text = "Exit codes:";
+  for (const auto& [code, meaning] : meanings) text += fmt::format("\n  {}  {}", exit_code(code), meaning);
+  return text;
 }
 
 inline int fail(const Status& status) {

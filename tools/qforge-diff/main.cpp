@@ -48,6 +48,16 @@ int main(int argc, char** argv) {
   app.add_flag("--no_text_report", no_text_report,
                "Print nothing on stdout (the exit code and any --json / --csv / --html file still tell)");
   qf::cli::add_common_flags(app, "qforge-diff", &common);
+  using qf::StatusCode;
+  app.footer(qf::cli::exit_codes_footer({
+      {StatusCode::kOk, "compared; every --fail_below threshold held"},
+      {StatusCode::kCompareFailed, "the gate failed: an output below a threshold"},
+      {StatusCode::kUsage, "usage error"},
+      {StatusCode::kBadInput,
+       "missing or malformed file (a size mismatch, a NaN, a bad qgraph), or no Result_N in both runs"},
+      {StatusCode::kUnsupported, "--labels on outputs of several rows per Result folder"},
+      {StatusCode::kInternal, "internal error"},
+  }));
 
   if (auto code = qf::cli::parse(app, argc, argv, "qforge-diff")) return *code;
 

@@ -16,7 +16,10 @@ int main(int argc, char** argv) {
   app.add_option("--input_list", options.input_list_path,
                  "Input list: one inference per line, 'name:=path.raw' entries or positional paths")
       ->required();
-  app.add_option("--output_dir", options.output_dir, "Output folder")->capture_default_str();
+  app.add_option("--output_dir", options.output_dir,
+                 "Output folder: Result_N/ and the run's manifest qforge_run.json (an earlier run's Result_N "
+                 "folders there are removed first)")
+      ->capture_default_str();
   app.add_option("--backend", options.backend, "Backend")
       ->check(CLI::IsMember({"onednn", "reference"}))
       ->capture_default_str();
@@ -36,6 +39,16 @@ int main(int argc, char** argv) {
   app.add_option("--perf_report", options.perf_report_path, "Write per-node and total times (JSON)");
   qf::cli::add_input_dim_option(app, &input_dims);
   qf::cli::add_common_flags(app, "qforge-net-run", &common);
+  using qf::StatusCode;
+  app.footer(qf::cli::exit_codes_footer({
+      {StatusCode::kOk, "ran; output_dir holds this run's Result_N folders and its manifest, qforge_run.json"},
+      {StatusCode::kUsage, "usage error"},
+      {StatusCode::kBadInput,
+       "missing or malformed model, list or raw file; an output that cannot be written; or a Result_N in "
+       "output_dir holding files net-run does not write (nothing is removed then)"},
+      {StatusCode::kUnsupported, "an op or feature qforge does not implement"},
+      {StatusCode::kInternal, "internal error"},
+  }));
 
   if (auto code = qf::cli::parse(app, argc, argv, "qforge-net-run")) return *code;
 

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The CI gate end to end: what qforge-net-run leaves in its output folder, and what qforge-diff
+# makes of two runs (registered in tests/e2e/converter.cmake). Each flow runs the tools as a CI
+# script would and checks exit codes, the one-line errors and the files.
+#
+# gate_flows.sh FLOW WORK_DIR ARGS...
+#   stale NET_RUN MODEL LIST
+#       a rerun with fewer inputs into the same folder leaves only its own Result_N and a manifest
+#       that says how many; a Result_N holding a file net-run does not write is refused (exit 3,
+#       one line naming it) and nothing is removed; other files in the folder stay
+set -euo pipefail
+
+flow=$1 work=$2
+shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+python=${QFORGE_PYTHON:-/usr/bin/python3}
+check=("$python" -B "$here/check_runs.py")
+manifest_schema=$here/../../schemas/run_manifest.schema.json
+rm -rf -- "$work"
+mkdir -p "$work"
+
+run() {
+  printf '$'; printf ' %q' "$@"; printf '\n'
+  "$@"
+}
+
+# expect CODE REGEX COMMAND...: COMMAND exits with CODE, its last stderr line matching REGEX.
+expect() {
+  local code=$1 re=$2 rc=0 err
+  shift 2
+  printf '$'; printf ' %q' "$@"; printf '\n'
+  "$@" >"$work/last.out" 2>"$work/last.err" || rc=$?
+  cat "$work/last.err" >&2
+  err=$(grep . "$work/last.err" | tail -n 1 || true)
+  [[ $rc == "$code" ]] || { echo "FAIL: exit $rc, expected $code"; exit 1; }
+  [[ $err =~ $re ]] || { echo "FAIL: last stderr line does not match: $re"; exit 1; }
+}
+
+case $flow in
+  stale)
+    net_run=$1 model=$2 list=$3
+    lines=$(grep -c . "$list")
+    out=$work/out
+    run "$net_run" --model "$model" --input_list "$list" --output_dir "$out" --num_inferences 20 --log_level warn
+    run "${check[@]}" manifest "$out" "$manifest_schema" --results 20 --inferences 20 --lines "$lines"
+    echo "mine" >"$out/notes.txt"
+    run "$net_run" --model "$model" --input_list "$list" --output_dir "$out" --num_inferences 3 --log_level warn
+    run "${check[@]}" manifest "$out" "$manifest_schema" --results 3 --inferences 3 --lines "$lines"
+    [[ -f $out/notes.txt ]] || { echo "FAIL: net-run removed a file of its own folder that it did not write"; exit 1; }
+    run "$net_run" --model "$model" --input_list "$list" --output_dir "$out" --num_inferences 5 --keep_num_outputs 2 \
+      --log_level warn
+    run "${check[@]}" manifest "$out" "$manifest_schema" --results 2 --inferences 5 --lines "$lines"
+    echo "3" >"$out/Result_1/labels.txt"
+    expect 3 "Result_1' holds 'labels\.txt', which qforge-net-run does not write" \
+      "$net_run" --model "$model" --input_list "$list" --output_dir "$out" --num_inferences 1
+    [[ -n $(ls "$out/Result_0") && -f $out/Result_1/labels.txt && -f $out/qforge_run.json ]] ||
+      { echo "FAIL: a refused run removed something"; exit 1; }
+    ;;
+  *)
+    echo "gate_flows.sh: unknown flow $flow" >&2
+    exit 2
+    ;;
+esac
+echo PASS
