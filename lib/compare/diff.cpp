@@ -8,6 +8,8 @@
 #include <cmath>
 
 #include "compare/labels.h"
+#include "core/read_file.h"
+#include "core/sha256.h"
 #include "io/input_list.h"
 
 namespace qf::compare {
@@ -32,21 +34,60 @@ Result<std::vector<float>> read_finite(const std::string& path) {
   return values;
 }
 
+// A <tensor>_native.raw file: one 8-bit code per value, read through the tensor's encoding in the
+// model, as net-run dequantizes its float outputs.
+Result<std::vector<float>> read_native(const std::string& path, const std::string& tensor, const QGraphInfo* model) {
+  if (!model)
+    return usage_error("'{}' holds the integer codes of '{}': pass --model (the qgraph that wrote them) to read them "
+                       "through its encoding",
+                       path, tensor);
+  const QGraphTensor* t = model->tensor(tensor);
+  if (!t || !t->encoding)
+    return bad_input("'{}' holds integer codes, but '{}' has no encoding in {}", path, tensor, model->path);
+  const Encoding& e = *t->encoding;
+  if (e.storage_dtype() != DType::kS8 && e.storage_dtype() != DType::kU8)
+    return bad_input("'{}' holds 8-bit codes, but '{}' is {}-bit in {}", path, tensor, e.bitwidth, model->path);
+  QF_ASSIGN_OR_RETURN(std::string codes, read_file_bytes(path, "native output file"));
+  QF_ASSIGN_OR_RETURN(ChannelLayout layout, channel_layout(e, t->shape, tensor));
+  if (codes.size() % static_cast<size_t>(layout.block()) != 0)
+    return bad_input("'{}' has {} codes, which do not fit the shape {} of '{}' in {}", path, codes.size(),
+                     shape_to_string(t->shape), tensor, model->path);
+  std::vector<float> values(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i) {
+    const int64_t q = e.is_signed ? static_cast<int64_t>(static_cast<int8_t>(codes[i]))
+                                  : static_cast<int64_t>(static_cast<uint8_t>(codes[i]));
+    if (q < e.qmin() || q > e.qmax())
+      return bad_input("'{}': code {} of value {} is outside the {}-bit grid of '{}'", path, q, i, e.bitwidth, tensor);
+    values[i] = dequantize_value(q, e, layout.channel(static_cast<int64_t>(i)));
+  }
+  return values;
+}
+
+Result<std::vector<float>> read_values(const RawFile& file, const TensorPair& pair, const QGraphInfo* model) {
+  if (file.native) return read_native(file.path, pair.candidate_name, model);
+  return read_finite(file.path);
+}
+
 // The files of one pair in one Result folder, read and checked against each other.
 struct ValuePair {
   std::vector<float> golden;
   std::vector<float> candidate;
 };
 
-Result<ValuePair> read_pair(const std::string& golden_path, const std::string& candidate_path) {
+Result<ValuePair> read_pair(const RawFile& golden, const RawFile& candidate, const TensorPair& pair,
+                            const QGraphInfo* model) {
   ValuePair v;
-  QF_ASSIGN_OR_RETURN(v.golden, read_finite(golden_path));
-  QF_ASSIGN_OR_RETURN(v.candidate, read_finite(candidate_path));
-  if (v.golden.size() != v.candidate.size())
-    return bad_input("sizes differ: '{}' has {} float32 values ({} bytes), '{}' has {} ({} bytes)", golden_path,
-                     v.golden.size(), v.golden.size() * sizeof(float), candidate_path, v.candidate.size(),
-                     v.candidate.size() * sizeof(float));
-  return v;
+  QF_ASSIGN_OR_RETURN(v.golden, read_values(golden, pair, model));
+  QF_ASSIGN_OR_RETURN(v.candidate, read_values(candidate, pair, model));
+  if (v.golden.size() == v.candidate.size()) return v;
+  // "10 float32 values (40 bytes)"; the second file's unit only when it is another one.
+  auto size = [](const RawFile& f, size_t n, bool unit) {
+    const size_t bytes = f.native ? n : n * sizeof(float);
+    if (!unit) return fmt::format("{} ({} bytes)", n, bytes);
+    return fmt::format("{} {} ({} bytes)", n, f.native ? "codes" : "float32 values", bytes);
+  };
+  return bad_input("sizes differ: '{}' has {}, '{}' has {}", golden.path, size(golden, v.golden.size(), true),
+                   candidate.path, size(candidate, v.candidate.size(), golden.native != candidate.native));
 }
 
 // Rows of class scores: the model's last dim, else the whole file is one row.
@@ -77,12 +118,12 @@ class PairAccumulator {
     return Status::ok();
   }
 
-  Status add(int result, const std::string& golden_path, const std::string& candidate_path) {
-    QF_ASSIGN_OR_RETURN(ValuePair v, read_pair(golden_path, candidate_path));
+  Status add(int result, const RawFile& golden, const RawFile& candidate) {
+    QF_ASSIGN_OR_RETURN(ValuePair v, read_pair(golden, candidate, pair_, in_.model_ptr()));
     ++inferences_;
     error_.add(v.golden, v.candidate, options_.metrics);
-    if (tensor_) QF_RETURN_IF_ERROR(add_encoding_error(v, candidate_path));
-    if (pair_.is_output) QF_RETURN_IF_ERROR(add_classes(result, v, candidate_path));
+    if (tensor_) QF_RETURN_IF_ERROR(add_encoding_error(v, candidate.path));
+    if (pair_.is_output) QF_RETURN_IF_ERROR(add_classes(result, v, candidate.path));
     return Status::ok();
   }
 
@@ -150,6 +191,24 @@ Result<RunFiles> scan_side(std::string_view flag, const std::string& path) {
   return run;
 }
 
+bool has_native_files(const RunFiles& run) {
+  for (const auto& [index, files] : run.results)
+    for (const auto& [name, file] : files)
+      if (file.native) return true;
+  return false;
+}
+
+// Codes read through another qgraph's encodings would be wrong values without a word: when a run's
+// manifest names the model that wrote its native files, --model must be that file.
+Status check_native_model(const RunFiles& run, std::string_view flag, const QGraphInfo* model) {
+  if (!model || !run.manifest || !has_native_files(run)) return Status::ok();
+  QF_ASSIGN_OR_RETURN(std::string sha256, sha256_file(model->path));
+  if (sha256 == run.manifest->model_sha256) return Status::ok();
+  return usage_error("{} '{}' holds the native codes of {}, and --model '{}' is another file (sha256 differs): "
+                     "pass the qgraph that ran",
+                     flag, run.root, run.manifest->model, model->path);
+}
+
 Result<Inputs> load_inputs(const DiffOptions& options) {
   Inputs in;
   if (!options.model.empty()) {
@@ -157,6 +216,8 @@ Result<Inputs> load_inputs(const DiffOptions& options) {
   }
   QF_ASSIGN_OR_RETURN(in.golden, scan_side("--golden", options.golden));
   QF_ASSIGN_OR_RETURN(in.candidate, scan_side("--candidate", options.candidate));
+  QF_RETURN_IF_ERROR(check_native_model(in.golden, "--golden", in.model_ptr()));
+  QF_RETURN_IF_ERROR(check_native_model(in.candidate, "--candidate", in.model_ptr()));
   QF_ASSIGN_OR_RETURN(in.matching, match_runs(in.golden, in.candidate, in.model_ptr()));
   QF_RETURN_IF_ERROR(mark_outputs(in.matching, in.golden, in.candidate, in.model_ptr(), options.outputs));
   if (!options.labels.empty()) {

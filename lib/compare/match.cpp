@@ -9,7 +9,6 @@
 #include <tuple>
 
 #include "io/input_list.h"
-#include "io/run_folder.h"
 
 namespace qf::compare {
 
@@ -22,11 +21,26 @@ bool is_raw_file(const fs::directory_entry& entry) {
   return entry.is_regular_file(ec) && entry.path().extension() == kRawExtension;
 }
 
-std::map<std::string, std::string> raw_files(const fs::path& dir) {
-  std::map<std::string, std::string> files;
+// The tensor a file holds, and whether as codes (<tensor>_native.raw, when the run may have
+// written such files).
+std::pair<std::string, RawFile> tensor_file(const fs::path& file, bool natives) {
+  std::string stem = file.stem().string();
+  const bool native = natives && stem.size() > kNativeSuffix.size() && stem.ends_with(kNativeSuffix);
+  if (native) stem.resize(stem.size() - kNativeSuffix.size());
+  return {tensor_name_from_file(stem), RawFile{file.string(), native}};
+}
+
+Result<std::map<std::string, RawFile>> raw_files(const fs::path& dir, bool natives) {
+  std::map<std::string, RawFile> files;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec))
-    if (is_raw_file(entry)) files[tensor_name_from_file(entry.path().stem().string())] = entry.path().string();
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!is_raw_file(entry)) continue;
+    auto [name, file] = tensor_file(entry.path(), natives);
+    auto [it, fresh] = files.try_emplace(name, file);
+    if (!fresh)
+      return bad_input("'{}' holds both '{}' and '{}' for tensor '{}' (outputs of two runs?)", dir.string(),
+                       fs::path(it->second.path).filename().string(), entry.path().filename().string(), name);
+  }
   return files;
 }
 
@@ -64,7 +78,7 @@ auto layer_key(const TensorPair& pair, const QGraphInfo* model) {
 std::set<std::string> names_in(const RunFiles& run, const std::vector<int>& results) {
   std::set<std::string> names;
   for (int r : results)
-    for (const auto& [name, path] : run.results.at(r)) names.insert(name);
+    for (const auto& [name, file] : run.results.at(r)) names.insert(name);
   return names;
 }
 
@@ -92,16 +106,20 @@ Result<RunFiles> scan_run(const std::string& path) {
   if (fs::is_regular_file(path, ec)) {
     if (fs::path(path).extension() != kRawExtension) return bad_input("'{}' is not a .raw file", path);
     run.single_file = true;
-    run.results[0][tensor_name_from_file(fs::path(path).stem().string())] = path;
+    run.results[0].insert(tensor_file(path, true));
     return run;
   }
   if (!fs::is_directory(path, ec)) return bad_input("'{}' does not exist", path);
+  QF_ASSIGN_OR_RETURN(run.manifest, read_run_manifest(path));
+  const bool natives = !run.manifest || run.manifest->native_outputs;
   for (const auto& entry : fs::directory_iterator(path, ec)) {
     const auto index = result_index(entry.path().filename().string());
-    if (index && entry.is_directory(ec)) run.results[*index] = raw_files(entry.path());
+    if (index && entry.is_directory(ec)) {
+      QF_ASSIGN_OR_RETURN(run.results[*index], raw_files(entry.path(), natives));
+    }
   }
   if (run.results.empty()) {
-    auto files = raw_files(path);
+    QF_ASSIGN_OR_RETURN(auto files, raw_files(path, natives));
     if (files.empty()) return bad_input("'{}' holds no Result_N folders and no .raw files", path);
     run.results[0] = std::move(files);
   }

@@ -16,19 +16,30 @@
 
 #include "compare/qgraph_info.h"
 #include "core/status.h"
+#include "io/run_folder.h"
 
 namespace qf::compare {
 
-// The .raw files of one run: Result index -> tensor name -> file path.
+// One tensor's file: float32 values, or the integer codes of an encoded tensor (<tensor>_native.raw),
+// which are read through the tensor's encoding in the model.
+struct RawFile {
+  std::string path;
+  bool native = false;
+};
+
+// The .raw files of one run: Result index -> tensor name -> file.
 struct RunFiles {
   std::string root;
   bool single_file = false;  // root is one .raw file: one result with one tensor
-  std::map<int, std::map<std::string, std::string>> results;
+  std::map<int, std::map<std::string, RawFile>> results;
+  std::optional<RunManifest> manifest;  // DIR/qforge_run.json, when the run wrote one
 };
 
 // DIR/Result_N/*.raw (tensor names decoded from the file names); a folder with .raw files but no
-// Result_N folders is one result, index 0; a .raw file is one result with one tensor. A bad_input
-// naming the path when it does not exist or holds none of these.
+// Result_N folders is one result, index 0; a .raw file is one result with one tensor. A file named
+// <tensor>_native.raw holds the codes of <tensor>, unless the folder's manifest says the run wrote
+// float outputs only. A bad_input naming the path when it does not exist or holds none of these, or
+// when a Result folder holds both a tensor's float file and its native one.
 Result<RunFiles> scan_run(const std::string& path);
 
 struct TensorPair {

@@ -1,18 +1,27 @@
 #!/usr/bin/python3
-"""Checks on net-run output folders and their manifests, for gate_flows.sh.
+"""Checks on net-run output folders and their manifests, and on qforge-diff reports of them, for
+gate_flows.sh.
 
 check_runs.py manifest DIR SCHEMA --results N --inferences N --lines N [--outputs float|native]
     DIR/qforge_run.json validates against SCHEMA and says so; DIR holds exactly Result_0..N-1
     (no stale Result folder of an earlier run), and the manifest lists N entries of input files.
+check_runs.py same-metrics A.json B.json
+    two diff reports compare the same tensors with the same metrics, up to float rounding (the
+    native codes read through the encodings against net-run's own dequantized float files).
 """
 
 import argparse
 import json
+import math
 import re
 import sys
 from pathlib import Path
 
 import jsonschema
+
+METRICS = ["cosine", "sqnr_db", "mse", "mae", "max_abs_error", "pass_rate"]
+REL_TOL = 1e-5  # float32 rounding of the dequantized values, pooled over the Result folders
+ABS_TOL = 1e-9
 
 
 def fail(msg):
@@ -39,6 +48,27 @@ def manifest(args):
     print(f"{root}: {args.results} Result folders, the manifest says so")
 
 
+def same_metrics(args):
+    a, b = (json.loads(Path(p).read_text()) for p in (args.a, args.b))
+    ta = {t["name"]: t for t in a["tensors"]}
+    tb = {t["name"]: t for t in b["tensors"]}
+    if set(ta) != set(tb) or not ta:
+        fail(f"different tensors: {sorted(ta)} vs {sorted(tb)}")
+    for name, x in ta.items():
+        y = tb[name]
+        if x["values"] != y["values"] or x["inferences"] != y["inferences"]:
+            fail(f"{name}: {x['values']} values over {x['inferences']} results vs {y['values']} over {y['inferences']}")
+        for m in METRICS:
+            u, v = x[m], y[m]
+            if isinstance(u, str) or isinstance(v, str):
+                ok = u == v
+            else:
+                ok = math.isclose(u, v, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+            if not ok:
+                fail(f"{name}: {m} {u} in {args.a}, {v} in {args.b}")
+    print(f"{len(ta)} tensors, the same metrics in both reports: {sorted(ta)}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -49,8 +79,11 @@ def main():
     m.add_argument("--inferences", type=int, required=True)
     m.add_argument("--lines", type=int, required=True)
     m.add_argument("--outputs", choices=["float", "native"], default="float")
+    s = sub.add_parser("same-metrics")
+    s.add_argument("a")
+    s.add_argument("b")
     args = ap.parse_args()
-    {"manifest": manifest}[args.cmd](args)
+    {"manifest": manifest, "same-metrics": same_metrics}[args.cmd](args)
 
 
 if __name__ == "__main__":

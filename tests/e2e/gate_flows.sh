@@ -4,6 +4,11 @@
 # script would and checks exit codes, the one-line errors and the files.
 #
 # gate_flows.sh FLOW WORK_DIR ARGS...
+#   native CONVERTER NET_RUN DIFF MODEL LIST
+#       fp32 against the int8 run's native codes (--use_native_output_files): without --model the
+#       gate cannot read them, exit 2 naming --model (it used to compare 0 tensors and pass); with
+#       --model the codes go through the qgraph's encodings and give the metrics of the same run's
+#       float outputs
 #   stale NET_RUN MODEL LIST
 #       a rerun with fewer inputs into the same folder leaves only its own Result_N and a manifest
 #       that says how many; a Result_N holding a file net-run does not write is refused (exit 3,
@@ -37,6 +42,26 @@ expect() {
 }
 
 case $flow in
+  native)
+    converter=$1 net_run=$2 diff=$3 model=$4 list=$5
+    run "$converter" --input_network "$model" --input_list "$list" --output_path "$work/model.qgraph.json" \
+      --log_level warn
+    qgraph=$work/model.qgraph.json
+    common=(--input_list "$list" --num_inferences 10 --log_level warn)
+    run "$net_run" --model "$model" --output_dir "$work/fp32" "${common[@]}"
+    run "$net_run" --model "$qgraph" --output_dir "$work/int8" "${common[@]}"
+    run "$net_run" --model "$qgraph" --output_dir "$work/int8_native" --use_native_output_files "${common[@]}"
+    run "${check[@]}" manifest "$work/int8_native" "$manifest_schema" --results 10 --inferences 10 \
+      --lines "$(grep -c . "$list")" --outputs native
+    # The issue's command line: it compared nothing and passed.
+    expect 2 "int8_native/Result_[0-9]+/.*_native\.raw.*--model" \
+      "$diff" --golden "$work/fp32" --candidate "$work/int8_native" --fail_below cosine=0.99
+    run "$diff" --golden "$work/fp32" --candidate "$work/int8_native" --model "$qgraph" --fail_below cosine=0.9 \
+      --json "$work/native.json" --no_text_report
+    run "$diff" --golden "$work/fp32" --candidate "$work/int8" --model "$qgraph" --fail_below cosine=0.9 \
+      --json "$work/float.json" --no_text_report
+    run "${check[@]}" same-metrics "$work/native.json" "$work/float.json"
+    ;;
   stale)
     net_run=$1 model=$2 list=$3
     lines=$(grep -c . "$list")

@@ -4,11 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "compare/diff.h"
+#include "io/run_folder.h"
 #include "scratch_files.h"
 
 using namespace qf;
@@ -223,4 +225,120 @@ TEST_CASE("diff: classifier rows come from the model's last dim", "[compare][dif
   o.labels.clear();
   write_pair(dir, 0, "prob", std::vector<float>(15, 0.1f), std::vector<float>(15, 0.1f));
   CHECK(says(diff_error(o), "not rows of 10"));
+}
+
+namespace {
+
+const std::string kDiffModel = std::string(QF_SOURCE_DIR) + "/tests/data/diff/model.qgraph.json";
+
+void write_codes(const fs::path& p, const std::vector<uint8_t>& codes) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(codes.data()), static_cast<std::streamsize>(codes.size()));
+}
+
+RunManifest manifest_of(const std::vector<std::string>& files) {
+  RunManifest m;
+  m.model = "/m/model.onnx";
+  m.model_sha256 = std::string(64, '0');
+  m.input_list = "/l/list.txt";
+  m.input_list_lines = static_cast<int64_t>(files.size());
+  m.inferences = m.results = static_cast<int64_t>(files.size());
+  m.backend = "onednn";
+  for (const std::string& f : files) m.result_inputs.push_back({f});
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("diff: native codes need the model; without it the error names the file", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_native_no_model");
+  write_floats(dir / "golden" / "Result_0" / "prob.raw", std::vector<float>(10, 0.1f));
+  write_codes(dir / "candidate" / "Result_0" / "prob_native.raw", std::vector<uint8_t>(10, 26));
+  DiffOptions o = options_for(dir);
+  o.fail_below = *parse_fail_below("cosine=0.99");
+  const Status s = diff_error(o);
+  CHECK(s.code() == StatusCode::kUsage);
+  CHECK(says(s, "candidate/Result_0/prob_native.raw"));
+  CHECK(says(s, "--model"));
+}
+
+TEST_CASE("diff: native codes are read through the model's encodings, as net-run's float files", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_native");
+  // conv_bn_out: u8, scale 0.02, offset -100 (zero point 100); prob: u8, scale 1/256, offset 0.
+  std::vector<uint8_t> bn_codes(64), prob_codes(10);
+  std::vector<float> bn_golden(64), prob_golden(10);
+  for (size_t i = 0; i < bn_codes.size(); ++i) {
+    bn_codes[i] = static_cast<uint8_t>((i * 37) % 256);
+    bn_golden[i] = (static_cast<float>(bn_codes[i]) - 100.f) * 0.02f + 0.003f * static_cast<float>(i % 5);
+  }
+  for (size_t i = 0; i < prob_codes.size(); ++i) {
+    prob_codes[i] = static_cast<uint8_t>(5 + 20 * i);
+    prob_golden[i] = static_cast<float>(prob_codes[i]) / 256.f + (i == 3 ? 0.01f : 0.f);
+  }
+  auto dequantized = [](const std::vector<uint8_t>& q, float scale, float offset) {
+    std::vector<float> v;
+    for (uint8_t c : q) v.push_back(static_cast<float>((c + static_cast<double>(offset)) * scale));
+    return v;
+  };
+  for (int r = 0; r < 2; ++r) {
+    const fs::path g = dir / "golden" / result_folder_name(r);
+    write_floats(g / "bn_out.raw", bn_golden);
+    write_floats(g / "prob.raw", prob_golden);
+    write_codes(dir / "native" / result_folder_name(r) / "conv_bn_out_native.raw", bn_codes);
+    write_codes(dir / "native" / result_folder_name(r) / "prob_native.raw", prob_codes);
+    write_floats(dir / "float" / result_folder_name(r) / "conv_bn_out.raw", dequantized(bn_codes, 0.02f, -100));
+    write_floats(dir / "float" / result_folder_name(r) / "prob.raw", dequantized(prob_codes, 1 / 256.f, 0));
+  }
+  DiffOptions o = options_for(dir);
+  o.model = kDiffModel;
+  o.candidate = (dir / "native").string();
+  auto native = run_diff(o);
+  INFO(native.status().message());
+  REQUIRE(native.is_ok());
+  o.candidate = (dir / "float").string();
+  auto floats = run_diff(o);
+  REQUIRE(floats.is_ok());
+  REQUIRE(native->tensors.size() == 2);
+  REQUIRE(floats->tensors.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    const TensorReport& n = native->tensors[i];
+    const TensorReport& f = floats->tensors[i];
+    CHECK(n.pair.candidate_name == f.pair.candidate_name);
+    CHECK(n.values == f.values);
+    CHECK(n.metrics.cosine == Approx(f.metrics.cosine).epsilon(1e-12));
+    CHECK(n.metrics.sqnr_db == Approx(f.metrics.sqnr_db).epsilon(1e-9));
+    CHECK(n.metrics.mse == Approx(f.metrics.mse).epsilon(1e-9));
+    CHECK(n.metrics.max_abs_error == Approx(f.metrics.max_abs_error).epsilon(1e-9));
+  }
+  CHECK(native->tensors[1].pair.is_output);
+  CHECK(native->tensors[1].metrics.max_abs_error == Approx(0.01).epsilon(1e-4));
+
+  // A native file of another length than the golden one, and one beside a float file.
+  o.candidate = (dir / "native").string();
+  write_codes(dir / "native" / "Result_1" / "prob_native.raw", std::vector<uint8_t>(7, 1));
+  CHECK(says(diff_error(o), "has 10 float32 values (40 bytes), '" + (dir / "native" / "Result_1" / "prob_native.raw").string() +
+                                "' has 7 codes (7 bytes)"));
+  write_codes(dir / "native" / "Result_1" / "prob_native.raw", prob_codes);
+  write_floats(dir / "native" / "Result_1" / "prob.raw", prob_golden);
+  const Status both = diff_error(o);
+  CHECK(both.code() == StatusCode::kBadInput);
+  CHECK(says(both, "holds both"));
+}
+
+TEST_CASE("diff: native codes of another qgraph than the run's manifest names are refused", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_native_other_model");
+  write_floats(dir / "golden" / "Result_0" / "prob.raw", std::vector<float>(10, 0.1f));
+  write_codes(dir / "candidate" / "Result_0" / "prob_native.raw", std::vector<uint8_t>(10, 26));
+  RunManifest m = manifest_of({"/r/0.raw"});
+  m.native_outputs = true;  // its model_sha256 is not the fixture's
+  REQUIRE(write_run_manifest((dir / "candidate").string(), m).is_ok());
+  DiffOptions o = options_for(dir);
+  o.model = kDiffModel;
+  const Status s = diff_error(o);
+  CHECK(s.code() == StatusCode::kUsage);
+  CHECK(says(s, "another file"));
+  m.native_outputs = false;  // then prob_native.raw is a float tensor's file, of another name
+  REQUIRE(write_run_manifest((dir / "candidate").string(), m).is_ok());
+  CHECK(says(diff_error(o), "none of the graph outputs"));
 }

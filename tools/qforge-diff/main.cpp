@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   app.add_option("--golden", options.golden, "Golden run: a folder of Result_N/*.raw (or one .raw file)")->required();
   app.add_option("--candidate", options.candidate, "Candidate run, laid out like the golden one")->required();
   app.add_option("--model", options.model,
-                 "The converter's model.qgraph.json: layer order, names across fusion, errors in LSBs");
+                 "The converter's model.qgraph.json: layer order, names across fusion, errors in LSBs, and the "
+                 "encodings that *_native.raw codes are read through");
   app.add_option("--labels", options.labels, "One class index per input-list line (or packed uint8 *.bin)");
   app.add_option("--output", options.outputs, "A graph output to judge (repeatable; default: the model's outputs)");
   app.add_option("--sqnr_reference", sqnr_reference, "Signal power of the SQNR: golden, or candidate (QNN's)")
@@ -52,9 +53,10 @@ int main(int argc, char** argv) {
   app.footer(qf::cli::exit_codes_footer({
       {StatusCode::kOk, "compared; every --fail_below threshold held"},
       {StatusCode::kCompareFailed, "the gate failed: an output below a threshold"},
-      {StatusCode::kUsage, "usage error"},
+      {StatusCode::kUsage,
+       "usage error; also *_native.raw codes without --model, or with another qgraph than the run's manifest names"},
       {StatusCode::kBadInput,
-       "missing or malformed file (a size mismatch, a NaN, a bad qgraph), or no Result_N in both runs"},
+       "missing or malformed file (a size mismatch, a NaN, a bad qgraph or manifest), or no Result_N in both runs"},
       {StatusCode::kUnsupported, "--labels on outputs of several rows per Result folder"},
       {StatusCode::kInternal, "internal error"},
   }));
