@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "compare/labels.h"
+#include "compare/report_format.h"
 #include "core/read_file.h"
 #include "core/sha256.h"
 #include "io/input_list.h"
@@ -241,6 +242,20 @@ void log_missing(const Inputs& in) {
   for (const UnmatchedTensor& u : m.unmatched) spdlog::debug("tensor '{}' not compared: {}", u.name, unmatched_name(u.why));
 }
 
+GateFailure missing_output_failure(const MissingOutput& missing) {
+  GateFailure f;
+  f.kind = GateFailureKind::kMissingOutput;
+  f.tensor = missing.golden_name;
+  f.detail = missing_text(missing);
+  return f;
+}
+
+const MissingOutput* find_missing(const Matching& m, const std::string& golden_name) {
+  for (const MissingOutput& missing : m.missing_outputs)
+    if (missing.golden_name == golden_name) return &missing;
+  return nullptr;
+}
+
 // The first layer below the SQNR threshold and the worst layers; mistrusted tensors say too little
 // to be either.
 void diagnose_layers(DiffReport& report) {
@@ -272,7 +287,12 @@ Result<TensorReport> compare_pair(const TensorPair& pair, const Inputs& in, cons
   TensorReport t = acc.finish();
   const bool gated = pair.is_output && !options.fail_below.empty();
   std::vector<GateFailure> failures;
-  if (gated) failures = check_gate(options.fail_below, t);
+  if (gated) {
+    failures = check_gate(options.fail_below, t);
+    // Metrics over the folders that have it say nothing of those that do not.
+    if (const MissingOutput* missing = find_missing(in.matching, pair.golden_name))
+      failures.insert(failures.begin(), missing_output_failure(*missing));
+  }
   t.verdict = judge(acc.error(), t.metrics, options.layer_sqnr_threshold_db,
                     gated ? std::optional<bool>(!failures.empty()) : std::nullopt);
   gate_failures.insert(gate_failures.end(), failures.begin(), failures.end());
@@ -295,11 +315,20 @@ Result<DiffReport> run_diff(const DiffOptions& options) {
   report.missing_in_golden = in.matching.missing_in_golden;
   report.missing_in_candidate = in.matching.missing_in_candidate;
   report.unmatched = in.matching.unmatched;
+  report.missing_outputs = in.matching.missing_outputs;
+  for (const MissingOutput& missing : report.missing_outputs)
+    spdlog::warn("output '{}' is {}", missing.golden_name, missing_text(missing));
   spdlog::info("comparing {} tensors over {} Result folders", in.matching.pairs.size(), report.results.size());
   for (const TensorPair& pair : in.matching.pairs) {
     QF_ASSIGN_OR_RETURN(TensorReport t, compare_pair(pair, in, options, report.gate_failures));
     report.tensors.push_back(std::move(t));
   }
+  // Outputs that are in no pair at all: only in one run.
+  if (report.gated())
+    for (const MissingOutput& missing : report.missing_outputs)
+      if (std::none_of(in.matching.pairs.begin(), in.matching.pairs.end(),
+                       [&](const TensorPair& p) { return p.golden_name == missing.golden_name; }))
+        report.gate_failures.push_back(missing_output_failure(missing));
   diagnose_layers(report);
   return report;
 }

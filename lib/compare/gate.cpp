@@ -114,12 +114,28 @@ std::vector<GateFailure> check_gate(const std::vector<GateThreshold>& thresholds
   std::vector<GateFailure> failures;
   for (const GateThreshold& t : thresholds) {
     const std::optional<double> value = gate_value(tensor, t.metric);
-    if (!value || *value < t.minimum) failures.push_back({tensor.pair.golden_name, t.metric, value, t.minimum});
+    if (!value || *value < t.minimum) {
+      GateFailure f;
+      f.tensor = tensor.pair.golden_name;
+      f.metric = t.metric;
+      f.value = value;
+      f.minimum = t.minimum;
+      failures.push_back(std::move(f));
+    }
   }
   return failures;
 }
 
+std::string_view gate_failure_kind_name(GateFailureKind kind) {
+  switch (kind) {
+    case GateFailureKind::kBelowMinimum: return "below_minimum";
+    case GateFailureKind::kMissingOutput: return "missing_output";
+  }
+  return "?";
+}
+
 std::string describe(const GateFailure& f) {
+  if (f.kind == GateFailureKind::kMissingOutput) return fmt::format("output '{}': {}", f.tensor, f.detail);
   if (!f.value) return fmt::format("output '{}': has no {} (needs >= {})", f.tensor, gate_metric_name(f.metric), f.minimum);
   return fmt::format("output '{}': {} {:.6g} < {}", f.tensor, gate_metric_name(f.metric), *f.value, f.minimum);
 }

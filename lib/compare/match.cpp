@@ -82,10 +82,21 @@ std::set<std::string> names_in(const RunFiles& run, const std::vector<int>& resu
   return names;
 }
 
-bool in_every_result(const TensorPair& pair, const Matching& m, const RunFiles& golden, const RunFiles& candidate) {
-  return std::all_of(m.results.begin(), m.results.end(), [&](int r) {
-    return golden.results.at(r).count(pair.golden_name) && candidate.results.at(r).count(pair.candidate_name);
-  });
+std::set<std::string> names_in_every_result(const RunFiles& run, const std::vector<int>& results) {
+  std::set<std::string> names;
+  for (const auto& [name, file] : run.results.at(results.front()))
+    if (std::all_of(results.begin(), results.end(), [&](int r) { return run.results.at(r).count(name) > 0; }))
+      names.insert(name);
+  return names;
+}
+
+// The golden (original model) name of a tensor of the model: the name in the golden run that
+// tensor_map maps to it, else its own.
+std::string golden_name_of(const std::string& candidate_name, const RunFiles& golden, const Matching& m,
+                           const QGraphInfo& model) {
+  for (const std::string& g : names_in(golden, m.results))
+    if (model.surviving_name(g) == candidate_name) return g;
+  return candidate_name;
 }
 
 }  // namespace
@@ -162,6 +173,9 @@ Result<Matching> match_runs(const RunFiles& golden, const RunFiles& candidate, c
   }
   for (const std::string& c : candidate_names)
     if (!paired.count(c)) m.unmatched.push_back({c, Unmatched::kOnlyInCandidate});
+  if (m.pairs.empty())
+    return bad_input("nothing to compare: no tensor is in both '{}' ({}) and '{}' ({})", golden.root,
+                     fmt::join(golden_names, ", "), candidate.root, fmt::join(candidate_names, ", "));
   std::stable_sort(m.pairs.begin(), m.pairs.end(), [&](const TensorPair& a, const TensorPair& b) {
     return layer_key(a, model) < layer_key(b, model);
   });
@@ -170,11 +184,16 @@ Result<Matching> match_runs(const RunFiles& golden, const RunFiles& candidate, c
 
 Status mark_outputs(Matching& m, const RunFiles& golden, const RunFiles& candidate, const QGraphInfo* model,
                     const std::vector<std::string>& requested) {
+  // The outputs by (golden, candidate) name: each is checked for the Result folders that lack it.
+  std::vector<std::pair<std::string, std::string>> outputs;
   if (!requested.empty()) {
     for (const std::string& name : requested) {
       bool found = false;
       for (TensorPair& p : m.pairs) {
-        if (p.golden_name == name || p.candidate_name == name) p.is_output = found = true;
+        if (p.golden_name == name || p.candidate_name == name) {
+          if (!p.is_output) outputs.emplace_back(p.golden_name, p.candidate_name);
+          p.is_output = found = true;
+        }
       }
       if (!found) {
         std::vector<std::string> names;
@@ -182,20 +201,35 @@ Status mark_outputs(Matching& m, const RunFiles& golden, const RunFiles& candida
         return usage_error("--output: no tensor '{}' in both runs (compared: {})", name, fmt::join(names, ", "));
       }
     }
-    return Status::ok();
-  }
-  if (model && !golden.single_file) {
-    const auto outputs = model->graph_outputs();
+  } else if (model && !golden.single_file) {
+    const auto graph_outputs = model->graph_outputs();
     bool any = false;
     for (TensorPair& p : m.pairs) {
-      p.is_output = std::find(outputs.begin(), outputs.end(), p.candidate_name) != outputs.end();
+      p.is_output = std::find(graph_outputs.begin(), graph_outputs.end(), p.candidate_name) != graph_outputs.end();
       any = any || p.is_output;
     }
     if (!any)
-      return bad_input("none of the graph outputs of '{}' ({}) is in both runs", model->path, fmt::join(outputs, ", "));
-    return Status::ok();
+      return bad_input("none of the graph outputs of '{}' ({}) is in both runs", model->path,
+                       fmt::join(graph_outputs, ", "));
+    for (const std::string& c : graph_outputs) outputs.emplace_back(golden_name_of(c, golden, m, *model), c);
+  } else if (golden.single_file) {
+    m.pairs.front().is_output = true;
+  } else {
+    // Without a model, what a run wrote in every compared Result folder is taken for an output.
+    std::set<std::string> names = names_in_every_result(golden, m.results);
+    names.merge(names_in_every_result(candidate, m.results));
+    for (TensorPair& p : m.pairs) p.is_output = names.count(p.golden_name) > 0;
+    for (const std::string& name : names) outputs.emplace_back(name, name);
   }
-  for (TensorPair& p : m.pairs) p.is_output = in_every_result(p, m, golden, candidate);
+  for (const auto& [g, c] : outputs) {
+    MissingOutput missing{g, c, {}, {}};
+    for (int r : m.results) {
+      if (!golden.results.at(r).count(g)) missing.missing_in_golden.push_back(r);
+      if (!candidate.results.at(r).count(c)) missing.missing_in_candidate.push_back(r);
+    }
+    if (!missing.missing_in_golden.empty() || !missing.missing_in_candidate.empty())
+      m.missing_outputs.push_back(std::move(missing));
+  }
   return Status::ok();
 }
 

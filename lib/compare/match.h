@@ -58,21 +58,32 @@ struct UnmatchedTensor {
   Unmatched why;
 };
 
+// A graph output that some compared Result folder lacks, on one side or both: the gate cannot
+// vouch for it.
+struct MissingOutput {
+  std::string golden_name;
+  std::string candidate_name;
+  std::vector<int> missing_in_golden;  // compared Result indices without the file
+  std::vector<int> missing_in_candidate;
+};
+
 struct Matching {
   std::vector<int> results;  // Result indices present on both sides, ascending
   std::vector<int> missing_in_golden;
   std::vector<int> missing_in_candidate;
   std::vector<TensorPair> pairs;  // layer order
   std::vector<UnmatchedTensor> unmatched;
+  std::vector<MissingOutput> missing_outputs;  // by mark_outputs
 };
 
-// model may be null. A bad_input when the runs have no Result_N in common, a usage error when one
-// side is a single file and the other a folder.
+// model may be null. A bad_input when the runs have no Result_N in common or no tensor in common
+// (nothing to compare), a usage error when one side is a single file and the other a folder.
 Result<Matching> match_runs(const RunFiles& golden, const RunFiles& candidate, const QGraphInfo* model);
 
 // Marks the graph outputs among the pairs: the tensors named by `requested` (golden or candidate
 // names; a usage error for a name not compared), else the model's graph outputs, else the
-// tensors present in every compared Result folder on both sides.
+// tensors that one run or the other wrote in every compared Result folder. Lists in
+// missing_outputs each output that a compared Result folder lacks on either side.
 Status mark_outputs(Matching& matching, const RunFiles& golden, const RunFiles& candidate, const QGraphInfo* model,
                     const std::vector<std::string>& requested);
 

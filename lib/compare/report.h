@@ -69,6 +69,7 @@ struct DiffReport {
   std::vector<int> missing_in_golden;
   std::vector<int> missing_in_candidate;
   std::vector<UnmatchedTensor> unmatched;
+  std::vector<MissingOutput> missing_outputs;  // outputs some compared Result folder lacks
   std::vector<TensorReport> tensors;      // layer order
   std::optional<size_t> first_divergent;  // index into tensors
   std::vector<size_t> worst;              // indices into tensors, worst first

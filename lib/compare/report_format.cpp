@@ -170,6 +170,7 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const DiffReport&
   if (!r.missing_in_candidate.empty()) compared += "; only in golden: " + format_results(r.missing_in_candidate);
   if (!r.missing_in_golden.empty()) compared += "; only in candidate: " + format_results(r.missing_in_golden);
   lines.emplace_back("compared", compared);
+  if (!r.missing_outputs.empty()) lines.emplace_back("missing outputs", missing_outputs_text(r));
   lines.emplace_back("settings", fmt::format("SQNR over the {} signal power; rtol {}, atol {}; top-{}; layer "
                                              "threshold {} dB",
                                              sqnr_reference_name(o.metrics.sqnr_reference), o.metrics.rtol,
@@ -178,6 +179,20 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const DiffReport&
   lines.emplace_back("first divergent", first_divergent_text(r));
   if (r.gated()) lines.emplace_back("gate", format_fail_below(o.fail_below) + ": " + gate_text(r));
   return lines;
+}
+
+std::string missing_text(const MissingOutput& missing) {
+  std::vector<std::string> where;
+  if (!missing.missing_in_golden.empty()) where.push_back("the golden run's " + format_results(missing.missing_in_golden));
+  if (!missing.missing_in_candidate.empty())
+    where.push_back("the candidate run's " + format_results(missing.missing_in_candidate));
+  return fmt::format("missing in {}", fmt::join(where, " and "));
+}
+
+std::string missing_outputs_text(const DiffReport& r) {
+  std::vector<std::string> items;
+  for (const MissingOutput& m : r.missing_outputs) items.push_back(fmt::format("{} {}", m.golden_name, missing_text(m)));
+  return fmt::format("{}", fmt::join(items, "; "));
 }
 
 std::string verdict_counts(const DiffReport& r) {

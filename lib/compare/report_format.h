@@ -55,6 +55,10 @@ Table accuracy_table(const DiffReport& report);
 
 // The header lines every human-readable report starts with: (label, text) pairs.
 std::vector<std::pair<std::string, std::string>> summary_lines(const DiffReport& report);
+// "missing in the golden run's Result_3 and the candidate run's Result_0..9".
+std::string missing_text(const MissingOutput& missing);
+// Every output some compared Result folder lacks: "prob missing in ...; boxes missing in ...".
+std::string missing_outputs_text(const DiffReport& report);
 // "6 compared: 4 PASSED, 1 FAILED, 1 MISTRUSTED".
 std::string verdict_counts(const DiffReport& report);
 // "relu_out (Relu, 14.21 dB < 20 dB)", or "none (...)" when no layer fell below the threshold.

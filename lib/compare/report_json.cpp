@@ -86,12 +86,30 @@ Json tensor_json(size_t index, const TensorReport& t, size_t k) {
 Json gate_json(const DiffReport& r) {
   if (!r.gated()) return nullptr;
   Json failures = Json::array();
-  for (const GateFailure& f : r.gate_failures)
-    failures.push_back({{"tensor", f.tensor},
-                        {"metric", gate_metric_name(f.metric)},
-                        {"value", f.value ? number(*f.value) : Json(nullptr)},
-                        {"minimum", f.minimum}});
+  for (const GateFailure& f : r.gate_failures) {
+    Json j = {{"reason", gate_failure_kind_name(f.kind)}};
+    switch (f.kind) {
+      case GateFailureKind::kBelowMinimum:
+        j.update({{"tensor", f.tensor},
+                  {"metric", gate_metric_name(f.metric)},
+                  {"value", f.value ? number(*f.value) : Json(nullptr)},
+                  {"minimum", f.minimum}});
+        break;
+      case GateFailureKind::kMissingOutput: j.update({{"tensor", f.tensor}, {"detail", f.detail}}); break;
+    }
+    failures.push_back(std::move(j));
+  }
   return {{"passed", r.gate_failures.empty()}, {"fail_below", fail_below(r.options.fail_below)}, {"failures", failures}};
+}
+
+Json missing_outputs_json(const std::vector<MissingOutput>& missing) {
+  Json out = Json::array();
+  for (const MissingOutput& m : missing)
+    out.push_back({{"name", m.golden_name},
+                   {"candidate_name", m.candidate_name},
+                   {"missing_in_golden", m.missing_in_golden},
+                   {"missing_in_candidate", m.missing_in_candidate}});
+  return out;
 }
 
 Json summary_json(const DiffReport& r) {
@@ -131,7 +149,10 @@ std::string render_json(const DiffReport& r) {
               {"worst", o.worst},
               {"mistrust_zero_share", kMistrustZeroShare}}},
             {"results",
-             {{"compared", r.results}, {"only_in_golden", r.missing_in_candidate}, {"only_in_candidate", r.missing_in_golden}}},
+             {{"compared", r.results},
+              {"only_in_golden", r.missing_in_candidate},
+              {"only_in_candidate", r.missing_in_golden},
+              {"missing_outputs", missing_outputs_json(r.missing_outputs)}}},
             {"summary", summary_json(r)},
             {"gate", gate_json(r)},
             {"tensors", tensors},

@@ -106,7 +106,8 @@ def check_tensor(report, t, golden_parts, candidate_parts, labels) -> None:
     mistrusted = (np.mean(g32 == 0) >= zeros and np.mean(c32 == 0) >= zeros) or (
         g32.min() == g32.max() and c32.min() == c32.max())
     gated = t["output"] and report["gate"] is not None
-    gate_failed = gated and any(f["tensor"] == t["name"] for f in report["gate"]["failures"])
+    # A failure of the whole comparison (inputs_differ) names no tensor.
+    gate_failed = gated and any(f.get("tensor") == t["name"] for f in report["gate"]["failures"])
     below = not gated and sqnr < s["layer_sqnr_threshold_db"]
     verdict = "FAILED" if gate_failed else "MISTRUSTED" if mistrusted else "FAILED" if below else "PASSED"
     if t["verdict"] != verdict:

@@ -8,7 +8,7 @@
 #       fp32 against the int8 run's native codes (--use_native_output_files): without --model the
 #       gate cannot read them, exit 2 naming --model (it used to compare 0 tensors and pass); with
 #       --model the codes go through the qgraph's encodings and give the metrics of the same run's
-#       float outputs
+#       float outputs; a Result folder lacking the output fails the gate (exit 1, naming it)
 #   stale NET_RUN MODEL LIST
 #       a rerun with fewer inputs into the same folder leaves only its own Result_N and a manifest
 #       that says how many; a Result_N holding a file net-run does not write is refused (exit 3,
@@ -61,6 +61,12 @@ case $flow in
     run "$diff" --golden "$work/fp32" --candidate "$work/int8" --model "$qgraph" --fail_below cosine=0.9 \
       --json "$work/float.json" --no_text_report
     run "${check[@]}" same-metrics "$work/native.json" "$work/float.json"
+    # A Result folder without the output: the gate cannot vouch for it.
+    output=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["summary"]["outputs"][0])' \
+      "$work/native.json")
+    rm "$work/int8_native/Result_4/${output}_native.raw"
+    expect 1 "gate failed: output '$output': missing in the candidate run's Result_4" \
+      "$diff" --golden "$work/fp32" --candidate "$work/int8_native" --model "$qgraph" --fail_below cosine=0.9
     ;;
   stale)
     net_run=$1 model=$2 list=$3

@@ -251,6 +251,19 @@ RunManifest manifest_of(const std::vector<std::string>& files) {
 
 }  // namespace
 
+TEST_CASE("diff: runs with no tensor in common are an error, not an empty pass", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_nothing");
+  write_floats(dir / "golden" / "Result_0" / "output.raw", {1, 2});
+  write_floats(dir / "candidate" / "Result_0" / "logits.raw", {1, 2});
+  DiffOptions o = options_for(dir);
+  o.fail_below = *parse_fail_below("cosine=0.99");
+  const Status s = diff_error(o);
+  CHECK(s.code() == StatusCode::kBadInput);
+  CHECK(says(s, "nothing to compare"));
+  CHECK(says(s, "(output)"));
+  CHECK(says(s, "(logits)"));
+}
+
 TEST_CASE("diff: native codes need the model; without it the error names the file", "[compare][diff]") {
   const fs::path dir = scratch_dir("compare_diff_native_no_model");
   write_floats(dir / "golden" / "Result_0" / "prob.raw", std::vector<float>(10, 0.1f));
@@ -340,5 +353,42 @@ TEST_CASE("diff: native codes of another qgraph than the run's manifest names ar
   CHECK(says(s, "another file"));
   m.native_outputs = false;  // then prob_native.raw is a float tensor's file, of another name
   REQUIRE(write_run_manifest((dir / "candidate").string(), m).is_ok());
-  CHECK(says(diff_error(o), "none of the graph outputs"));
+  CHECK(says(diff_error(o), "nothing to compare"));
+}
+
+TEST_CASE("diff: an output missing on one side fails the gate", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_missing_output");
+  const std::vector<float> prob = {0.1f, 0.2f, 0.3f, 0.4f, 0, 0, 0, 0, 0, 0};
+  for (int r = 0; r < 2; ++r) {
+    write_floats(dir / "golden" / result_folder_name(r) / "prob.raw", prob);
+    write_floats(dir / "golden" / result_folder_name(r) / "relu_out.raw", std::vector<float>(64, 1.f));
+    write_floats(dir / "candidate" / result_folder_name(r) / "relu_out.raw", std::vector<float>(64, 1.f));
+  }
+  write_floats(dir / "candidate" / "Result_0" / "prob.raw", prob);  // not in Result_1
+  DiffOptions o = options_for(dir);
+  o.model = kDiffModel;
+  auto ungated = run_diff(o);
+  INFO(ungated.status().message());
+  REQUIRE(ungated.is_ok());
+  REQUIRE(ungated->missing_outputs.size() == 1);
+  CHECK(ungated->missing_outputs[0].missing_in_candidate == std::vector<int>{1});
+  CHECK(gate_status(*ungated).is_ok());
+
+  o.fail_below = *parse_fail_below("cosine=0.5");
+  auto gated = run_diff(o);
+  REQUIRE(gated.is_ok());
+  REQUIRE(gated->gate_failures.size() == 1);
+  CHECK(gated->gate_failures[0].kind == GateFailureKind::kMissingOutput);
+  const Status s = gate_status(*gated);
+  CHECK(s.code() == StatusCode::kCompareFailed);
+  CHECK(says(s, "output 'prob': missing in the candidate run's Result_1"));
+  for (const TensorReport& t : gated->tensors)
+    if (t.pair.golden_name == "prob") CHECK(t.verdict == Verdict::kFailed);
+
+  // Without a model, a tensor one run wrote in every Result folder is an output; the other lacks it.
+  o.model.clear();
+  fs::remove(dir / "candidate" / "Result_0" / "prob.raw");
+  auto plain = run_diff(o);
+  REQUIRE(plain.is_ok());
+  CHECK(says(gate_status(*plain), "output 'prob': missing in the candidate run's Result_0..1"));
 }

@@ -91,7 +91,7 @@ TEST_CASE("JSON report: structure, infinities as strings, the gate", "[compare][
   const DiffReport r = sample_report("compare_report_json");
   const auto j = nlohmann::json::parse(render_json(r));
   CHECK(j["format"] == "qforge.diff_report");
-  CHECK(j["version"] == 1);
+  CHECK(j["version"] == 2);
   CHECK(j["settings"]["sqnr_reference"] == "golden");
   REQUIRE(j["tensors"].size() == 3);
   CHECK(j["tensors"][1]["name"] == "same");
@@ -101,7 +101,9 @@ TEST_CASE("JSON report: structure, infinities as strings, the gate", "[compare][
   CHECK(j["tensors"][0]["top_k"]["k"] == 5);
   CHECK(j["gate"]["passed"] == false);
   CHECK(j["gate"]["fail_below"]["sqnr"] == 20.0);
+  CHECK(j["gate"]["failures"][0]["reason"] == "below_minimum");
   CHECK(j["gate"]["failures"][0]["tensor"] == "a,b");
+  CHECK(j["results"]["missing_outputs"].empty());
   CHECK(j["summary"]["first_divergent_layer"] == "a,b");
   CHECK(j["results"]["compared"] == nlohmann::json::array({0}));
 }

@@ -52,11 +52,13 @@ int main(int argc, char** argv) {
   using qf::StatusCode;
   app.footer(qf::cli::exit_codes_footer({
       {StatusCode::kOk, "compared; every --fail_below threshold held"},
-      {StatusCode::kCompareFailed, "the gate failed: an output below a threshold"},
+      {StatusCode::kCompareFailed,
+       "the gate failed: an output below a threshold, or an output missing in a compared Result_N of either run"},
       {StatusCode::kUsage,
        "usage error; also *_native.raw codes without --model, or with another qgraph than the run's manifest names"},
       {StatusCode::kBadInput,
-       "missing or malformed file (a size mismatch, a NaN, a bad qgraph or manifest), or no Result_N in both runs"},
+       "missing or malformed file (a size mismatch, a NaN, a bad qgraph or manifest), or nothing to compare: no "
+       "Result_N or no tensor in both runs"},
       {StatusCode::kUnsupported, "--labels on outputs of several rows per Result folder"},
       {StatusCode::kInternal, "internal error"},
   }));
