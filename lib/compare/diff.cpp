@@ -318,6 +318,14 @@ Result<DiffReport> run_diff(const DiffOptions& options) {
   report.missing_outputs = in.matching.missing_outputs;
   for (const MissingOutput& missing : report.missing_outputs)
     spdlog::warn("output '{}' is {}", missing.golden_name, missing_text(missing));
+  report.runs = check_runs(in.golden.manifest, in.candidate.manifest, report.results, options.golden, options.candidate);
+  for (const std::string& warning : report.runs.warnings) spdlog::warn("{}", warning);
+  if (report.gated() && report.runs.same_inputs == SameInputs::kNo) {
+    GateFailure f;
+    f.kind = GateFailureKind::kInputsDiffer;
+    f.detail = report.runs.inputs;
+    report.gate_failures.push_back(std::move(f));
+  }
   spdlog::info("comparing {} tensors over {} Result folders", in.matching.pairs.size(), report.results.size());
   for (const TensorPair& pair : in.matching.pairs) {
     QF_ASSIGN_OR_RETURN(TensorReport t, compare_pair(pair, in, options, report.gate_failures));

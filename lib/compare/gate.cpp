@@ -130,12 +130,14 @@ std::string_view gate_failure_kind_name(GateFailureKind kind) {
   switch (kind) {
     case GateFailureKind::kBelowMinimum: return "below_minimum";
     case GateFailureKind::kMissingOutput: return "missing_output";
+    case GateFailureKind::kInputsDiffer: return "inputs_differ";
   }
   return "?";
 }
 
 std::string describe(const GateFailure& f) {
   if (f.kind == GateFailureKind::kMissingOutput) return fmt::format("output '{}': {}", f.tensor, f.detail);
+  if (f.kind == GateFailureKind::kInputsDiffer) return fmt::format("the runs had different inputs: {}", f.detail);
   if (!f.value) return fmt::format("output '{}': has no {} (needs >= {})", f.tensor, gate_metric_name(f.metric), f.minimum);
   return fmt::format("output '{}': {} {:.6g} < {}", f.tensor, gate_metric_name(f.metric), *f.value, f.minimum);
 }

@@ -41,23 +41,23 @@ Result<std::vector<GateThreshold>> parse_fail_below(std::string_view text);
 std::string format_fail_below(const std::vector<GateThreshold>& thresholds);
 
 // Besides a metric below its minimum, the gate fails when it cannot vouch for what it compared: a
-// graph output that a compared Result folder lacks on either side.
-enum class GateFailureKind { kBelowMinimum, kMissingOutput };
+// graph output that a compared Result folder lacks on either side, or runs of different inputs.
+enum class GateFailureKind { kBelowMinimum, kMissingOutput, kInputsDiffer };
 std::string_view gate_failure_kind_name(GateFailureKind kind);
 
 struct GateFailure {
   GateFailureKind kind = GateFailureKind::kBelowMinimum;
-  std::string tensor;  // the output's golden name
+  std::string tensor;  // the output's golden name; empty for kInputsDiffer
   GateMetric metric = GateMetric::kCosine;  // kBelowMinimum: the metric, its value and minimum
   std::optional<double> value;              // nullopt: the output does not have this metric
   double minimum = 0;
-  std::string detail;  // kMissingOutput: what is missing where
+  std::string detail;  // kMissingOutput, kInputsDiffer: what is missing, what differs
 };
 
 std::optional<double> gate_value(const TensorReport& tensor, GateMetric metric);
 std::vector<GateFailure> check_gate(const std::vector<GateThreshold>& thresholds, const TensorReport& tensor);
-// "output 'prob': cosine 0.95 < 0.99", "output 'prob': missing in the candidate's Result_0..9";
-// several are joined with "; ".
+// "output 'prob': cosine 0.95 < 0.99", "output 'prob': missing in the candidate's Result_0..9",
+// "the runs had different inputs: ..."; several are joined with "; ".
 std::string describe(const GateFailure& failure);
 std::string describe(const std::vector<GateFailure>& failures);
 

@@ -12,7 +12,8 @@
 namespace qf::compare {
 
 inline constexpr std::string_view kDiffReportFormat = "qforge.diff_report";
-// 2: "results.missing_outputs", and gate failures with a "reason".
+// 2: "runs" (the runs' manifests, whether they had the same inputs), "results.missing_outputs",
+// and gate failures with a "reason".
 inline constexpr int kDiffReportVersion = 2;
 
 std::string render_text(const DiffReport& report);

@@ -11,6 +11,7 @@
 #include "compare/gate.h"
 #include "compare/match.h"
 #include "compare/metrics.h"
+#include "compare/runs.h"
 #include "compare/top_k.h"
 #include "compare/verdict.h"
 #include "ir/encoding.h"
@@ -70,6 +71,7 @@ struct DiffReport {
   std::vector<int> missing_in_candidate;
   std::vector<UnmatchedTensor> unmatched;
   std::vector<MissingOutput> missing_outputs;  // outputs some compared Result folder lacks
+  RunsCheck runs;                              // what the runs' manifests say
   std::vector<TensorReport> tensors;      // layer order
   std::optional<size_t> first_divergent;  // index into tensors
   std::vector<size_t> worst;              // indices into tensors, worst first

@@ -170,6 +170,8 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const DiffReport&
   if (!r.missing_in_candidate.empty()) compared += "; only in golden: " + format_results(r.missing_in_candidate);
   if (!r.missing_in_golden.empty()) compared += "; only in candidate: " + format_results(r.missing_in_golden);
   lines.emplace_back("compared", compared);
+  if (!r.runs.runs.empty()) lines.emplace_back("runs", r.runs.runs);
+  lines.emplace_back("inputs", r.runs.inputs);
   if (!r.missing_outputs.empty()) lines.emplace_back("missing outputs", missing_outputs_text(r));
   lines.emplace_back("settings", fmt::format("SQNR over the {} signal power; rtol {}, atol {}; top-{}; layer "
                                              "threshold {} dB",

@@ -96,10 +96,34 @@ Json gate_json(const DiffReport& r) {
                   {"minimum", f.minimum}});
         break;
       case GateFailureKind::kMissingOutput: j.update({{"tensor", f.tensor}, {"detail", f.detail}}); break;
+      case GateFailureKind::kInputsDiffer: j["detail"] = f.detail; break;
     }
     failures.push_back(std::move(j));
   }
   return {{"passed", r.gate_failures.empty()}, {"fail_below", fail_below(r.options.fail_below)}, {"failures", failures}};
+}
+
+Json run_json(const std::optional<RunManifest>& m) {
+  if (!m) return nullptr;
+  return {{"tool", m->tool},
+          {"model", m->model},
+          {"model_sha256", m->model_sha256},
+          {"input_list", m->input_list},
+          {"input_list_lines", m->input_list_lines},
+          {"inferences", m->inferences},
+          {"results", m->results},
+          {"backend", m->backend},
+          {"outputs", m->native_outputs ? "native" : "float"}};
+}
+
+Json runs_json(const RunsCheck& runs) {
+  Json same = nullptr;
+  if (runs.same_inputs != SameInputs::kUnknown) same = runs.same_inputs == SameInputs::kYes;
+  return {{"golden", run_json(runs.golden)},
+          {"candidate", run_json(runs.candidate)},
+          {"same_inputs", same},
+          {"inputs_differ_in", runs.inputs_differ_in},
+          {"inputs", runs.inputs}};
 }
 
 Json missing_outputs_json(const std::vector<MissingOutput>& missing) {
@@ -153,6 +177,7 @@ std::string render_json(const DiffReport& r) {
               {"only_in_golden", r.missing_in_candidate},
               {"only_in_candidate", r.missing_in_golden},
               {"missing_outputs", missing_outputs_json(r.missing_outputs)}}},
+            {"runs", runs_json(r.runs)},
             {"summary", summary_json(r)},
             {"gate", gate_json(r)},
             {"tensors", tensors},

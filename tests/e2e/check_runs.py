@@ -8,6 +8,8 @@ check_runs.py manifest DIR SCHEMA --results N --inferences N --lines N [--output
 check_runs.py same-metrics A.json B.json
     two diff reports compare the same tensors with the same metrics, up to float rounding (the
     native codes read through the encodings against net-run's own dequantized float files).
+check_runs.py report REPORT.json SCHEMA --same_inputs true|false|null [--inputs_differ_in I,...]
+    the report validates and its "runs" says what is expected.
 """
 
 import argparse
@@ -69,6 +71,22 @@ def same_metrics(args):
     print(f"{len(ta)} tensors, the same metrics in both reports: {sorted(ta)}")
 
 
+def report(args):
+    doc = json.loads(Path(args.report).read_text())
+    jsonschema.validate(doc, json.loads(Path(args.schema).read_text()))
+    runs = doc["runs"]
+    want = {"true": True, "false": False, "null": None}[args.same_inputs]
+    if runs["same_inputs"] is not want:
+        fail(f"{args.report}: runs.same_inputs is {runs['same_inputs']}, expected {want} ({runs['inputs']})")
+    if args.inputs_differ_in is not None:
+        want_idx = [int(i) for i in args.inputs_differ_in.split(",")]
+        if runs["inputs_differ_in"] != want_idx:
+            fail(f"{args.report}: runs.inputs_differ_in is {runs['inputs_differ_in']}, expected {want_idx}")
+    if runs["golden"] is None or runs["candidate"] is None:
+        fail(f"{args.report}: a run's manifest is missing from the report")
+    print(f"{args.report}: {runs['inputs']}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -82,8 +100,13 @@ def main():
     s = sub.add_parser("same-metrics")
     s.add_argument("a")
     s.add_argument("b")
+    r = sub.add_parser("report")
+    r.add_argument("report")
+    r.add_argument("schema")
+    r.add_argument("--same_inputs", choices=["true", "false", "null"], required=True)
+    r.add_argument("--inputs_differ_in")
     args = ap.parse_args()
-    {"manifest": manifest, "same-metrics": same_metrics}[args.cmd](args)
+    {"manifest": manifest, "same-metrics": same_metrics, "report": report}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -192,12 +192,14 @@ add_test(NAME e2e.diff.bn_matching.fashion
 set_tests_properties(e2e.diff.bn_matching.fashion PROPERTIES LABELS e2e TIMEOUT 300)
 
 # --- The CI gate on net-run's output folders (gate_flows.sh): native codes read through the
-# qgraph's encodings, outputs missing on one side, a rerun's stale Result_N.
+# qgraph's encodings, outputs missing on one side, a rerun's stale Result_N, runs of other inputs.
 set(QF_GATE_FLOWS bash ${CMAKE_CURRENT_SOURCE_DIR}/gate_flows.sh)
 set(QF_DIFF_TOOL $<TARGET_FILE:qforge-diff>)
 add_test(NAME e2e.gate.native_outputs.mnist
   COMMAND ${QF_GATE_FLOWS} native ${CO}/gate_native ${QF_CONVERTER} ${QF_NET_RUN} ${QF_DIFF_TOOL} ${MNIST} ${MNIST_LIST})
 add_test(NAME e2e.gate.stale_results.mnist
   COMMAND ${QF_GATE_FLOWS} stale ${CO}/gate_stale ${QF_NET_RUN} ${MNIST} ${MNIST_LIST})
-set_tests_properties(e2e.gate.native_outputs.mnist e2e.gate.stale_results.mnist
+add_test(NAME e2e.gate.mixed_inputs.mnist
+  COMMAND ${QF_GATE_FLOWS} mixed-inputs ${CO}/gate_mixed ${QF_NET_RUN} ${QF_DIFF_TOOL} ${MNIST} ${MNIST_LIST})
+set_tests_properties(e2e.gate.native_outputs.mnist e2e.gate.stale_results.mnist e2e.gate.mixed_inputs.mnist
   PROPERTIES LABELS e2e TIMEOUT 300 ENVIRONMENT "QFORGE_PYTHON=${QFORGE_PYTHON}")

@@ -13,6 +13,9 @@
 #       a rerun with fewer inputs into the same folder leaves only its own Result_N and a manifest
 #       that says how many; a Result_N holding a file net-run does not write is refused (exit 3,
 #       one line naming it) and nothing is removed; other files in the folder stay
+#   mixed-inputs NET_RUN DIFF MODEL LIST
+#       runs of different list lines: qforge-diff says so (stderr, text, JSON) and a gate fails
+#       (exit 1); runs of the same list with different Result counts compare, the counts named
 set -euo pipefail
 
 flow=$1 work=$2
@@ -21,6 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 python=${QFORGE_PYTHON:-/usr/bin/python3}
 check=("$python" -B "$here/check_runs.py")
 manifest_schema=$here/../../schemas/run_manifest.schema.json
+report_schema=$here/../../schemas/diff_report.schema.json
 rm -rf -- "$work"
 mkdir -p "$work"
 
@@ -61,6 +65,7 @@ case $flow in
     run "$diff" --golden "$work/fp32" --candidate "$work/int8" --model "$qgraph" --fail_below cosine=0.9 \
       --json "$work/float.json" --no_text_report
     run "${check[@]}" same-metrics "$work/native.json" "$work/float.json"
+    run "${check[@]}" report "$work/native.json" "$report_schema" --same_inputs true
     # A Result folder without the output: the gate cannot vouch for it.
     output=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["summary"]["outputs"][0])' \
       "$work/native.json")
@@ -86,6 +91,29 @@ case $flow in
       "$net_run" --model "$model" --input_list "$list" --output_dir "$out" --num_inferences 1
     [[ -n $(ls "$out/Result_0") && -f $out/Result_1/labels.txt && -f $out/qforge_run.json ]] ||
       { echo "FAIL: a refused run removed something"; exit 1; }
+    ;;
+  mixed-inputs)
+    net_run=$1 diff=$2 model=$3 list=$4
+    # Lines 11..14 of the list, with absolute paths, as another list.
+    dir=$(cd "$(dirname "$list")" && pwd)
+    sed -n '11,14p' "$list" | sed -E "s#:=([^/])#:=$dir/\\1#" >"$work/other.txt"
+    run "$net_run" --model "$model" --input_list "$list" --output_dir "$work/a" --num_inferences 4 --log_level warn
+    run "$net_run" --model "$model" --input_list "$work/other.txt" --output_dir "$work/b" --log_level warn
+    run "$net_run" --model "$model" --input_list "$list" --output_dir "$work/c" --num_inferences 2 --log_level warn
+    expect 1 "gate failed: the runs had different inputs: DIFFERENT in Result_0\.\.3" \
+      "$diff" --golden "$work/a" --candidate "$work/b" --fail_below cosine=-1
+    run "$diff" --golden "$work/a" --candidate "$work/b" --json "$work/mixed.json" >"$work/mixed.out" 2>"$work/mixed.err"
+    cat "$work/mixed.out" "$work/mixed.err"
+    grep -E "^  inputs +DIFFERENT in Result_0\.\.3 .*other\.txt, 4 lines" "$work/mixed.out"
+    grep -E "warn.*different inputs.*Result_0: golden ran .*, candidate " "$work/mixed.err"
+    run "${check[@]}" report "$work/mixed.json" "$report_schema" --same_inputs false --inputs_differ_in 0,1,2,3
+    # The same list, fewer inferences on one side: the same inputs where both ran, the counts named.
+    run "$diff" --golden "$work/a" --candidate "$work/c" --fail_below cosine=0.99 --json "$work/shorter.json" \
+      >"$work/shorter.out" 2>"$work/shorter.err"
+    cat "$work/shorter.out" "$work/shorter.err"
+    grep -E "^  inputs +same input files in Result_0\.\.1" "$work/shorter.out"
+    grep -E "wrote 4 Result folders, the candidate .* 2" "$work/shorter.err"
+    run "${check[@]}" report "$work/shorter.json" "$report_schema" --same_inputs true
     ;;
   *)
     echo "gate_flows.sh: unknown flow $flow" >&2

@@ -392,3 +392,32 @@ TEST_CASE("diff: an output missing on one side fails the gate", "[compare][diff]
   REQUIRE(plain.is_ok());
   CHECK(says(gate_status(*plain), "output 'prob': missing in the candidate run's Result_0..1"));
 }
+
+TEST_CASE("diff: the manifests say whether the runs had the same inputs; a gate fails when not", "[compare][diff]") {
+  const fs::path dir = scratch_dir("compare_diff_manifests");
+  for (int r = 0; r < 2; ++r) write_pair(dir, r, "prob", {0.7f, 0.2f, 0.1f}, {0.7f, 0.2f, 0.1f});
+  REQUIRE(write_run_manifest((dir / "golden").string(), manifest_of({"/r/0.raw", "/r/1.raw"})).is_ok());
+  REQUIRE(write_run_manifest((dir / "candidate").string(), manifest_of({"/r/0.raw", "/r/1.raw"})).is_ok());
+  DiffOptions o = options_for(dir);
+  o.fail_below = *parse_fail_below("cosine=0.99");
+  auto same = run_diff(o);
+  INFO(same.status().message());
+  REQUIRE(same.is_ok());
+  CHECK(same->runs.same_inputs == SameInputs::kYes);
+  CHECK(gate_status(*same).is_ok());
+
+  REQUIRE(write_run_manifest((dir / "candidate").string(), manifest_of({"/r/0.raw", "/r/9.raw"})).is_ok());
+  auto differ = run_diff(o);
+  REQUIRE(differ.is_ok());
+  CHECK(differ->runs.same_inputs == SameInputs::kNo);
+  CHECK(differ->runs.inputs_differ_in == std::vector<int>{1});
+  const Status s = gate_status(*differ);
+  CHECK(s.code() == StatusCode::kCompareFailed);
+  CHECK(says(s, "the runs had different inputs: DIFFERENT in Result_1"));
+  CHECK(says(s, "golden ran /r/1.raw, candidate /r/9.raw"));
+  o.fail_below.clear();
+  auto ungated = run_diff(o);
+  REQUIRE(ungated.is_ok());
+  CHECK(gate_status(*ungated).is_ok());  // said, not failed: no gate
+  CHECK(ungated->runs.same_inputs == SameInputs::kNo);
+}

@@ -76,6 +76,7 @@ TEST_CASE("text report: aligned columns, worst first, inf for identical tensors"
   CHECK(rows[0].find("14.77") != std::string::npos);
   CHECK(rows[2].find(" inf ") != std::string::npos);
   CHECK(text.find("sqnr=20: FAILED: output 'a,b': sqnr 14.7712 < 20") != std::string::npos);
+  CHECK(text.find("\n  inputs           unknown: neither run has a qforge_run.json\n") != std::string::npos);
 }
 
 TEST_CASE("CSV report: a header, one row per tensor, RFC 4180 quoting", "[compare][report]") {
@@ -104,6 +105,8 @@ TEST_CASE("JSON report: structure, infinities as strings, the gate", "[compare][
   CHECK(j["gate"]["failures"][0]["reason"] == "below_minimum");
   CHECK(j["gate"]["failures"][0]["tensor"] == "a,b");
   CHECK(j["results"]["missing_outputs"].empty());
+  CHECK(j["runs"]["same_inputs"].is_null());  // hand-made runs: no manifests
+  CHECK(j["runs"]["golden"].is_null());
   CHECK(j["summary"]["first_divergent_layer"] == "a,b");
   CHECK(j["results"]["compared"] == nlohmann::json::array({0}));
 }

@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
   app.footer(qf::cli::exit_codes_footer({
       {StatusCode::kOk, "compared; every --fail_below threshold held"},
       {StatusCode::kCompareFailed,
-       "the gate failed: an output below a threshold, or an output missing in a compared Result_N of either run"},
+       "the gate failed: an output below a threshold, an output missing in a compared Result_N of either run, or "
+       "runs of different inputs (their qforge_run.json manifests)"},
       {StatusCode::kUsage,
        "usage error; also *_native.raw codes without --model, or with another qgraph than the run's manifest names"},
       {StatusCode::kBadInput,
