@@ -161,6 +161,7 @@ std::optional<size_t> QGraphInfo::producer(const std::string& tensor_name) const
 }
 
 std::vector<std::string> QGraphInfo::graph_outputs() const {
+  if (!outputs.empty()) return outputs;
   std::set<std::string> consumed;
   for (const QGraphNode& n : nodes) consumed.insert(n.inputs.begin(), n.inputs.end());
   std::vector<std::string> outputs;
@@ -193,6 +194,9 @@ Result<QGraphInfo> parse_qgraph_info(const std::string& json_text, const std::st
   QF_RETURN_IF_ERROR(parse_tensors(root, info));
   QF_RETURN_IF_ERROR(parse_nodes(root, info));
   QF_RETURN_IF_ERROR(parse_tensor_map(root, info));
+  if (root.contains("outputs")) {
+    QF_ASSIGN_OR_RETURN(info.outputs, list_field<std::string>(root, "outputs", {info.path, "the graph"}));
+  }
   for (size_t i = 0; i < info.nodes.size(); ++i)
     for (const std::string& out : info.nodes[i].outputs) info.producers_.emplace(out, i);
   return info;

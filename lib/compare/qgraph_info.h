@@ -6,6 +6,7 @@
 //                "axis" (-1: per tensor), "scale": [float], "offset": [int], "source"}}]
 //   "nodes": [{"name", "op", "inputs": [str], "outputs": [str]}]   in topological order
 //   "tensor_map": {"<original ONNX tensor name>": "<surviving tensor name>" | null}
+//   "outputs": [str]                  the graph outputs; optional (when absent: node outputs no node reads)
 // null in tensor_map: the tensor no longer exists (a conv output folded into BatchNorm, say).
 #pragma once
 
@@ -42,11 +43,14 @@ struct QGraphInfo {
   std::map<std::string, QGraphTensor> tensors;
   std::vector<QGraphNode> nodes;  // topological order
   std::map<std::string, std::optional<std::string>> tensor_map;
+  std::vector<std::string> outputs;  // the file's "outputs"; empty when it has none
 
   const QGraphTensor* tensor(const std::string& name) const;
   // The node that computes a tensor, by index into nodes; nullopt for graph inputs and constants.
   std::optional<size_t> producer(const std::string& tensor_name) const;
-  // Node outputs that no node reads, in node order: the graph outputs.
+  // The graph outputs: the file's "outputs", else the node outputs that no node reads, in node
+  // order (a node output nobody reads, such as an unused second output, is no graph output when
+  // the file says which are).
   std::vector<std::string> graph_outputs() const;
   // The name a tensor of the original model has in this graph: tensor_map's entry (nullopt when
   // it maps to null), or the same name when tensor_map does not mention it.

@@ -64,6 +64,21 @@ TEST_CASE("qgraph: the fixture's tensors, encodings, nodes and tensor_map", "[co
   CHECK(info->surviving_name("not_in_the_map") == "not_in_the_map");
 }
 
+TEST_CASE("qgraph: the graph outputs are the file's \"outputs\" when it lists them", "[compare][qgraph]") {
+  nlohmann::json j = fixture_json();
+  // A second output of the Softmax node that nothing reads and net-run never writes.
+  j["nodes"][4]["outputs"].push_back("unused");
+  auto computed = parse_qgraph_info(j.dump(), "model.qgraph.json");
+  REQUIRE(computed.is_ok());
+  CHECK(computed->graph_outputs() == std::vector<std::string>{"prob", "unused"});
+  j["outputs"] = {"prob"};
+  auto listed = parse_qgraph_info(j.dump(), "model.qgraph.json");
+  REQUIRE(listed.is_ok());
+  CHECK(listed->graph_outputs() == std::vector<std::string>{"prob"});
+  j["outputs"] = {"prob", 3};
+  CHECK(says(parse_error(j), "\"outputs\""));
+}
+
 TEST_CASE("qgraph: format, version and JSON errors name the file", "[compare][qgraph]") {
   auto j = fixture_json();
   j["version"] = 2;
