@@ -3,8 +3,9 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
+#include <charconv>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/json_file.h"
@@ -21,10 +22,6 @@ using Json = nlohmann::ordered_json;
 constexpr int kJsonIndent = 2;
 // The manifest is flat: an object of fields, one list of lists.
 constexpr int kManifestMaxDepth = 4;
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 // What net-run may have left in a Result folder: its .raw files, and the temporaries of atomic
 // writes that a killed run did not rename.
@@ -52,11 +49,13 @@ std::string result_folder_name(int64_t index) { return fmt::format("{}{}", kResu
 std::optional<int> result_index(std::string_view name) {
   if (!name.starts_with(kResultPrefix)) return std::nullopt;
   const std::string_view digits = name.substr(kResultPrefix.size());
-  constexpr size_t kMaxDigits = 9;  // stays within int
-  if (!all_digits(digits) || digits.size() > kMaxDigits) return std::nullopt;
-  int index = 0;
-  for (char c : digits) index = index * 10 + (c - '0');
-  return index;
+  // Unsigned: from_chars takes no sign then, so only decimal digits pass.
+  unsigned index = 0;
+  const auto [stop, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+  if (digits.empty() || ec != std::errc() || stop != digits.data() + digits.size() ||
+      index > static_cast<unsigned>(std::numeric_limits<int>::max()))
+    return std::nullopt;
+  return static_cast<int>(index);
 }
 
 std::string render_run_manifest(const RunManifest& m) {
