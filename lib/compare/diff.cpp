@@ -318,7 +318,8 @@ Result<DiffReport> run_diff(const DiffOptions& options) {
   report.missing_outputs = in.matching.missing_outputs;
   for (const MissingOutput& missing : report.missing_outputs)
     spdlog::warn("output '{}' is {}", missing.golden_name, missing_text(missing));
-  report.runs = check_runs(in.golden.manifest, in.candidate.manifest, report.results, options.golden, options.candidate);
+  report.runs =
+      check_runs(in.golden.manifest, in.candidate.manifest, report.results, options.golden, options.candidate);
   for (const std::string& warning : report.runs.warnings) spdlog::warn("{}", warning);
   if (report.gated() && report.runs.same_inputs == SameInputs::kNo) {
     GateFailure f;

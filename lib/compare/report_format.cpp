@@ -185,7 +185,8 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const DiffReport&
 
 std::string missing_text(const MissingOutput& missing) {
   std::vector<std::string> where;
-  if (!missing.missing_in_golden.empty()) where.push_back("the golden run's " + format_results(missing.missing_in_golden));
+  if (!missing.missing_in_golden.empty())
+    where.push_back("the golden run's " + format_results(missing.missing_in_golden));
   if (!missing.missing_in_candidate.empty())
     where.push_back("the candidate run's " + format_results(missing.missing_in_candidate));
   return fmt::format("missing in {}", fmt::join(where, " and "));
@@ -193,7 +194,8 @@ std::string missing_text(const MissingOutput& missing) {
 
 std::string missing_outputs_text(const DiffReport& r) {
   std::vector<std::string> items;
-  for (const MissingOutput& m : r.missing_outputs) items.push_back(fmt::format("{} {}", m.golden_name, missing_text(m)));
+  for (const MissingOutput& m : r.missing_outputs)
+    items.push_back(fmt::format("{} {}", m.golden_name, missing_text(m)));
   return fmt::format("{}", fmt::join(items, "; "));
 }
 

@@ -37,7 +37,8 @@ std::string foreign_content(const fs::directory_entry& result) {
   std::error_code ec;
   if (result.is_symlink(ec) || !result.is_directory(ec)) return "is not a folder";
   for (const auto& entry : fs::directory_iterator(result.path(), ec))
-    if (!written_by_net_run(entry)) return fmt::format("holds '{}', which qforge-net-run does not write", entry.path().filename().string());
+    if (!written_by_net_run(entry))
+      return fmt::format("holds '{}', which qforge-net-run does not write", entry.path().filename().string());
   if (ec) return fmt::format("cannot be listed: {}", ec.message());
   return "";
 }

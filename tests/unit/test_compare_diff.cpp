@@ -330,8 +330,8 @@ TEST_CASE("diff: native codes are read through the model's encodings, as net-run
   // A native file of another length than the golden one, and one beside a float file.
   o.candidate = (dir / "native").string();
   write_codes(dir / "native" / "Result_1" / "prob_native.raw", std::vector<uint8_t>(7, 1));
-  CHECK(says(diff_error(o), "has 10 float32 values (40 bytes), '" + (dir / "native" / "Result_1" / "prob_native.raw").string() +
-                                "' has 7 codes (7 bytes)"));
+  const std::string short_file = (dir / "native" / "Result_1" / "prob_native.raw").string();
+  CHECK(says(diff_error(o), "has 10 float32 values (40 bytes), '" + short_file + "' has 7 codes (7 bytes)"));
   write_codes(dir / "native" / "Result_1" / "prob_native.raw", prob_codes);
   write_floats(dir / "native" / "Result_1" / "prob.raw", prob_golden);
   const Status both = diff_error(o);
