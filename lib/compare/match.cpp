@@ -84,9 +84,12 @@ std::set<std::string> names_in(const RunFiles& run, const std::vector<int>& resu
 
 std::set<std::string> names_in_every_result(const RunFiles& run, const std::vector<int>& results) {
   std::set<std::string> names;
-  for (const auto& [name, file] : run.results.at(results.front()))
+  for (const auto& entry : run.results.at(results.front())) {
+    // Not the structured binding itself: clang 14 cannot capture one in a lambda.
+    const std::string& name = entry.first;
     if (std::all_of(results.begin(), results.end(), [&](int r) { return run.results.at(r).count(name) > 0; }))
       names.insert(name);
+  }
   return names;
 }
 
