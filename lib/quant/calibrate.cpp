@@ -107,6 +107,20 @@ Status CalibrationState::merge(const CalibrationState& other, const std::string&
   return Status::ok();
 }
 
+namespace {
+
+// An attention mask written as Where(mask, -inf, scores) or Add(scores, mask of -inf): its
+// output holds infinities by design. The observers skip them (the grid's lowest code stands for
+// -inf); they are neither an error nor "skipped" values.
+bool mixes_in_infinity(const Value& v) {
+  if (!v.producer) return false;
+  for (const Value* in : v.producer->inputs)
+    if (in && in->is_constant() && has_non_finite(*in->constant)) return true;
+  return false;
+}
+
+}  // namespace
+
 Status calibrate(const Graph& graph, const QuantPlan& plan, const InputList& list, const CalibrationOptions& options,
                  CalibrationState& state, const InferenceHook& also) {
   QF_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor,
@@ -131,7 +145,7 @@ Status calibrate(const Graph& graph, const QuantPlan& plan, const InputList& lis
         const uint64_t before = observer->nonfinite_count();
         QF_RETURN_IF_ERROR(observer->observe(*t).with_context(fmt::format("tensor '{}'", v->name)));
         const uint64_t bad = observer->nonfinite_count() - before;
-        if (bad == 0) continue;
+        if (bad == 0 || mixes_in_infinity(*v)) continue;
         if (!options.skip_non_finite)
           return bad_input("{}:{}: tensor '{}' became NaN or infinite ({} values) on this input "
                            "(--skip_non_finite ignores them)",

@@ -32,13 +32,14 @@ class Groups {
   std::vector<size_t> parent_;
 };
 
-bool all_finite(const Tensor& t) {
-  for (int64_t i = 0; i < t.numel(); ++i)
-    if (!std::isfinite(t.element_as_double(i))) return false;
-  return true;
-}
-
 }  // namespace
+
+bool has_non_finite(const Tensor& t) {
+  if (t.dtype() != DType::kF32 && t.dtype() != DType::kF64 && t.dtype() != DType::kF16) return false;
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (!std::isfinite(t.element_as_double(i))) return true;
+  return false;
+}
 
 Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& options) {
   QF_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.topo_order());
@@ -136,7 +137,7 @@ Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& optio
         case InputRole::kData:
           if (op_quant_rule(n->kind) == QuantRule::kShared) break;  // takes the group's encoding
           seen[c] = true;
-          if (!all_finite(*c->constant)) break;  // an attention mask's -inf has no grid: it stays float
+          if (has_non_finite(*c->constant)) break;  // an attention mask's -inf has no grid: it stays float
           data.push_back({ConstantUse::Kind::kData, c, n, -1});
           break;
         case InputRole::kParam:

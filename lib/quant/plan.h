@@ -56,4 +56,8 @@ struct PlanOptions {
 
 Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& options);
 
+// Whether a constant holds NaN or an infinity (an attention mask's -inf): no grid holds it, so it
+// stays float, and the tensors it is mixed into hold infinities by design.
+bool has_non_finite(const Tensor& t);
+
 }  // namespace qf

@@ -5,12 +5,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <limits>
+
 #include "driver/load_model.h"
+#include "io/input_list.h"
+#include "quant/calibrate.h"
 #include "onnx_builder.h"
 #include "passes/passes.h"
 #include "quant/observer_registry.h"
 #include "quant/plan.h"
 #include "quant/quantizer.h"
+#include "scratch_files.h"
 #include "test_support.h"
 
 namespace qf {
@@ -210,6 +216,41 @@ TEST_CASE("attention's second MatMul operand is calibrated symmetric signed, thr
   }
   CHECK_FALSE(g.find_value("q")->encoding->is_signed);  // the first operand keeps its zero point
   CHECK(g.find_value("q")->encoding->offset[0] != 0);
+}
+
+TEST_CASE("a causal mask's -inf (Where with an infinite constant) calibrates without --skip_non_finite",
+          "[quant][quantizer]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4, 4}).output("p");
+  auto& mask = b.empty_initializer("mask", onnx::TensorProto::BOOL, {1, 4, 4});
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) mask.add_int32_data(j > i ? 1 : 0);  // the future is masked
+  b.initializer("neg_inf", {}, {-std::numeric_limits<float>::infinity()});
+  b.node("Where", {"mask", "neg_inf", "x"}, {"scores"}, "mask");
+  b.node("Softmax", {"scores"}, {"p"}, "softmax");
+  auto imported = load_onnx_file(b.write("quantizer_mask.onnx"));
+  REQUIRE(imported.is_ok());
+  Graph& g = **imported;
+  REQUIRE(run_optimization_passes(g).is_ok());
+  auto plan = plan_quantization(g, PlanOptions{});
+  REQUIRE(plan.is_ok());
+  const auto dir = testing::scratch_dir("quantizer_mask");
+  testing::write_floats(dir / "0.raw", test::random_values(16, 53, -2.f, 3.f));
+  testing::write_text(dir / "list.txt", "x:=" + (dir / "0.raw").string() + "\n");
+  auto list = read_input_list((dir / "list.txt").string());
+  REQUIRE(list.is_ok());
+  CalibrationOptions options;  // skip_non_finite off
+  auto state = CalibrationState::create(*plan, options);
+  REQUIRE(state.is_ok());
+  const Status calibrated_status = calibrate(g, *plan, *list, options, *state);
+  INFO(calibrated_status.message());
+  REQUIRE(calibrated_status.is_ok());
+  REQUIRE(assign_encodings(g, *plan, QuantizerOptions{}, nullptr, &*state).is_ok());
+  const Encoding& e = *g.find_value("scores")->encoding;
+  CHECK(std::isfinite(e.scale[0]));
+  CHECK(e.scale[0] < 6.f / 255 * 1.01f);  // the finite scores' range, not -inf's
+  // The mask constant itself stays float: -inf has no grid.
+  CHECK_FALSE(g.find_value("neg_inf")->encoding.has_value());
 }
 
 TEST_CASE("a Concat of a Softmax with other values is calibrated as a whole", "[quant][quantizer]") {
