@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/json_file.h"
@@ -129,9 +130,13 @@ Status calibrate(const Graph& graph, const QuantPlan& plan, const InputList& lis
   const int64_t total = options.max_samples >= 0 ? std::min(options.max_samples, lines) : lines;
   // Observers are found once, not per inference.
   std::vector<std::pair<Observer*, std::vector<const Value*>>> watch;
-  for (const ActivationGroup& g : plan.groups)
+  std::set<const Value*> infinite_by_design;
+  for (const ActivationGroup& g : plan.groups) {
     watch.emplace_back(state.observers_.at(g.members.front()->name).get(),
                        std::vector<const Value*>(g.observed.begin(), g.observed.end()));
+    for (const Value* v : g.observed)
+      if (mixes_in_infinity(*v)) infinite_by_design.insert(v);
+  }
   for (int64_t i = 0; i < total; ++i) {
     const auto line = static_cast<size_t>(i);
     QF_ASSIGN_OR_RETURN(std::vector<Tensor> inputs, load_inference_inputs(list, line, graph));
@@ -145,7 +150,7 @@ Status calibrate(const Graph& graph, const QuantPlan& plan, const InputList& lis
         const uint64_t before = observer->nonfinite_count();
         QF_RETURN_IF_ERROR(observer->observe(*t).with_context(fmt::format("tensor '{}'", v->name)));
         const uint64_t bad = observer->nonfinite_count() - before;
-        if (bad == 0 || mixes_in_infinity(*v)) continue;
+        if (bad == 0 || infinite_by_design.count(v)) continue;
         if (!options.skip_non_finite)
           return bad_input("{}:{}: tensor '{}' became NaN or infinite ({} values) on this input "
                            "(--skip_non_finite ignores them)",

@@ -13,8 +13,6 @@
 namespace qf {
 namespace {
 
-bool per_tensor_codes(const Value* v) { return v && runs_as_codes(*v) && !v->encoding->per_channel(); }
-
 bool same_grid(const Encoding& a, const Encoding& b) {
   return a.bitwidth == b.bitwidth && a.is_signed == b.is_signed && a.scale == b.scale && a.offset == b.offset;
 }
@@ -27,6 +25,8 @@ std::nullopt_t decline(std::string* why, const char* reason) {
 }  // namespace
 
 bool runs_as_codes(const Value& v) { return v.encoding && v.encoding->bitwidth <= 8; }
+
+bool per_tensor_codes(const Value* v) { return v && runs_as_codes(*v) && !v->encoding->per_channel(); }
 
 int32_t Int8Linear::requantize(int32_t acc, int64_t channel, const float* residual_code) const {
   float v = static_cast<float>(acc) * multiplier_of(channel);

@@ -45,6 +45,12 @@ namespace qf {
 
 // Whether a tensor's codes are what runs (encoded with at most 8 bits), rather than float.
 bool runs_as_codes(const Value& v);
+// runs_as_codes with one encoding for the whole tensor (no per-channel axis); false for nullptr.
+bool per_tensor_codes(const Value* v);
+
+// LayerNormalization's Scale or B written out over one normalized row of `normalized`'s dims: a
+// float constant of that size or a scalar (`fill` when absent); empty when it is neither.
+std::vector<float> normalized_row_constant(const Value* v, const Shape& normalized, float fill);
 
 struct Int8Linear {
   const Encoding* input = nullptr;

@@ -15,18 +15,6 @@ std::nullopt_t decline(std::string* why, const char* reason) {
   return std::nullopt;
 }
 
-bool per_tensor_8bit(const Value* v) { return v && runs_as_codes(*v) && !v->encoding->per_channel(); }
-
-// A constant that broadcasts to the `len` normalized elements, written out; empty when it does not.
-std::vector<float> expanded(const Value* v, const Shape& normalized, float fill) {
-  const int64_t len = shape_numel(normalized);
-  if (!v) return std::vector<float>(static_cast<size_t>(len), fill);
-  if (!v->is_constant() || v->constant->dtype() != DType::kF32) return {};
-  const Tensor& t = *v->constant;
-  if (t.numel() == len) return std::vector<float>(t.data<float>(), t.data<float>() + len);
-  if (t.numel() == 1) return std::vector<float>(static_cast<size_t>(len), t.data<float>()[0]);
-  return {};
-}
 
 inline int32_t code_at(const Tensor& t, bool is_signed, int64_t i) {
   const uint8_t byte = static_cast<const uint8_t*>(static_cast<const void*>(t.bytes()))[i];
@@ -39,12 +27,22 @@ inline void store_code(Tensor& t, int64_t i, int32_t q) {
 
 }  // namespace
 
+std::vector<float> normalized_row_constant(const Value* v, const Shape& normalized, float fill) {
+  const int64_t len = shape_numel(normalized);
+  if (!v) return std::vector<float>(static_cast<size_t>(len), fill);
+  if (!v->is_constant() || v->constant->dtype() != DType::kF32) return {};
+  const Tensor& t = *v->constant;
+  if (t.numel() == len) return std::vector<float>(t.data<float>(), t.data<float>() + len);
+  if (t.numel() == 1) return std::vector<float>(static_cast<size_t>(len), t.data<float>()[0]);
+  return {};
+}
+
 std::optional<Int8Rowwise> int8_rowwise_form(const Node& node, std::string* why) {
   if (op_int8_form(node.kind) != Int8Form::kRowwise) return decline(why, "not a Softmax or LayerNormalization");
   const Value* x = node.input(0);
   const Value* y = node.outputs.empty() ? nullptr : node.outputs[0];
-  if (!per_tensor_8bit(x) || x->is_constant()) return decline(why, "the input has no 8-bit per-tensor encoding");
-  if (!per_tensor_8bit(y)) return decline(why, "the output has no 8-bit per-tensor encoding");
+  if (!per_tensor_codes(x) || x->is_constant()) return decline(why, "the input has no 8-bit per-tensor encoding");
+  if (!per_tensor_codes(y)) return decline(why, "the output has no 8-bit per-tensor encoding");
   for (size_t i = 1; i < node.outputs.size(); ++i)
     if (node.outputs[i]) return decline(why, "Mean / InvStdDev outputs");
   const Shape& shape = x->type.shape;
@@ -71,8 +69,8 @@ std::optional<Int8Rowwise> int8_rowwise_form(const Node& node, std::string* why)
   }
   if (node.kind == OpKind::kLayerNormalization) {
     const Shape normalized(shape.begin() + axis, shape.end());
-    f.gamma = expanded(node.input(1), normalized, 1.f);
-    f.beta = expanded(node.input(2), normalized, 0.f);
+    f.gamma = normalized_row_constant(node.input(1), normalized, 1.f);
+    f.beta = normalized_row_constant(node.input(2), normalized, 0.f);
     if (f.gamma.empty() || f.beta.empty())
       return decline(why, "Scale or B is not a float constant of the normalized size or a scalar");
     f.epsilon = node.attr_float("epsilon", 1e-5f);

@@ -6,20 +6,6 @@
 #include "runtime/onednn/engine.h"
 
 namespace qf::onednn {
-namespace {
-
-// A constant that broadcasts to `normalized`, written out as `width` floats.
-std::optional<std::vector<float>> constant_vector(const Value* v, const Shape& normalized, float fill) {
-  const int64_t width = shape_numel(normalized);
-  if (!v) return std::vector<float>(static_cast<size_t>(width), fill);
-  if (!v->is_constant()) return std::nullopt;
-  const Tensor& t = *v->constant;
-  if (t.numel() == width) return std::vector<float>(t.data<float>(), t.data<float>() + width);
-  if (t.numel() == 1) return std::vector<float>(static_cast<size_t>(width), t.data<float>()[0]);
-  return std::nullopt;  // a partial broadcast: rare enough for the reference
-}
-
-}  // namespace
 
 Created create_layer_norm(const Context& ctx) {
   const Node& node = ctx.node;
@@ -37,9 +23,9 @@ Created create_layer_norm(const Context& ctx) {
   const Shape normalized(in.begin() + axis, in.end());
   const int64_t width = shape_numel(normalized);
   if (width == 0) return decline(ctx, "nothing to normalize");
-  const std::optional<std::vector<float>> scale = constant_vector(node.input(1), normalized, 1.f);
-  const std::optional<std::vector<float>> shift = constant_vector(node.input(2), normalized, 0.f);
-  if (!scale || !shift) return decline(ctx, "Scale or B is not a constant of the normalized size or a scalar");
+  const std::vector<float> scale = normalized_row_constant(node.input(1), normalized, 1.f);
+  const std::vector<float> shift = normalized_row_constant(node.input(2), normalized, 0.f);
+  if (scale.empty() || shift.empty()) return decline(ctx, "Scale or B is not a constant of the normalized size or a scalar");
 
   const dnnl::memory::desc md({shape_numel(in) / width, width}, DataType::f32, Tag::ab);
   const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
@@ -49,8 +35,8 @@ Created create_layer_norm(const Context& ctx) {
   auto k = std::make_unique<PrimitiveKernel>(dnnl::layer_normalization_forward(pd), pd.impl_info_str(), ctx.threads,
                                              node.inputs.size(), node.outputs.size());
   const dnnl::memory::desc vec({width}, DataType::f32, Tag::a);
-  k->bind_constant(DNNL_ARG_SCALE, owned_memory(vec, scale->data()));
-  k->bind_constant(DNNL_ARG_SHIFT, owned_memory(vec, shift->data()));
+  k->bind_constant(DNNL_ARG_SCALE, owned_memory(vec, scale.data()));
+  k->bind_constant(DNNL_ARG_SHIFT, owned_memory(vec, shift.data()));
   k->bind_input(DNNL_ARG_SRC, 0, md, Layout::kPlain);
   k->bind_output(DNNL_ARG_DST, 0, md, Layout::kPlain);
   return std::unique_ptr<Kernel>(std::move(k));
