@@ -86,7 +86,7 @@ class Absorber {
     std::vector<Node*> dead;
     for (const auto& n : graph_.nodes())
       if (n->kind == OpKind::kQuantizeLinear && n->outputs[0]->consumers.empty() &&
-          !is_graph_output(graph_, n->outputs[0]))
+          !graph_.is_output(n->outputs[0]))
         dead.push_back(n.get());
     for (Node* q : dead) graph_.erase_node(q);
     std::vector<std::string> left;
@@ -125,7 +125,7 @@ class Absorber {
     }
     Value* y = dq->outputs[0];
     const bool only_pair = x->consumers.size() == 1 && q_out->consumers.size() == 1;
-    if (only_pair && x->producer && !is_graph_output(graph_, x)) {
+    if (only_pair && x->producer && !graph_.is_output(x)) {
       // y's name survives (it may be a graph output): x's producer produces y directly.
       Node* producer = x->producer;
       const auto slot = std::find(producer->outputs.begin(), producer->outputs.end(), x) - producer->outputs.begin();
@@ -134,7 +134,7 @@ class Absorber {
       graph_.set_output(producer, static_cast<size_t>(slot), y);
       graph_.record_removed(x->name, y->name, kPass, false);
       set_encoding(y, e);
-    } else if (!is_graph_output(graph_, y)) {
+    } else if (!graph_.is_output(y)) {
       graph_.replace_all_uses_with(y, x);
       graph_.erase_node(dq);
       graph_.record_removed(y->name, x->name, kPass, false);

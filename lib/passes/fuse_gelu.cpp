@@ -70,11 +70,11 @@ std::optional<Argument> tanh_argument(const Graph& graph, const Node& tanh) {
 Result<bool> fuse_tail(Graph& graph, Node* core, const Argument& arg, std::string_view approximate) {
   Node* plus_one = nullptr;
   for (Node* c : core->outputs[0]->consumers) plus_one = c;
-  if (core->outputs[0]->consumers.size() != 1 || is_graph_output(graph, core->outputs[0])) return false;
+  if (core->outputs[0]->consumers.size() != 1 || graph.is_output(core->outputs[0])) return false;
   auto one = scalar_operand(plus_one, OpKind::kAdd);
   if (!one || !near(one->scalar, 1.0)) return false;
   Value* f = plus_one->outputs[0];
-  if (f->consumers.size() != 1 || is_graph_output(graph, f)) return false;
+  if (f->consumers.size() != 1 || graph.is_output(f)) return false;
   Node* mul = f->consumers[0];
   if (mul->kind != OpKind::kMul || mul->inputs.size() != 2) return false;
   Value* other = mul->input(0) == f ? mul->input(1) : mul->input(0);
@@ -84,7 +84,7 @@ Result<bool> fuse_tail(Graph& graph, Node* core, const Argument& arg, std::strin
   if (other == arg.x) {
     // (x * f) * 0.5
     Value* g = mul->outputs[0];
-    if (g->consumers.size() != 1 || is_graph_output(graph, g)) return false;
+    if (g->consumers.size() != 1 || graph.is_output(g)) return false;
     Node* half = g->consumers[0];
     auto h = scalar_operand(half, OpKind::kMul);
     if (!h || h->value != g || !near(h->scalar, 0.5)) return false;

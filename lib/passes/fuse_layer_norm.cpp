@@ -45,7 +45,7 @@ std::optional<int64_t> trailing_mean_axis(const Node* mean) {
 
 // The one consumer of `v` when it is of `kind` and `v` is not a graph output.
 Node* only_consumer(const Graph& graph, const Value* v, OpKind kind) {
-  if (!v || v->consumers.size() != 1 || is_graph_output(graph, v)) return nullptr;
+  if (!v || v->consumers.size() != 1 || graph.is_output(v)) return nullptr;
   Node* c = v->consumers[0];
   return c->kind == kind ? c : nullptr;
 }
@@ -82,7 +82,7 @@ Result<bool> fuse_at(Graph& graph, Node* sub) {
   std::vector<Node*> users = d->consumers;
   std::sort(users.begin(), users.end());
   users.erase(std::unique(users.begin(), users.end()), users.end());
-  if (users.size() != 2 || is_graph_output(graph, d)) return false;
+  if (users.size() != 2 || graph.is_output(d)) return false;
   Node* square = nullptr;
   Node* div = nullptr;
   for (Node* c : users) {
@@ -102,7 +102,7 @@ Result<bool> fuse_at(Graph& graph, Node* sub) {
   if (!eps || !(eps->scalar >= 0.f)) return false;
   Node* sqrt = only_consumer(graph, add_eps->outputs[0], OpKind::kSqrt);
   if (!sqrt || sqrt->outputs[0]->consumers.size() != 1 || div->input(1) != sqrt->outputs[0] ||
-      is_graph_output(graph, sqrt->outputs[0]))
+      graph.is_output(sqrt->outputs[0]))
     return false;
 
   std::vector<Node*> chain = {mean, sub, square, variance, add_eps, sqrt, div};

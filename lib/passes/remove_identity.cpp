@@ -27,7 +27,7 @@ Result<bool> remove_identity(Graph& graph) {
     if (!in || !out) continue;
     if (absorb_into_producer(graph, node, kPass, /*same_values=*/true)) {
       changed = true;
-    } else if (!is_graph_output(graph, out)) {
+    } else if (!graph.is_output(out)) {
       graph.replace_all_uses_with(out, in);
       graph.erase_node(node);
       graph.record_removed(out->name, in->name, kPass, /*same_values=*/true);

@@ -5,12 +5,8 @@
 
 namespace qf {
 
-bool is_graph_output(const Graph& graph, const Value* v) {
-  return graph.is_output(v);
-}
-
 Node* sole_producer(const Graph& graph, const Value* v, const Node* consumer) {
-  if (!v || !v->producer || is_graph_output(graph, v)) return nullptr;
+  if (!v || !v->producer || graph.is_output(v)) return nullptr;
   if (v->consumers.size() != 1 || v->consumers[0] != consumer) return nullptr;
   return v->producer;
 }

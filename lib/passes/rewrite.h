@@ -12,9 +12,6 @@
 
 namespace qf {
 
-// True when `v` is one of the graph's outputs.
-bool is_graph_output(const Graph& graph, const Value* v);
-
 // The producer of `v` when `v` feeds nothing but `consumer` and is not a graph output: the
 // condition for merging consumer into that producer. nullptr otherwise.
 Node* sole_producer(const Graph& graph, const Value* v, const Node* consumer);
