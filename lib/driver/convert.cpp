@@ -21,7 +21,8 @@ namespace {
 
 constexpr std::string_view kDumpAll = "all";
 
-nlohmann::json options_json(const ConvertOptions& o, const CalibrationState& state) {
+nlohmann::json options_json(const ConvertOptions& o, const CalibrationState& state,
+                            const std::optional<SmoothQuantReport>& smoothing) {
   const QuantizerOptions& q = o.quantizer;
   nlohmann::json j = {
       {"act_bw", q.act.bitwidth},
@@ -39,6 +40,7 @@ nlohmann::json options_json(const ConvertOptions& o, const CalibrationState& sta
       {"enable_float_fallback", q.float_fallback},
       {"disabled_passes", std::vector<std::string>(o.disabled_passes.begin(), o.disabled_passes.end())},
   };
+  if (smoothing) j["smooth_quant"] = smoothing->to_json();
   if (o.calibration.observer == "percentile" || q.param_calibration == "percentile")
     j["percentile_calibration_value"] = o.calibration.observer_options.percentile;
   return j;
@@ -56,11 +58,11 @@ void mark_override_points(Graph& graph, const QuantizationOverrides& overrides) 
 }
 
 Status write_outputs(Graph& graph, const ConvertOptions& options, const CalibrationState& state,
-                     const std::string& source_sha256) {
+                     const std::optional<SmoothQuantReport>& smoothing, const std::string& source_sha256) {
   if (!options.dump_encoding_json.empty())
     QF_RETURN_IF_ERROR(write_file_atomic(options.dump_encoding_json, write_aimet_encodings(graph)));
   QF_RETURN_IF_ERROR(quantize_constants(graph));
-  PackageProvenance provenance{options.command_line, options.input_network, source_sha256, options_json(options, state)};
+  PackageProvenance provenance{options.command_line, options.input_network, source_sha256, options_json(options, state, smoothing)};
   QF_RETURN_IF_ERROR(write_package(graph, provenance, options.output_path));
   spdlog::info("wrote {} and {}", options.output_path, blob_path_for(options.output_path));
   if (!options.export_qdq.empty()) {
@@ -99,6 +101,11 @@ Status validate_convert_options(const ConvertOptions& o) {
   if (o.algorithms.any() && o.input_list.empty())
     return usage_error("--algorithms {} need(s) an --input_list: they work from the layers' calibration inputs",
                        fmt::join(o.algorithms.names(), ","));
+  if (o.smooth_quant && o.input_list.empty())
+    return usage_error("--smooth_quant needs an --input_list: its scales come from the activations' ranges");
+  if (o.smooth_quant && (!o.calibration_state_in.empty() || !o.calibration_state_out.empty()))
+    return usage_error("--smooth_quant rewrites the graph from one pass over the whole input list; it excludes "
+                       "--calibration_state_in / --calibration_state_out");
   if (o.output_path.empty() && (!o.export_qdq.empty() || !o.dump_encoding_json.empty()))
     return usage_error("--export_qdq and --dump_encoding_json need --output_path");
   QF_RETURN_IF_ERROR(check_bitwidth("--act_bw", o.quantizer.act.bitwidth, kActBitwidths));
@@ -140,6 +147,17 @@ Status run_converter(const ConvertOptions& options) {
   }
   QF_RETURN_IF_ERROR(run_optimization_passes(g, pipeline).with_context(options.input_network));
 
+  std::optional<InputList> list;
+  if (!options.input_list.empty()) {
+    QF_ASSIGN_OR_RETURN(list, read_input_list(options.input_list));
+    if (list->inferences.empty()) return bad_input("{}: the input list names no inputs", options.input_list);
+  }
+  std::optional<SmoothQuantReport> smoothing;
+  if (options.smooth_quant) {
+    SmoothQuantOptions smooth{*options.smooth_quant, options.quantizer.act, options.quantizer.param, options.per_row};
+    QF_ASSIGN_OR_RETURN(smoothing, smooth_quant(g, *list, options.calibration, smooth));
+  }
+
   QF_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(g, PlanOptions{options.per_channel, options.per_row}));
 
   QF_ASSIGN_OR_RETURN(CalibrationState state, CalibrationState::create(plan, options.calibration));
@@ -149,14 +167,12 @@ Status run_converter(const ConvertOptions& options) {
     QF_ASSIGN_OR_RETURN(CalibrationState part, read_calibration_state(path, plan, options.calibration));
     QF_RETURN_IF_ERROR(state.merge(part, path));
   }
-  if (!options.input_list.empty()) {
-    QF_ASSIGN_OR_RETURN(InputList list, read_input_list(options.input_list));
-    if (list.inferences.empty()) return bad_input("{}: the input list names no inputs", options.input_list);
+  if (list) {
     spdlog::info("calibrating {} activation groups with {} over {}", plan.groups.size(), options.calibration.observer,
                  options.input_list);
     InferenceHook also;
     if (options.algorithms.any()) also = [&](const Executor& e) { return layer_inputs.observe(e); };
-    QF_RETURN_IF_ERROR(calibrate(g, plan, list, options.calibration, state, also));
+    QF_RETURN_IF_ERROR(calibrate(g, plan, *list, options.calibration, state, also));
   }
   if (!options.calibration_state_out.empty()) {
     QF_RETURN_IF_ERROR(write_calibration_state(options.calibration_state_out, state));
@@ -167,7 +183,7 @@ Status run_converter(const ConvertOptions& options) {
   QF_RETURN_IF_ERROR(assign_encodings(g, plan, options.quantizer, overrides ? &*overrides : nullptr,
                                       state.inferences() > 0 ? &state : nullptr));
   if (options.algorithms.any()) QF_RETURN_IF_ERROR(run_weight_algorithms(g, layer_inputs, options));
-  return write_outputs(g, options, state, source_sha256);
+  return write_outputs(g, options, state, smoothing, source_sha256);
 }
 
 }  // namespace qf

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // What qforge-onnx-converter does, as a library call:
 //
-//   ONNX -> import -> absorb Q/DQ -> optimization passes -> plan -> calibrate (+ merge states)
+//   ONNX -> import -> absorb Q/DQ -> optimization passes [-> SmoothQuant] -> plan -> calibrate (+ merge states)
 //        -> assign encodings (overrides > Q/DQ > calibration) [-> adaround / bias correction]
 //        -> quantize constants
 //        -> model.qgraph.json + model.bin [+ AIMET encodings JSON] [+ ONNX QDQ export]
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "core/tensor.h"
 #include "quant/calibrate.h"
 #include "quant/quantizer.h"
+#include "quant/smooth_quant.h"
 #include "quant/weight_rounding.h"
 
 namespace qf {
@@ -30,6 +32,8 @@ struct ConvertOptions {
   bool per_channel = false;
   bool per_row = false;
   WeightAlgorithms algorithms;  // --algorithms: weight rounding and bias correction from calibration data
+  // --smooth_quant ALPHA | auto: nullopt without the flag; an empty inner optional for auto.
+  std::optional<std::optional<float>> smooth_quant;
   std::string overrides_path;
   bool ignore_overrides = false;  // --ignore_quantization_overrides: also drops the model's Q/DQ encodings
   std::set<std::string, std::less<>> disabled_passes;

@@ -80,6 +80,11 @@ int main(int argc, char** argv) {
                  "  adaround  round each weight down or up to minimise the layer's output error\n"
                  "  bc        bias correction: take the rounding's mean output shift off the bias")
       ->delimiter(',');
+  std::string smooth_quant;
+  app.add_option("--smooth_quant", smooth_quant,
+                 "SmoothQuant before calibration (needs --input_list): ALPHA in (0, 1) divides the inputs of MatMul / "
+                 "Gemm layers by max|X|^ALPHA / max|W|^(1-ALPHA) per channel where a LayerNorm or linear layer "
+                 "makes them; 'auto' picks alpha per layer (or none) by the layer's output error");
   app.add_option("--quantization_overrides", o.overrides_path, "AIMET encodings JSON (0.6.1 or 1.0.0) that override");
   app.add_flag("--ignore_quantization_overrides,--ignore_encodings", o.ignore_overrides,
                "Ignore the model's Q/DQ encodings (and accept no overrides file)");
@@ -141,6 +146,11 @@ int main(int argc, char** argv) {
     auto parsed = qf::parse_weight_algorithms(algorithms);
     if (parsed.is_ok()) o.algorithms = *parsed;
     else status = parsed.status();
+  }
+  if (status.is_ok() && !smooth_quant.empty()) {
+    auto alpha = qf::parse_smooth_quant_alpha(smooth_quant);
+    if (alpha.is_ok()) o.smooth_quant = *alpha;
+    else status = alpha.status();
   }
   o.quantizer.observer_options = o.calibration.observer_options;
   o.disabled_passes.insert(disabled_passes.begin(), disabled_passes.end());
