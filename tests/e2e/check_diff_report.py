@@ -7,7 +7,7 @@ check_diff_report.py REPORT.json --schema SCHEMA [--recompute] [--csv FILE] [--h
 
 REPORT.json must validate against SCHEMA (python3-jsonschema). With --recompute, every tensor's
 metrics are computed again from the .raw files the report names (golden/candidate folders and
-labels from its "inputs"), with the definitions of README.md, and must agree; so must the verdicts,
+labels from its "inputs"), with the definitions of docs/cli.md, and must agree; so must the verdicts,
 the first divergent layer and the worst layers. --csv: one row per tensor, same names and
 verdicts. --html: parses as XML and as HTML, needs no network (no src/href to fetch, no script)
 and holds an <svg> per chart. The --expect_* options are for cases whose answer is known by

@@ -23,7 +23,7 @@ run() {
   "$@"
 }
 case $dataset in
-  ppocr) method=mse ;;  # entropy clips its squeeze-excite branches (see README)
+  ppocr) method=mse ;;  # entropy clips its squeeze-excite branches (docs/benchmarks.md)
   ppocr-text) method=percentile ;;
   *) method=entropy ;;
 esac
