@@ -194,6 +194,11 @@ class Exporter {
       std::vector<std::string> data_only{ins[0]};
       node = add_node(op, data_only, outs, n.name);
       if (n.input(1)) set_attribute(node, "axes", AttrValue(n.input(1)->constant->to_int_vector()));
+    } else if (n.kind == OpKind::kMatMul && n.input(2)) {
+      // qforge's MatMul bias (passes/fold_bias_add.cpp) is a plain Add after ONNX's MatMul.
+      const std::string product = n.outputs[0]->name + "_product";
+      node = add_node(op, {ins[0], ins[1]}, {product}, n.name);
+      add_node("Add", {product, ins[2]}, outs, n.name + "_bias");
     } else if (n.kind == OpKind::kConv && n.input(3)) {
       // qforge's residual input is a plain Add after the Conv.
       const std::string conv_out = n.outputs[0]->name + "_conv";

@@ -4,7 +4,10 @@
 //   x -> Conv(W, b) -> a -> Add(c) -> y          becomes   x -> Conv(W, b + c) -> y
 //   x -> Gemm(B, C) -> a -> Add(c) -> y          becomes   x -> Gemm(B, beta*C + c) -> y
 //   x -> MatMul(B) -> a -> Add(c) -> y           becomes   x -> Gemm(B, c) -> y   (2-D x, constant B)
+//   x -> MatMul(B) -> a -> Add(c) -> y           becomes   x -> MatMul(B, c) -> y (N-D x, constant 2-D B)
 //
+// The last: ONNX's MatMul has no bias, qforge's takes one as a third input (a token-wise Linear of
+// a transformer, [B, T, C] x [C, D] + b); the QDQ export writes it back as MatMul + Add.
 // c must be the same along every axis but the channel (Conv: axis 1; Gemm/MatMul: the last).
 // A bias inside the producer is quantized to int32 on the accumulator's grid; a separate Add
 // would be a second requantization.
@@ -97,11 +100,17 @@ Result<bool> fold_one(Graph& graph, Node* add) {
     }
     case OpKind::kMatMul: {
       const Value* b = producer->input(1);
-      if (out.size() != 2 || producer->input(0)->type.shape.size() != 2 || !b->is_constant() ||
-          b->type.shape.size() != 2)
-        return false;
-      auto c = per_channel_values(*operand->first, out, 1);
+      if (out.size() < 2 || !b->is_constant() || b->type.shape.size() != 2) return false;
+      auto c = per_channel_values(*operand->first, out, out.size() - 1);
       if (!c) return false;
+      if (out.size() > 2 || producer->input(0)->type.shape.size() != 2 || producer->input(2)) {
+        auto bias = current_bias(*producer, out.back(), 1.f);
+        if (!bias) return false;
+        for (size_t i = 0; i < bias->size(); ++i) (*bias)[i] += (*c)[i];
+        if (producer->inputs.size() < 3) producer->inputs.resize(3, nullptr);
+        graph.set_input(producer, 2, new_bias(graph, *producer, *bias));
+        break;
+      }
       Value* x = producer->input(0);
       Value* weights = producer->input(1);
       const std::string name = producer->name;

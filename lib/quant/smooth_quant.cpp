@@ -67,7 +67,7 @@ bool is_foldable_linear(const Node* p, int64_t k) {
   if (!p || !relu_or_nothing(*p)) return false;
   auto w = linear_weights(*p, p->input(0));
   if (!w || w->n != k) return false;
-  return p->kind == OpKind::kMatMul || !p->input(2) || is_channel_vector(p->input(2), k);
+  return !p->input(2) || is_channel_vector(p->input(2), k);
 }
 
 bool feeds_only(const Graph& graph, const Value* v, const std::vector<Node*>& nodes) {

@@ -73,13 +73,9 @@ GroupForms group_forms(const InputMoments& m, int64_t g, bool centered) {
 
 // A layer's bias ready for correction: its own float constant with one value per output channel,
 // on a grid the converter derives (not an override's or the model's Q/DQ). Creates a zero bias for
-// a Conv or Gemm without one. nullptr (with the reason logged) when the bias cannot be corrected.
+// a layer without one. nullptr (with the reason logged) when the bias cannot be corrected.
 Value* correctable_bias(Graph& graph, Node& node, int64_t channels, bool* added) {
   *added = false;
-  if (node.kind == OpKind::kMatMul) {
-    spdlog::debug("bc: {} has no bias input; its weights are rounded only", node.describe());
-    return nullptr;
-  }
   Value* bias = node.input(2);
   if (!bias) {
     if (node.inputs.size() < 3) node.inputs.resize(3, nullptr);

@@ -15,12 +15,12 @@
 //            and the floor-or-ceil constraint are the same.)
 //  bc        bias correction (Nagel et al., ICCV 2019, the empirical variant): rounding shifts the
 //            mean of every output channel by (w~ - w) . E[x]; that is taken off the bias (a bias
-//            is added to a Conv or Gemm that had none). With both, adaround minimises the error's
+//            is added to a Conv, Gemm or MatMul that had none; MatMul's is qforge's third input). With both, adaround minimises the error's
 //            variance, (w~ - w)^T Cov[x] (w~ - w), since bc removes its mean.
 //
 // Left alone (nearest rounding, bias as it is): weights whose encodings came from overrides or
 // the model's Q/DQ nodes (a QAT tool rounded them already), layers that run in float, layers
-// quant/input_moments.h does not collect, and bc on MatMul, which has no bias input.
+// quant/input_moments.h does not collect.
 #pragma once
 
 #include <span>

@@ -52,6 +52,7 @@ std::optional<Int8Linear> int8_activation_matmul_form(const Node& node, std::str
   if (!per_tensor_codes(b)) return decline(why, "the second input has no 8-bit per-tensor encoding");
   if (!per_tensor_codes(y)) return decline(why, "the output has no 8-bit per-tensor encoding");
   if (a->type.shape.size() < 2 || b->type.shape.size() < 2) return decline(why, "a 1-D operand");
+  if (node.input(2)) return decline(why, "a bias on the product of two activations");
   Int8Linear f;
   f.input = &*a->encoding;
   f.weight = &*b->encoding;
@@ -100,7 +101,7 @@ std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why) {
   const double s_in = f.input->scale[0], s_out = f.output->scale[0];
   for (float s_w : we.scale) f.multiplier.push_back(static_cast<float>(s_in * s_w / s_out));
 
-  if (const Value* b = node.kind == OpKind::kMatMul ? nullptr : node.input(2)) {
+  if (const Value* b = node.input(2)) {
     if (!b->is_constant() || !b->encoding || b->encoding->bitwidth != 32 || b->constant->dtype() != DType::kS32)
       return decline(why, "the bias is not int32 codes");
     // The bias must be on the accumulator's grid: its scale is s_in * s_w[c].

@@ -22,11 +22,11 @@ OPSET = 13
 CHAIN_LENGTH = 100_000
 
 
-def save(out: Path, name: str, nodes, inputs, outputs, initializers=()) -> None:
+def save(out: Path, name: str, nodes, inputs, outputs, initializers=(), opset=OPSET) -> None:
     graph = helper.make_graph(nodes, name.split(".")[0], inputs, outputs, list(initializers))
     model = helper.make_model(graph, producer_name="qforge make_hostile_models.py",
-                              opset_imports=[helper.make_opsetid("", OPSET)])
-    model.ir_version = 7
+                              opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8 if opset >= 15 else 7
     (out / name).write_bytes(model.SerializeToString())
 
 
@@ -67,6 +67,23 @@ def main() -> int:
     save(out, "duplicate_output.onnx", [helper.make_node("Relu", ["x"], ["y"], name="relu"),
                                         helper.make_node("Sigmoid", ["x"], ["y"], name="sigmoid")],
          [vi("x", [1, 4])], [vi("y", None)])
+    # Transformer ops given shapes or equations that cannot work.
+    save(out, "einsum_unknown_label.onnx",
+         [helper.make_node("Einsum", ["x", "x"], ["y"], name="einsum", equation="bij,bkj->bil")],
+         [vi("x", [1, 4, 4])], [vi("y", None)])
+    gamma = helper.make_tensor("gamma", TensorProto.FLOAT, [4], np.ones(4, np.float32).tolist())
+    save(out, "layer_norm_scale_shape.onnx",
+         [helper.make_node("LayerNormalization", ["x", "gamma"], ["y"], name="ln", axis=-1)],
+         [vi("x", [1, 4, 8])], [vi("y", None)], [gamma], opset=17)
+    mask = helper.make_tensor("mask", TensorProto.BOOL, [1, 1, 3, 3], [True, False, False] * 3)
+    ninf = helper.make_tensor("ninf", TensorProto.FLOAT, [], [-np.inf])
+    save(out, "mask_shape.onnx",
+         [helper.make_node("Where", ["mask", "ninf", "x"], ["y"], name="masked_fill"),
+          helper.make_node("Softmax", ["y"], ["p"], name="softmax", axis=-1)],
+         [vi("x", [1, 1, 4, 4])], [vi("p", None)], [mask, ninf])
+    mw = helper.make_tensor("w", TensorProto.FLOAT, [4, 2], np.ones(8, np.float32).tolist())
+    save(out, "matmul_three_inputs.onnx", [helper.make_node("MatMul", ["x", "w", "w"], ["y"], name="matmul")],
+         [vi("x", [1, 4])], [vi("y", None)], [mw])
     chain = [helper.make_node("Relu", [f"t{i}"], [f"t{i + 1}"], name=f"n{i}")
              for i in range(CHAIN_LENGTH)]
     save(out, "chain100k.onnx", chain, [vi("t0", [1, 4])], [vi(f"t{CHAIN_LENGTH}", None)])

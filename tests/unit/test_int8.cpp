@@ -480,9 +480,12 @@ Value* append_global_average(Graph& g, Value* y, const Encoding& e) {
   return pooled;
 }
 
-TEST_CASE("int8 token-wise MatMul [B, T, C] x [C, D]: the formula per row, on both backends", "[int8]") {
-  // x [2, 3, 8] (u8, zero point 120) x w [8, 5] (s8, per output column) -> y [2, 3, 5] (u8, zero point 90).
+TEST_CASE("int8 token-wise MatMul [B, T, C] x [C, D] (+ bias): the formula per row, on both backends", "[int8]") {
+  // x [2, 3, 8] (u8, zero point 120) x w [8, 5] (s8, per output column) (+ int32 bias on the grid
+  // s_x * s_w[d], qforge's third input) -> y [2, 3, 5] (u8, zero point 90).
   constexpr int64_t kB = 2, kT = 3, kC = 8, kD = 5;
+  for (bool with_bias : {false, true}) {
+  INFO("bias " << with_bias);
   Graph g;
   Value* x = *g.add_value("x");
   x->type = TensorType{DType::kF32, {kB, kT, kC}, true};
@@ -503,7 +506,20 @@ TEST_CASE("int8 token-wise MatMul [B, T, C] x [C, D]: the formula per row, on bo
   Value* y = *g.add_value("y");
   y->type = TensorType{DType::kF32, {kB, kT, kD}, true};
   y->encoding = grid(0.02f, 90);
-  REQUIRE(g.add_node(OpKind::kMatMul, "linear", {x, w}, {y}).is_ok());
+  const std::vector<int32_t> bias_codes{-700, 0, 1234, 55, -31};
+  std::vector<Value*> inputs{x, w};
+  if (with_bias) {
+    Value* b = g.add_constant("b", Tensor::from_vector<int32_t>({kD}, bias_codes));
+    Encoding be = we;
+    be.bitwidth = 32;
+    be.axis = 0;
+    for (int64_t d = 0; d < kD; ++d)
+      be.scale[static_cast<size_t>(d)] = static_cast<float>(0.03 * static_cast<double>(we.scale[static_cast<size_t>(d)]));
+    b->encoding = be;
+    b->type = TensorType{DType::kF32, {kD}, true};
+    inputs.push_back(b);
+  }
+  REQUIRE(g.add_node(OpKind::kMatMul, "linear", inputs, {y}).is_ok());
   g.outputs().push_back(y);
   const Tensor input = test::random_tensor({kB, kT, kC}, 19, -3.5f, 4.f);
 
@@ -516,7 +532,7 @@ TEST_CASE("int8 token-wise MatMul [B, T, C] x [C, D]: the formula per row, on bo
   std::vector<int32_t> expected;
   for (int64_t row = 0; row < kB * kT; ++row)
     for (int64_t d = 0; d < kD; ++d) {
-      int32_t acc = 0;
+      int32_t acc = with_bias ? bias_codes[static_cast<size_t>(d)] : 0;
       for (int64_t c = 0; c < kC; ++c) {
         const float v = input.data<float>()[row * kC + c];
         const int32_t qx = std::clamp(static_cast<int32_t>(std::nearbyint(v / 0.03f)) + 120, 0, 255);
@@ -527,6 +543,7 @@ TEST_CASE("int8 token-wise MatMul [B, T, C] x [C, D]: the formula per row, on bo
       expected.push_back(std::clamp(static_cast<int32_t>(std::nearbyint(v)), 0, 255));
     }
   CHECK(both.reference == expected);
+  }
 }
 
 TEST_CASE("int8 MatMul of two activations (attention): the formula per batch, broadcast heads, both backends", "[int8]") {

@@ -203,6 +203,31 @@ TEST_CASE("fold_bias_add moves constant Adds into Conv and Gemm biases; MatMul +
   check_same_results(*c.graph, c.before, c.inputs);
 }
 
+TEST_CASE("fold_bias_add gives a token-wise MatMul [B, T, C] x [C, D] its bias as a third input", "[passes]") {
+  OnnxBuilder b(13);
+  b.input("x", {2, 5, 8}).output("y").output("z");
+  b.initializer("w", {8, 6}, random_values(48, 31));
+  b.initializer("c", {1, 1, 6}, random_values(6, 32));  // broadcast over B and T: a bias
+  b.initializer("full", {5, 6}, random_values(30, 33));  // varies over T: not a bias
+  b.node("MatMul", {"x", "w"}, {"mm"}, "fc");
+  b.node("Add", {"mm", "c"}, {"y"}, "fc_bias");
+  b.node("MatMul", {"x", "w"}, {"mm2"}, "fc2");
+  b.node("Add", {"mm2", "full"}, {"z"}, "not_bias");
+  Case c = prepare(b, "matmul_bias.onnx", {test::random_tensor({2, 5, 8}, 34)});
+  auto changed = fold_bias_add(*c.graph);
+  REQUIRE(changed.is_ok());
+  CHECK(*changed);
+  CHECK(count_ops(*c.graph, OpKind::kAdd) == 1);
+  CHECK(count_ops(*c.graph, OpKind::kMatMul) == 2);
+  const Node* fc = c.graph->find_value("y")->producer;
+  CHECK(fc->kind == OpKind::kMatMul);
+  REQUIRE(fc->input(2));
+  CHECK(fc->input(2)->type.shape == Shape{6});
+  CHECK(c.graph->resolve_removed("mm")->survivor == "y");
+  check_same_results(*c.graph, c.before, c.inputs);
+  check_same_results(*c.graph, c.before, c.inputs, kPassTolerance, "onednn");
+}
+
 TEST_CASE("fold_bias_add leaves an Add that is not a per-channel constant", "[passes]") {
   OnnxBuilder b(13);
   b.input("x", {1, 2, 3, 3}).output("y");

@@ -209,6 +209,14 @@ Status infer_MatMul(Node& node) {
                       broadcast_shapes(node, Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2)));
   if (!a_vec) out.push_back(a[a.size() - 2]);
   if (!b_vec) out.push_back(b.back());
+  // qforge's bias (passes/fold_bias_add.cpp): one value per output column, or one for all.
+  if (node.input(2)) {
+    QF_ASSIGN_OR_RETURN(const TensorType* tc, input_type(node, 2));
+    const int64_t n = shape_numel(tc->shape);
+    if (b_vec || tc->dtype != ta->dtype || (n != 1 && n != b.back()))
+      return bad_input("{}: a bias of shape {} for {} output columns", node.describe(), shape_to_string(tc->shape),
+                       b.back());
+  }
   set_output_type(node, 0, ta->dtype, out);
   return Status::ok();
 }

@@ -146,6 +146,14 @@ Created create_matmul(const Context& ctx) {
   plan.dst_md = dnnl::memory::desc(dd, DataType::f32, tag);
   plan.b_constant = node.input(1)->is_constant();
   if (plan.b_constant) plan.b_values = *node.input(1)->constant;
+  if (const Value* c = node.input(2)) {  // qforge's bias (passes/fold_bias_add.cpp)
+    if (!c->is_constant()) return decline(ctx, "a bias that is not constant");
+    Dims bias_dims(rank, 1);
+    bias_dims[rank - 1] = dd[rank - 1];
+    plan.bias_md = dnnl::memory::desc(bias_dims, DataType::f32, tag);
+    const Tensor& values = *c->constant;
+    for (int64_t j = 0; j < dd[rank - 1]; ++j) plan.bias.push_back(values.data<float>()[values.numel() == 1 ? 0 : j]);
+  }
   return build(ctx, plan);
 }
 

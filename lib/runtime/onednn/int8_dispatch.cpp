@@ -134,7 +134,8 @@ Created create_int8_matmul(const Context& ctx, const Int8Linear& f) {
   const dnnl::memory::desc b_user({k, n}, DataType::s8, trans_b ? Tag::ba : Tag::ab);
   const dnnl::memory::desc b_any({k, n}, DataType::s8, Tag::any);
   const dnnl::memory::desc dst_md({m, n}, codes_type(*node.outputs[0]), Tag::ab);
-  const Value* bias = node.kind == OpKind::kGemm ? node.input(2) : nullptr;
+  const Value* bias = node.input(2);
+  if (bias && bias->constant->numel() != n) return decline(ctx, "a bias of other than one value per output column");
   const dnnl::memory::desc bias_md({1, n}, DataType::s32, Tag::ab);
   constexpr int kMatmulChannelMask = 1 << 1;
   const auto desc = bias ? dnnl::matmul::desc(a_md, b_any, bias_md, dst_md) : dnnl::matmul::desc(a_md, b_any, dst_md);

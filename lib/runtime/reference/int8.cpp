@@ -38,7 +38,7 @@ class LinearKernel final : public Kernel {
     Tensor& y = *outputs[0];
     if (node_.kind == OpKind::kConv) return conv(x, w, bias, opt_input(inputs, 3), y);
     if (f_.runtime_weights) return batched_matmul(x, w, y);
-    return matmul(x, w, node_.kind == OpKind::kGemm ? bias : nullptr, y);
+    return matmul(x, w, bias, y);
   }
   std::string impl_name() const override { return "reference:int8"; }
 

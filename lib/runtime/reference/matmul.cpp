@@ -12,6 +12,7 @@ Status ref_MatMul(const Node& node, std::span<const Tensor* const> inputs, std::
   const Tensor& ta = *inputs[0];
   const Tensor& tb = *inputs[1];
   Tensor& y = *outputs[0];
+  const Tensor* bias = inputs.size() > 2 ? inputs[2] : nullptr;  // qforge's bias (fold_bias_add)
   QF_RETURN_IF_ERROR(require_f32(node, {&ta, &tb, &y}));
   Shape a = ta.shape(), b = tb.shape();
   if (a.empty() || b.empty()) return bad_input("{}: operands must have rank >= 1", node.describe());
@@ -46,6 +47,8 @@ Status ref_MatMul(const Node& node, std::span<const Tensor* const> inputs, std::
   if (!a_vec) expected.push_back(m);
   if (!b_vec) expected.push_back(n);
   QF_RETURN_IF_ERROR(check_output_shape(node, y, expected));
+  if (bias && (bias->dtype() != DType::kF32 || (bias->numel() != 1 && bias->numel() != n)))
+    return bad_input("{}: a bias of {} values for {} output columns", node.describe(), bias->numel(), n);
 
   const int64_t batches = shape_numel(batch);
   std::vector<int64_t> idx(rank, 0);
@@ -58,6 +61,8 @@ Status ref_MatMul(const Node& node, std::span<const Tensor* const> inputs, std::
     }
     std::fill(acc.begin(), acc.end(), 0.0);
     matmul_accumulate(ta.data<float>() + a_off, k, 1, tb.data<float>() + b_off, n, 1, m, n, k, acc.data());
+    if (bias)
+      for (int64_t i = 0; i < m * n; ++i) acc[static_cast<size_t>(i)] += bias->data<float>()[bias->numel() == 1 ? 0 : i % n];
     float* yb = y.data<float>() + bi * m * n;
     for (int64_t i = 0; i < m * n; ++i) yb[i] = static_cast<float>(acc[static_cast<size_t>(i)]);
     for (size_t r = rank; r-- > 0;) {
