@@ -13,6 +13,14 @@ int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
+bool broadcasts_to(const Shape& shape, const Shape& out_shape) {
+  if (shape.size() > out_shape.size()) return false;
+  const size_t lead = out_shape.size() - shape.size();
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] != 1 && shape[i] != out_shape[lead + i]) return false;
+  return true;
+}
+
 std::optional<int64_t> checked_numel(const Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) {

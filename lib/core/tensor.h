@@ -27,6 +27,8 @@ inline constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
 // kMaxTensorElements (computed without overflow); nullopt otherwise.
 std::optional<int64_t> checked_numel(const Shape& shape);
 std::string shape_to_string(const Shape& shape);
+// True when `shape` broadcasts (numpy rules) to exactly `out_shape`.
+bool broadcasts_to(const Shape& shape, const Shape& out_shape);
 
 // How a tensor's elements are ordered in memory. Kernels see ONNX order (kPlain) unless they
 // say they accept channels-last (NHWC for 4-D, NWC for 3-D), which oneDNN prefers.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ir/op_kind.h"
 
+#include <cctype>
 #include <cstdint>
 
 namespace qf {
@@ -64,12 +65,19 @@ InputRole op_input_role(OpKind kind, size_t index) {
   } else if (roles.size() >= 2 && roles.back() == '*' && index >= roles.size() - 2) {
     letter = roles[roles.size() - 2];
   }
-  switch (letter) {
+  switch (std::tolower(static_cast<unsigned char>(letter))) {
     case 'a': return InputRole::kData;
     case 'w': return InputRole::kWeight;
     case 'b': return InputRole::kBias;
     default: return InputRole::kParam;
   }
+}
+
+std::optional<size_t> onnx_input_limit(OpKind kind) {
+  const std::string_view roles = info(kind).input_roles;
+  for (size_t i = 0; i < roles.size(); ++i)
+    if (std::isupper(static_cast<unsigned char>(roles[i]))) return i;
+  return std::nullopt;
 }
 
 std::optional<OpLookup> op_from_onnx(std::string_view onnx_name) {

@@ -52,6 +52,9 @@ int op_since_opset(OpKind kind);
 QuantRule op_quant_rule(OpKind kind);
 // The role of input `index`; inputs past the table's end are parameters.
 InputRole op_input_role(OpKind kind, size_t index);
+// How many inputs ONNX's op takes when qforge's takes more (ops.def's upper-case roles: MatMul's
+// bias, Softmax's mask); nullopt when they agree.
+std::optional<size_t> onnx_input_limit(OpKind kind);
 WeightAxis op_weight_axis(OpKind kind);
 bool op_has_trait(OpKind kind, OpTrait trait);
 Int8Form op_int8_form(OpKind kind);

@@ -199,6 +199,12 @@ class Exporter {
       const std::string product = n.outputs[0]->name + "_product";
       node = add_node(op, {ins[0], ins[1]}, {product}, n.name);
       add_node("Add", {product, ins[2]}, outs, n.name + "_bias");
+    } else if (n.kind == OpKind::kSoftmax && n.input(1)) {
+      // qforge's masked Softmax (passes/fuse_masked_softmax.cpp) is Where(mask, -inf, x) first.
+      const std::string filled = n.outputs[0]->name + "_masked_scores";
+      const std::string fill = add_initializer(n.name + "_fill", Tensor::scalar(-INFINITY));
+      add_node("Where", {ins[1], fill, ins[0]}, {filled}, n.name + "_mask");
+      node = add_node(op, {filled}, outs, n.name);
     } else if (n.kind == OpKind::kConv && n.input(3)) {
       // qforge's residual input is a plain Add after the Conv.
       const std::string conv_out = n.outputs[0]->name + "_conv";

@@ -315,9 +315,9 @@ class Importer {
       while (node_names.count(name)) name += "_";
       node_names.insert(name);
       const std::string where = fmt::format("{}: {} node '{}'", path_, n.op_type(), name);
-      // qforge's MatMul reads a third input as its bias (passes/fold_bias_add.cpp); ONNX's has two.
-      if (kind == OpKind::kMatMul && n.input_size() != 2)
-        return bad_input("{}: MatMul takes 2 inputs, this one has {}", where, n.input_size());
+      // qforge's own inputs (MatMul's bias, Softmax's mask) come from passes, never from a file.
+      if (auto limit = onnx_input_limit(kind); limit && static_cast<size_t>(n.input_size()) > *limit)
+        return bad_input("{}: {} takes {} input(s), this one has {}", where, n.op_type(), *limit, n.input_size());
       std::vector<Value*> inputs;
       for (const auto& in : n.input()) {
         QF_ASSIGN_OR_RETURN(Value * v, value_for_input(in, where));

@@ -22,6 +22,7 @@ Result<bool> fold_constants(Graph& graph);
 Result<bool> rewrite_einsum(Graph& graph);
 Result<bool> fuse_layer_norm(Graph& graph);
 Result<bool> fuse_gelu(Graph& graph);
+Result<bool> fuse_masked_softmax(Graph& graph);
 Result<bool> fold_batchnorm(Graph& graph);
 Result<bool> fuse_hard_activations(Graph& graph);
 Result<bool> fold_bias_add(Graph& graph);

@@ -61,7 +61,7 @@ Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& optio
 
   Groups groups;
   for (size_t i = 0; i < activations.size(); ++i) groups.add();
-  std::map<size_t, std::vector<const Value*>> shared_constants;  // by the output's index
+  std::map<size_t, std::vector<Value*>> shared_constants;  // by the output's index
   for (Node* n : order) {
     const QuantRule rule = op_quant_rule(n->kind);
     if (rule != QuantRule::kSameAsIn && rule != QuantRule::kShared) continue;
@@ -135,7 +135,9 @@ Result<QuantPlan> plan_quantization(const Graph& graph, const PlanOptions& optio
           biases.push_back({ConstantUse::Kind::kBias, c, n, -1, n->input(0), n->input(1)});
           break;
         case InputRole::kData:
-          if (op_quant_rule(n->kind) == QuantRule::kShared) break;  // takes the group's encoding
+          // A data source of the output's group takes the group's encoding (ActivationGroup).
+          if (op_quant_rule(n->kind) == QuantRule::kShared || (op_quant_rule(n->kind) == QuantRule::kSameAsIn && i == 0))
+            break;
           seen[c] = true;
           if (has_non_finite(*c->constant)) break;  // an attention mask's -inf has no grid: it stays float
           data.push_back({ConstantUse::Kind::kData, c, n, -1});

@@ -21,7 +21,9 @@ namespace qf {
 struct ActivationGroup {
   std::vector<Value*> members;   // in topological order; members[0] names the group
   std::vector<Value*> observed;  // members whose values cover the group's (calibration watches these)
-  std::vector<const Value*> constant_inputs;  // constants a shared op mixes in (Concat(x, c))
+  // Constants the group's ops read as data (Concat(x, c), an embedding table Gather selects from):
+  // the group's range covers them and they take its encoding, so the op moves codes.
+  std::vector<Value*> constant_inputs;
   // kWithinInput: the input whose encoding the group takes when it gets none of its own.
   const Value* fallback = nullptr;
   // Every observed member comes from a kUnitInterval op: the group's values are probabilities,

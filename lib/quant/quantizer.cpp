@@ -197,6 +197,9 @@ class Assigner {
         origin = g.fallback;
       }
     }
+    if (shared)
+      for (Value* c : g.constant_inputs)
+        if (!c->encoding) set_encoding(c, *shared, EncodingSource::kPropagated);
     for (size_t i = 0; i < g.members.size(); ++i) {
       Value* m = g.members[i];
       if (own[i]) continue;

@@ -141,6 +141,7 @@ struct Int8Rowwise {
   std::array<double, 256> value{};        // each input code's float value, indexed by its byte
   double epsilon = 0;                     // LayerNormalization
   std::vector<float> gamma, beta;         // LayerNormalization's Scale and B over one row
+  std::vector<uint8_t> masked;            // a masked Softmax: 1 per masked element of the input
 };
 std::optional<Int8Rowwise> int8_rowwise_form(const Node& node, std::string* why);
 

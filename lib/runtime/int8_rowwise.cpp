@@ -4,8 +4,10 @@
 // same double values, so that the codes are those of the float path; tests/unit/test_int8.cpp
 // holds them to it.
 #include <cmath>
+#include <limits>
 
 #include "runtime/int8.h"
+#include "runtime/reference/broadcast.h"
 
 namespace qf {
 namespace {
@@ -75,6 +77,12 @@ std::optional<Int8Rowwise> int8_rowwise_form(const Node& node, std::string* why)
       return decline(why, "Scale or B is not a float constant of the normalized size or a scalar");
     f.epsilon = node.attr_float("epsilon", 1e-5f);
   }
+  if (const Value* mask = node.kind == OpKind::kSoftmax ? node.input(1) : nullptr) {
+    if (!mask->is_constant() || mask->constant->dtype() != DType::kBool || f.inner != 1 ||
+        !broadcasts_to(mask->type.shape, shape))
+      return decline(why, "a mask that is not a constant bool over the last axis");
+    f.masked = expanded_mask(*mask->constant, shape);
+  }
   return f;
 }
 
@@ -102,9 +110,17 @@ void run_int8_rowwise(const Int8Rowwise& f, const Tensor& in, Tensor& out, std::
         }
         continue;
       }
-      // Softmax: the largest code has the largest value (dequantizing is increasing).
-      int32_t top = code_at(in, f.in_signed, base);
-      for (int64_t k = 1; k < f.len; ++k) top = std::max(top, code_at(in, f.in_signed, base + k * f.inner));
+      // Softmax: the largest code has the largest value (dequantizing is increasing). A masked
+      // position (inner is 1 then) takes no part and gets 0, as in reference/softmax.cpp.
+      const uint8_t* masked = f.masked.empty() ? nullptr : f.masked.data() + base;
+      const auto kept = [&](int64_t k) { return !masked || !masked[k]; };
+      int32_t top = std::numeric_limits<int32_t>::min();
+      for (int64_t k = 0; k < f.len; ++k)
+        if (kept(k)) top = std::max(top, code_at(in, f.in_signed, base + k * f.inner));
+      if (top == std::numeric_limits<int32_t>::min()) {  // every position masked
+        for (int64_t k = 0; k < f.len; ++k) store_code(out, base + k, f.out.quantize(0.f));
+        continue;
+      }
       if (exp_rows.empty()) exp_rows.resize(256);
       std::vector<double>& exps = exp_rows[static_cast<uint8_t>(top)];
       if (exps.empty()) {
@@ -113,12 +129,13 @@ void run_int8_rowwise(const Int8Rowwise& f, const Tensor& in, Tensor& out, std::
         for (size_t b = 0; b < 256; ++b) exps[b] = std::exp(f.value[b] - max);
       }
       double sum = 0;
-      for (int64_t k = 0; k < f.len; ++k) sum += exps[static_cast<uint8_t>(code_at(in, f.in_signed, base + k * f.inner))];
+      for (int64_t k = 0; k < f.len; ++k)
+        if (kept(k)) sum += exps[static_cast<uint8_t>(code_at(in, f.in_signed, base + k * f.inner))];
       const double log_sum = log ? std::log(sum) : 0.0;
       const double max = f.value[static_cast<uint8_t>(top)];
       for (int64_t k = 0; k < f.len; ++k) {
         const uint8_t b = static_cast<uint8_t>(code_at(in, f.in_signed, base + k * f.inner));
-        const float p = static_cast<float>(log ? (f.value[b] - max) - log_sum : exps[b] / sum);
+        const float p = !kept(k) ? 0.f : static_cast<float>(log ? (f.value[b] - max) - log_sum : exps[b] / sum);
         store_code(out, base + k * f.inner, f.out.quantize(p));
       }
     }

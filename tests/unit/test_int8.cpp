@@ -601,16 +601,18 @@ TEST_CASE("int8 Softmax, LogSoftmax and LayerNormalization on codes: the referen
     Shape shape;
     int64_t axis;
     Encoding in, out;
+    bool masked = false;
   };
   const Case cases[] = {
       {OpKind::kSoftmax, {2, 3, 7, 9}, -1, grid(0.09f, 140), grid(1.f / 255, 0)},          // attention rows
+      {OpKind::kSoftmax, {2, 3, 7, 9}, -1, grid(0.09f, 140), grid(1.f / 255, 0), true},    // causal mask
       {OpKind::kSoftmax, {2, 5, 4}, 1, grid(0.05f, 0, true), grid(1.f / 255, 0)},          // a middle axis
       {OpKind::kLogSoftmax, {3, 11}, -1, grid(0.07f, 100), grid(0.04f, 255)},
       {OpKind::kLayerNormalization, {2, 6, 16}, -1, grid(0.06f, 120), grid(0.03f, 128)},
       {OpKind::kLayerNormalization, {2, 3, 4, 5}, 2, grid(0.06f, 0, true), grid(0.05f, 0, true)},
   };
   for (const Case& c : cases) {
-    DYNAMIC_SECTION(op_name(c.op) << " " << shape_to_string(c.shape) << " axis " << c.axis) {
+    DYNAMIC_SECTION(op_name(c.op) << " " << shape_to_string(c.shape) << " axis " << c.axis << (c.masked ? " masked" : "")) {
       Graph g;
       Value* x = *g.add_value("x");
       x->type = TensorType{DType::kF32, c.shape, true};
@@ -626,6 +628,14 @@ TEST_CASE("int8 Softmax, LogSoftmax and LayerNormalization on codes: the referen
         ins[1]->type = TensorType{DType::kF32, normalized, true};
         ins[2]->type = TensorType{DType::kF32, normalized, true};
         CHECK(n > 0);
+      }
+      if (c.masked) {
+        // [7, 9] onto [2, 3, 7, 9]: position k of row t is masked past t + 1, and row 6 entirely.
+        Tensor mask(DType::kBool, {7, 9});
+        for (int64_t t = 0; t < 7; ++t)
+          for (int64_t k = 0; k < 9; ++k) mask.data<bool>()[t * 9 + k] = t == 6 || k > t + 1;
+        ins.push_back(g.add_constant("mask", mask));
+        ins[1]->type = TensorType{DType::kBool, {7, 9}, true};
       }
       Value* y = *g.add_value("y");
       y->type = TensorType{DType::kF32, c.shape, true};

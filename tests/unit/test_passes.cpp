@@ -400,6 +400,57 @@ TEST_CASE("fuse_layer_norm leaves a mean over a leading axis and a shared deviat
   CHECK(count_ops(*c.graph, OpKind::kLayerNormalization) == 0);
 }
 
+TEST_CASE("fuse_masked_softmax takes a constant attention mask into the Softmax, in its three spellings",
+          "[passes]") {
+  // Causal [4, 4] masks onto scores [1, 2, 4, 4]: Where(mask, -inf, s), Where(keep, s, -3.4e38) and
+  // Add(s, M) with M 0 or -1e4. Two more that must stay: a fill of -1 (a value, not a mask) and a
+  // Where whose output is also a graph output.
+  OnnxBuilder b(13);
+  b.input("s", {1, 2, 4, 4}).output("p1").output("p2").output("p3").output("p4").output("p5").output("w5");
+  std::vector<float> causal(16), additive(16);
+  for (int t = 0; t < 4; ++t)
+    for (int k = 0; k < 4; ++k) {
+      causal[static_cast<size_t>(t * 4 + k)] = k > t ? 1.f : 0.f;
+      additive[static_cast<size_t>(t * 4 + k)] = k > t ? -1e4f : 0.f;
+    }
+  auto bool_mask = [&](const std::string& name, bool keep) {
+    auto& t = b.empty_initializer(name, onnx::TensorProto::BOOL, {4, 4});
+    for (float v : causal) t.add_int32_data((v != 0.f) != keep ? 1 : 0);
+  };
+  bool_mask("mask", false);
+  bool_mask("keep", true);
+  b.initializer("ninf", {}, {-INFINITY});
+  b.initializer("lowest", {}, {-3.4e38f});
+  b.initializer("minus_one", {}, {-1.f});
+  b.initializer("additive", {4, 4}, additive);
+  b.node("Where", {"mask", "ninf", "s"}, {"w1"}, "where1");
+  b.node("Where", {"keep", "s", "lowest"}, {"w2"}, "where2");
+  b.node("Add", {"s", "additive"}, {"w3"}, "add3");
+  b.node("Where", {"mask", "minus_one", "s"}, {"w4"}, "where4");
+  b.node("Where", {"mask", "ninf", "s"}, {"w5"}, "where5");
+  for (int i = 1; i <= 5; ++i) {
+    auto& sm = b.node("Softmax", {"w" + std::to_string(i)}, {"p" + std::to_string(i)}, "softmax" + std::to_string(i));
+    OnnxBuilder::attr(sm, "axis", int64_t{-1});
+  }
+  Case c = prepare(b, "masked_softmax.onnx", {test::random_tensor({1, 2, 4, 4}, 51, -5.f, 5.f)});
+  auto changed = fuse_masked_softmax(*c.graph);
+  REQUIRE(changed.is_ok());
+  CHECK(*changed);
+  CHECK(count_ops(*c.graph, OpKind::kWhere) == 2);
+  CHECK(count_ops(*c.graph, OpKind::kAdd) == 0);
+  for (const char* fused : {"p1", "p2", "p3"}) {
+    const Node* sm = c.graph->find_value(fused)->producer;
+    INFO(fused);
+    CHECK(sm->kind == OpKind::kSoftmax);
+    REQUIRE(sm->input(1));
+    CHECK(sm->input(1)->type.dtype == DType::kBool);
+    CHECK(sm->input(0)->name == "s");
+  }
+  CHECK(c.graph->find_value("p4")->producer->inputs.size() == 1);
+  check_same_results(*c.graph, c.before, c.inputs);
+  check_same_results(*c.graph, c.before, c.inputs, kPassTolerance, "onednn");
+}
+
 TEST_CASE("fuse_gelu turns the erf and tanh GELU chains into Gelu", "[passes]") {
   OnnxBuilder b(13);
   b.input("x", {2, 3, 16}).output("y").output("t").output("w");

@@ -277,7 +277,19 @@ Status infer_Pad(Node& node) {
   return Status::ok();
 }
 
-Status infer_Softmax(Node& node) { return infer_softmax_like(node); }
+Status infer_Softmax(Node& node) {
+  QF_RETURN_IF_ERROR(infer_softmax_like(node));
+  // qforge's mask (passes/fuse_masked_softmax.cpp): bool, onto the input's shape, last axis only.
+  if (const Value* mask = node.input(1)) {
+    const Shape& x = node.input(0)->type.shape;
+    if (mask->type.dtype != DType::kBool || !x.size() || !broadcasts_to(mask->type.shape, x) ||
+        (node.attr_int("axis", -1) != -1 && node.attr_int("axis", -1) != static_cast<int64_t>(x.size()) - 1))
+      return bad_input("{}: a mask of {} {} for an input of {} (axis {})", node.describe(),
+                       dtype_name(mask->type.dtype), shape_to_string(mask->type.shape), shape_to_string(x),
+                       node.attr_int("axis", -1));
+  }
+  return Status::ok();
+}
 
 Status infer_LogSoftmax(Node& node) { return infer_softmax_like(node); }
 

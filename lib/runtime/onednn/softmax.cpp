@@ -11,6 +11,7 @@ Created create_softmax(const Context& ctx) {
   const Node& node = ctx.node;
   if (auto bad = check_f32_static(node)) return decline(ctx, *bad);
   if (!node.input(0) || node.outputs.size() != 1) return decline(ctx, "unexpected arity");
+  if (node.input(1)) return decline(ctx, "a masked Softmax (oneDNN's has no mask)");
   const Shape& in = ctx.in_shape(0);
   if (in.empty()) return decline(ctx, "scalar input");
   if (ctx.out_shape() != in) return decline(ctx, "output shape differs from the input");

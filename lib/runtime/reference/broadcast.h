@@ -21,15 +21,6 @@ inline Shape contiguous_strides(const Shape& shape) {
   return strides;
 }
 
-// True when `shape` broadcasts (numpy rules) to exactly `out_shape`.
-inline bool broadcasts_to(const Shape& shape, const Shape& out_shape) {
-  if (shape.size() > out_shape.size()) return false;
-  const size_t lead = out_shape.size() - shape.size();
-  for (size_t i = 0; i < shape.size(); ++i)
-    if (shape[i] != 1 && shape[i] != out_shape[lead + i]) return false;
-  return true;
-}
-
 // The numpy broadcast of two shapes, or false when they do not broadcast.
 inline bool broadcast_shape(const Shape& a, const Shape& b, Shape* out) {
   const size_t rank = std::max(a.size(), b.size());
@@ -90,6 +81,16 @@ void for_each_index(const Shape& out_shape, const std::array<Shape, N>& strides,
       for (size_t k = 0; k < N; ++k) offsets[k] -= strides[k][d] * (out_shape[d] - 1);
     }
   }
+}
+
+// A bool tensor broadcast onto `shape` (it must broadcast to it), one byte per element: the mask
+// of a masked Softmax, read per row.
+inline std::vector<uint8_t> expanded_mask(const Tensor& mask, const Shape& shape) {
+  std::vector<uint8_t> out(static_cast<size_t>(shape_numel(shape)));
+  const bool* m = mask.data<bool>();
+  for_each_index<1>(shape, {broadcast_strides(mask.shape(), shape)},
+                    [&](int64_t o, const std::array<int64_t, 1>& in) { out[static_cast<size_t>(o)] = m[in[0]] ? 1 : 0; });
+  return out;
 }
 
 namespace detail {

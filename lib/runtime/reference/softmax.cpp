@@ -3,6 +3,7 @@
 // (softmax over everything from `axis` on). The maximum is subtracted first so exp cannot overflow.
 #include <cmath>
 
+#include "runtime/reference/broadcast.h"
 #include "runtime/reference/reference_kernels.h"
 #include "runtime/reference/spatial_kernel_util.h"
 
@@ -11,6 +12,32 @@ namespace qf {
 using namespace spatial;
 
 namespace {
+
+// qforge's masked Softmax over the last axis (passes/fuse_masked_softmax.cpp): the masked
+// positions are left out of the maximum and the sum and get 0; so does every position of a row
+// that is all masked.
+Status masked_softmax(const Node& node, const Tensor& x, const Tensor& mask, Tensor& y) {
+  if (mask.dtype() != DType::kBool || !broadcasts_to(mask.shape(), x.shape()))
+    return bad_input("{}: a mask of shape {} for an input of {}", node.describe(), shape_to_string(mask.shape()),
+                     shape_to_string(x.shape()));
+  const std::vector<uint8_t> masked = expanded_mask(mask, x.shape());
+  const int64_t len = x.shape().back(), rows = len > 0 ? x.numel() / len : 0;
+  const float* xd = x.data<float>();
+  float* yd = y.data<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = xd + r * len;
+    const uint8_t* m = masked.data() + r * len;
+    float max = -INFINITY;
+    for (int64_t k = 0; k < len; ++k)
+      if (!m[k]) max = std::fmax(max, row[k]);
+    double sum = 0;
+    for (int64_t k = 0; k < len; ++k)
+      if (!m[k]) sum += std::exp(static_cast<double>(row[k]) - max);
+    for (int64_t k = 0; k < len; ++k)
+      yd[r * len + k] = m[k] ? 0.f : static_cast<float>(std::exp(static_cast<double>(row[k]) - max) / sum);
+  }
+  return Status::ok();
+}
 
 Status softmax_like(const Node& node, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs,
                     bool log) {
@@ -37,6 +64,7 @@ Status softmax_like(const Node& node, std::span<const Tensor* const> inputs, std
 
   const float* xd = x.data<float>();
   float* yd = y.data<float>();
+  if (const Tensor* mask = inputs.size() > 1 ? inputs[1] : nullptr) return masked_softmax(node, x, *mask, y);
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       const int64_t base = o * len * inner + i;
