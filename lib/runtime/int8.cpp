@@ -8,6 +8,7 @@
 #include "core/vector_clones.h"
 #include "runtime/float_twin.h"
 #include "runtime/layout.h"
+#include "ir/infer/spatial_util.h"
 #include "runtime/reference/reference_kernels.h"
 
 namespace qf {
@@ -122,8 +123,64 @@ std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why) {
   return f;
 }
 
+namespace {
+
+// The average form's encodings and multiplier for `count` summed codes; nullopt when the sum could
+// leave float's exact integers (requantize() takes it to float).
+std::optional<Int8Linear> average_of(const Value* x, const Value* y, int64_t count, std::string* why) {
+  constexpr int64_t kLargestCodeDistance = 255;
+  if (count < 1 || count * kLargestCodeDistance > (int64_t{1} << 24))
+    return decline(why, "a window too large for an exact sum in float");
+  Int8Linear f;
+  f.input = &*x->encoding;
+  f.output = &*y->encoding;
+  f.input_zero = static_cast<int32_t>(-f.input->offset[0]);
+  f.output_zero = static_cast<int32_t>(-f.output->offset[0]);
+  f.multiplier = {static_cast<float>(static_cast<double>(f.input->scale[0]) /
+                                     (static_cast<double>(count) * f.output->scale[0]))};
+  f.act_min = -std::numeric_limits<float>::infinity();
+  f.act_max = std::numeric_limits<float>::infinity();
+  return f;
+}
+
+}  // namespace
+
+std::optional<Int8Mean> int8_mean_form(const Node& node, std::string* why) {
+  if (node.kind != OpKind::kReduceMean) return decline(why, "not a ReduceMean");
+  const Value* x = node.input(0);
+  const Value* y = node.outputs.empty() ? nullptr : node.outputs[0];
+  if (!per_tensor_codes(x) || x->is_constant()) return decline(why, "the input has no 8-bit per-tensor encoding");
+  if (!per_tensor_codes(y)) return decline(why, "the output has no 8-bit per-tensor encoding");
+  if (!x->type.is_static()) return decline(why, "an unknown shape");
+  const Shape& shape = x->type.shape;
+  const auto rank = static_cast<int64_t>(shape.size());
+  std::optional<std::vector<int64_t>> axes;
+  if (const Value* a = node.input(1)) {
+    if (!a->is_constant()) return decline(why, "axes that are not constant");
+    axes = a->constant->to_int_vector();
+  }
+  auto reduced = reduced_axes(node, rank, axes);
+  if (!reduced.is_ok() || !*reduced) return decline(why, "no axis reduced");
+  // The output's strides as if reduced axes were kept as 1 (keepdims only changes the shape).
+  Int8Mean m;
+  m.to_output.assign(shape.size(), 0);
+  int64_t stride = 1, count = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    if ((**reduced)[d]) {
+      count *= shape[d];
+      continue;
+    }
+    m.to_output[d] = stride;
+    stride *= shape[d];
+  }
+  auto f = average_of(x, y, count, why);
+  if (!f) return std::nullopt;
+  m.f = std::move(*f);
+  return m;
+}
+
 std::optional<Int8Linear> int8_average_form(const Node& node, std::string* why) {
-  if (op_int8_form(node.kind) != Int8Form::kAverage) return decline(why, "not a GlobalAveragePool");
+  if (node.kind != OpKind::kGlobalAveragePool) return decline(why, "not a GlobalAveragePool");
   const Value* x = node.input(0);
   const Value* y = node.outputs.empty() ? nullptr : node.outputs[0];
   if (!per_tensor_codes(x)) return decline(why, "the input has no 8-bit per-tensor encoding");
@@ -132,20 +189,7 @@ std::optional<Int8Linear> int8_average_form(const Node& node, std::string* why) 
   if (shape.size() < 3) return decline(why, "an input without spatial dims");
   int64_t window = 1;
   for (size_t i = 2; i < shape.size(); ++i) window *= shape[i];
-  // requantize() takes the sum to float: it must stay within float's exact integers (2^24).
-  constexpr int64_t kLargestCodeDistance = 255;
-  if (window < 1 || window * kLargestCodeDistance > (int64_t{1} << 24))
-    return decline(why, "a window too large for an exact sum in float");
-  Int8Linear f;
-  f.input = &*x->encoding;
-  f.output = &*y->encoding;
-  f.input_zero = static_cast<int32_t>(-f.input->offset[0]);
-  f.output_zero = static_cast<int32_t>(-f.output->offset[0]);
-  f.multiplier = {static_cast<float>(static_cast<double>(f.input->scale[0]) /
-                                     (static_cast<double>(window) * f.output->scale[0]))};
-  f.act_min = -std::numeric_limits<float>::infinity();
-  f.act_max = std::numeric_limits<float>::infinity();
-  return f;
+  return average_of(x, y, window, why);
 }
 
 namespace {

@@ -92,6 +92,15 @@ std::optional<Int8Linear> int8_linear_form(const Node& node, std::string* why);
 // summation order, which a float mean does not.
 std::optional<Int8Linear> int8_average_form(const Node& node, std::string* why);
 
+// ReduceMean the same way (a transformer's mean pool over tokens): each output's reduced elements
+// summed as integers, then requantized with s_in / (count x s_out). `to_output` maps an input
+// element's index to its output's: the output's strides, 0 along the reduced axes.
+struct Int8Mean {
+  Int8Linear f;
+  Shape to_output;
+};
+std::optional<Int8Mean> int8_mean_form(const Node& node, std::string* why);
+
 // A one-input elementwise op between 8-bit codes (an activation, or Add / Sub / Mul / Div / Pow with
 // a constant scalar) as a table: output code = codes[input code as a byte]. The table is the float
 // path's result for each of the 256 codes, computed once by the op's reference kernel.

@@ -6,7 +6,7 @@
 # Flows:
 #   chargpt_smooth_quant  --smooth_quant auto, per-row: the qgraph records alpha per linear-layer
 #                         group, and the int8 perplexity stays within 3 % of fp32's
-#   vit_w8a8              mse, per-row: int8 top-1 within 0.5 points of fp32 on 1000 test images,
+#   vit_w8a8              percentile, per-row: int8 top-1 within 0.5 points of fp32 on 1000 test images,
 #                         and the opset-13 export (LayerNorm decomposed) gives the same blob
 set -euo pipefail
 flow=$1 converter=$2 net_run=$3 python=$4 repo=$5 data=$6 out=$7
@@ -42,7 +42,7 @@ PY
 vit_w8a8)
   for opset in 17 13; do
     "$converter" --input_network "$repo/calib/vit_fashion/vit_opset$opset.onnx" \
-      --input_list "$data/fashion_calib/input_list.txt" --act_quantizer_calibration mse --use_per_row_quantization \
+      --input_list "$data/fashion_calib/input_list.txt" --act_quantizer_calibration percentile --use_per_row_quantization \
       -o "$out/vit$opset.qgraph.json" -q
   done
   cmp "$out/vit17.bin" "$out/vit13.bin"

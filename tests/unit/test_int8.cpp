@@ -684,6 +684,39 @@ TEST_CASE("int8 GlobalAveragePool: the window's codes summed, then requantized, 
   }
 }
 
+TEST_CASE("int8 ReduceMean over tokens (a ViT's mean pool): codes summed per output, requantized, by hand", "[int8]") {
+  // x [1, 3, 2] (scale 0.25, zero 10) -> ReduceMean(axes [1], keepdims 0) -> y [1, 2] (0.125, 128):
+  // m = 0.25 / (3 x 0.125) = 2/3. Column 0: codes 10, 14, 22 -> sum of (q - 10) 16 -> 10.67 -> 139.
+  // Column 1: codes 13, 10, 10 -> 3 -> 2 -> 130. (The importer gives every ReduceMean its axes as an
+  // input.) Only the reference backend has this kernel: oneDNN's runs it too.
+  {
+    Graph g;
+    Value* x = *g.add_value("x");
+    x->type = TensorType{DType::kF32, {1, 3, 2}, true};
+    x->encoding = grid(0.25f, 10);
+    g.inputs().push_back(x);
+    Value* y = *g.add_value("y");
+    y->type = TensorType{DType::kF32, {1, 2}, true};
+    y->encoding = grid(0.125f, 128);
+    Value* axes = g.add_constant("axes", Tensor::from_vector<int64_t>({1}, {1}));
+    Node* mean = *g.add_node(OpKind::kReduceMean, "pool", {x, axes}, {y});
+    mean->attrs["keepdims"] = int64_t{0};
+    g.outputs().push_back(y);
+    const std::vector<Tensor> input{Tensor::from_vector<float>({1, 3, 2}, {0.f, 0.75f, 1.f, 0.f, 3.f, 0.f})};
+    for (const char* backend : {"reference", "onednn"}) {
+      INFO(backend);
+      auto ex = Executor::create(g, ExecutorOptions{backend, 1});
+      REQUIRE(ex.is_ok());
+      REQUIRE((*ex)->run(input).is_ok());
+      REQUIRE((*ex)->placements().size() == 1);
+      CHECK((*ex)->placements()[0].how.rfind("int8", 0) == 0);
+      auto codes = (*ex)->fetch_codes(y);
+      REQUIRE(codes.is_ok());
+      CHECK(codes_of(*codes) == std::vector<int32_t>{139, 130});
+    }
+  }
+}
+
 TEST_CASE("oneDNN int8 GlobalAveragePool on a conv's channels-last codes: the reference's codes", "[int8]") {
   // 40 channels (not a multiple of the vector width) over a 9x9 window; u8 and s8 codes.
   for (bool is_signed : {false, true}) {

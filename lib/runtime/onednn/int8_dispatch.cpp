@@ -224,7 +224,7 @@ constexpr Int8Entry kInt8Kernels[] = {
     {Int8Form::kLinear, OpKind::kConv, kOnednnInt8, conv_codes},
     {Int8Form::kLinear, OpKind::kGemm, kOnednnInt8, matmul_codes},
     {Int8Form::kLinear, OpKind::kMatMul, kOnednnInt8, matmul_codes},
-    {Int8Form::kAverage, std::nullopt, kX86Int8, global_average_codes},
+    {Int8Form::kAverage, OpKind::kGlobalAveragePool, kX86Int8, global_average_codes},
     {Int8Form::kPoolCodes, std::nullopt, kOnednnInt8, pool_codes},
     {Int8Form::kMoveCodes, OpKind::kConcat, kOnednnInt8, concat_codes},
     {Int8Form::kTable, std::nullopt, kX86Int8, elementwise_codes},

@@ -139,6 +139,27 @@ class AverageKernel final : public Kernel {
   Int8Linear f_;
 };
 
+// ReduceMean on codes: every input code's distance from the zero point added to its output's sum.
+class MeanKernel final : public Kernel {
+ public:
+  explicit MeanKernel(Int8Mean form) : m_(std::move(form)) {}
+
+  Status run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
+    const Tensor& x = *inputs[0];
+    Tensor& y = *outputs[0];
+    std::vector<int32_t> acc(static_cast<size_t>(y.numel()), 0);
+    for_each_index<1>(x.shape(), {m_.to_output}, [&](int64_t i, const std::array<int64_t, 1>& o) {
+      acc[static_cast<size_t>(o[0])] += code(x, i) - m_.f.input_zero;
+    });
+    for (int64_t o = 0; o < y.numel(); ++o) store(y, o, m_.f.requantize(acc[static_cast<size_t>(o)], 0, nullptr));
+    return Status::ok();
+  }
+  std::string impl_name() const override { return "reference:int8"; }
+
+ private:
+  Int8Mean m_;
+};
+
 // A one-input elementwise op on codes: each code looked up in the op's table.
 class TableKernel final : public Kernel {
  public:
@@ -204,6 +225,10 @@ Made linear(const Node& node, std::string* why) {
 }
 
 Made average(const Node& node, std::string* why) {
+  if (node.kind == OpKind::kReduceMean) {
+    if (auto form = int8_mean_form(node, why)) return std::unique_ptr<Kernel>(std::make_unique<MeanKernel>(std::move(*form)));
+    return std::unique_ptr<Kernel>();
+  }
   if (auto form = int8_average_form(node, why)) return std::unique_ptr<Kernel>(std::make_unique<AverageKernel>(std::move(*form)));
   return std::unique_ptr<Kernel>();
 }
