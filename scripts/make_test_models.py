@@ -199,6 +199,8 @@ def make_bad_inputs(out: Path, rng) -> None:
         "list_unknown_input.txt": "no_such_input:=small_in0.raw\n",
         "list_empty.txt": "",
         "list_missing_raw.txt": "data:=no_such_file.raw\n",
+        # Line 2 is missing: net-run must find it before the first inference (no Result_0 left).
+        "list_missing_second.txt": "data:=small_in0.raw\ndata:=no_such_file.raw\n",
     }
     for name, text in lists.items():
         (out / name).write_text(text)

@@ -5,10 +5,12 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/log.h"
 #include "core/sha256.h"
 #include "io/atomic_file.h"
+#include "io/input_list.h"
 #include "ir/dump.h"
 #include "onnx/export_qdq.h"
 #include "driver/load_model.h"
@@ -57,14 +59,15 @@ void mark_override_points(Graph& graph, const QuantizationOverrides& overrides) 
   }
 }
 
-Status write_outputs(Graph& graph, const ConvertOptions& options, const CalibrationState& state,
-                     const std::optional<SmoothQuantReport>& smoothing, const std::string& source_sha256) {
+Status write_outputs(Graph& graph, const ConvertOptions& options, const std::string& qgraph_path,
+                     const CalibrationState& state, const std::optional<SmoothQuantReport>& smoothing,
+                     const std::string& source_sha256) {
   if (!options.dump_encoding_json.empty())
     QF_RETURN_IF_ERROR(write_file_atomic(options.dump_encoding_json, write_aimet_encodings(graph)));
   QF_RETURN_IF_ERROR(quantize_constants(graph));
   PackageProvenance provenance{options.command_line, options.input_network, source_sha256, options_json(options, state, smoothing)};
-  QF_RETURN_IF_ERROR(write_package(graph, provenance, options.output_path));
-  spdlog::info("wrote {} and {}", options.output_path, blob_path_for(options.output_path));
+  QF_RETURN_IF_ERROR(write_package(graph, provenance, qgraph_path));
+  spdlog::info("wrote {} and {}", qgraph_path, blob_path_for(qgraph_path));
   if (!options.export_qdq.empty()) {
     QF_RETURN_IF_ERROR(export_qdq_onnx(graph, options.export_qdq));
     spdlog::info("wrote {}", options.export_qdq);
@@ -121,9 +124,16 @@ Status validate_convert_options(const ConvertOptions& o) {
 
 Status run_converter(const ConvertOptions& options) {
   QF_RETURN_IF_ERROR(validate_convert_options(options));
-  for (const std::string* out : {&options.output_path, &options.dump_encoding_json, &options.export_qdq,
-                                 &options.calibration_state_out})
-    if (!out->empty()) QF_RETURN_IF_ERROR(make_parent_directories(*out));
+  const std::string qgraph_path =
+      options.output_path.empty() ? "" : qgraph_output_path(options.output_path, options.input_network);
+  // Every output is tried before the model is read: a path that cannot be written fails in a
+  // moment instead of after calibration.
+  for (const std::string& out : {qgraph_path, qgraph_path.empty() ? "" : blob_path_for(qgraph_path),
+                                 options.dump_encoding_json, options.export_qdq, options.calibration_state_out}) {
+    if (out.empty()) continue;
+    QF_RETURN_IF_ERROR(make_parent_directories(out));
+    QF_RETURN_IF_ERROR(check_writable(out));
+  }
   QF_ASSIGN_OR_RETURN(std::string source_sha256, sha256_file(options.input_network));
   ImportOptions import_options;
   import_options.input_dims = options.input_dims;
@@ -146,14 +156,20 @@ Status run_converter(const ConvertOptions& options) {
     };
   }
   QF_RETURN_IF_ERROR(run_optimization_passes(g, pipeline).with_context(options.input_network));
-
+  // The cheap checks before calibration, whose cost grows with the list: override names (after the
+  // passes, which may have renamed a tensor an override names) and the list itself (calibrate()
+  // checks every raw file it names before its first inference; SmoothQuant, which runs inferences
+  // before it, has them checked here).
+  if (overrides) QF_RETURN_IF_ERROR(check_override_tensors(g, *overrides, options.quantizer.ignore_unknown_overrides));
   std::optional<InputList> list;
   if (!options.input_list.empty()) {
     QF_ASSIGN_OR_RETURN(list, read_input_list(options.input_list));
-    if (list->inferences.empty()) return bad_input("{}: the input list names no inputs", options.input_list);
   }
   std::optional<SmoothQuantReport> smoothing;
   if (options.smooth_quant) {
+    const size_t lines = options.calibration.max_samples >= 0 ? static_cast<size_t>(options.calibration.max_samples)
+                                                              : list->inferences.size();
+    QF_RETURN_IF_ERROR(check_input_files(*list, g, lines));
     SmoothQuantOptions smooth{*options.smooth_quant, options.quantizer.act, options.quantizer.param, options.per_row};
     QF_ASSIGN_OR_RETURN(smoothing, smooth_quant(g, *list, options.calibration, smooth));
   }
@@ -183,7 +199,7 @@ Status run_converter(const ConvertOptions& options) {
   QF_RETURN_IF_ERROR(assign_encodings(g, plan, options.quantizer, overrides ? &*overrides : nullptr,
                                       state.inferences() > 0 ? &state : nullptr));
   if (options.algorithms.any()) QF_RETURN_IF_ERROR(run_weight_algorithms(g, layer_inputs, options));
-  return write_outputs(g, options, state, smoothing, source_sha256);
+  return write_outputs(g, options, qgraph_path, state, smoothing, source_sha256);
 }
 
 }  // namespace qf

@@ -166,6 +166,10 @@ Status run_net(const NetRunOptions& options) {
 
   const auto lines = static_cast<int64_t>(list.inferences.size());
   const int64_t total = options.num_inferences >= 0 ? options.num_inferences : lines;
+  // Every file this run reads, before anything is written or removed: a bad file on line 11 would
+  // otherwise fail after 10 inferences and leave their Result folders behind. (After the executor:
+  // a model that cannot run at all, one too large for memory, is the error to report first.)
+  QF_RETURN_IF_ERROR(check_input_files(list, *graph, static_cast<size_t>(std::min(total, lines))));
   const int64_t keep = options.keep_num_outputs >= 0 ? std::min(options.keep_num_outputs, total) : total;
   QF_ASSIGN_OR_RETURN(RunManifest manifest, describe_run(options, list, quantized, total, keep));
   QF_RETURN_IF_ERROR(make_directories(options.output_dir));

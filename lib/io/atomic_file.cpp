@@ -17,13 +17,18 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr std::string_view kTemporaryMark = ".tmp.";
+
+// `.<file name>.tmp.<pid>.<n>` beside the target: same folder, so the rename cannot cross devices.
+fs::path temporary_path_for(const fs::path& target) {
+  static std::atomic<unsigned> counter{0};
+  return target.parent_path() /
+         fmt::format(".{}{}{}.{}", target.filename().string(), kTemporaryMark, getpid(), counter++);
+}
 }  // namespace
 
 Status write_file_atomic(const std::string& path, const void* data, size_t size) {
-  static std::atomic<unsigned> counter{0};
   const fs::path target(path);
-  const fs::path tmp = target.parent_path() /
-                       fmt::format(".{}{}{}.{}", target.filename().string(), kTemporaryMark, getpid(), counter++);
+  const fs::path tmp = temporary_path_for(target);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return bad_input("cannot write '{}': {}", path, std::strerror(errno));
   const char* p = static_cast<const char*>(data);
@@ -50,6 +55,19 @@ Status write_file_atomic(const std::string& path, const void* data, size_t size)
     ::unlink(tmp.c_str());
     return bad_input("cannot write '{}': {}", path, std::strerror(err));
   }
+  return Status::ok();
+}
+
+Status check_writable(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return bad_input("cannot write '{}': it is a folder", path);
+  // The same temporary write_file_atomic would make: the folder's permissions, a read-only file
+  // system and a name too long for it all show here, before the work that the file is the result of.
+  const fs::path probe = temporary_path_for(fs::path(path));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return bad_input("cannot write '{}': {}", path, std::strerror(errno));
+  ::close(fd);
+  ::unlink(probe.c_str());
   return Status::ok();
 }
 

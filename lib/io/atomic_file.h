@@ -16,6 +16,9 @@ Status write_file_atomic(const std::string& path, const void* data, size_t size)
 inline Status write_file_atomic(const std::string& path, std::string_view text) {
   return write_file_atomic(path, text.data(), text.size());
 }
+// Whether write_file_atomic could write `path` now (its folder must exist): creates and removes
+// the temporary it would use. A bad_input naming the path when not, or when `path` is a folder.
+Status check_writable(const std::string& path);
 // Whether a file name is such a temporary (of any file name).
 bool is_atomic_write_temporary(std::string_view file_name);
 // Creates a folder and its parents; a clear error when that is impossible.

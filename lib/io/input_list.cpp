@@ -3,6 +3,7 @@
 
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -30,12 +31,63 @@ std::vector<std::string> split_ws(const std::string& line) {
   return out;
 }
 
+// What a raw file of the wrong size most likely holds: the same values in another dtype. Only
+// the ratios of the float32 size that a dtype explains get a hint.
+std::string dtype_hint(uintmax_t actual, uintmax_t needed, const Shape& shape) {
+  if (needed == 0) return "";
+  const std::string of = fmt::format("of float32 {}", shape_to_string(shape));
+  if (actual == 2 * needed) return fmt::format(" (it holds 2x the bytes {}: float64?)", of);
+  if (2 * actual == needed) return fmt::format(" (it holds 1/2 the bytes {}: float16?)", of);
+  if (4 * actual == needed) return fmt::format(" (it holds 1/4 the bytes {}: uint8 or int8?)", of);
+  return "";
+}
+
 // A raw file holds exactly the float32 values of its tensor's shape.
 Status check_raw_size(uintmax_t actual, const Shape& shape, const std::string& path, const std::string& tensor_name) {
   const uintmax_t needed = static_cast<uintmax_t>(shape_numel(shape)) * sizeof(float);
   if (actual == needed) return Status::ok();
-  return bad_input("raw file '{}' has {} bytes; input '{}' {} float32 needs {}", path, actual, tensor_name,
-                   shape_to_string(shape), needed);
+  return bad_input("raw file '{}' has {} bytes; input '{}' {} float32 needs {}{}", path, actual, tensor_name,
+                   shape_to_string(shape), needed, dtype_hint(actual, needed, shape));
+}
+
+// The file exists and has the size of `shape` in float32, checked without reading it.
+Status check_raw_file(const std::string& path, const Shape& shape, const std::string& tensor_name) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return bad_input("raw file '{}' for input '{}' does not exist", path, tensor_name);
+  const auto actual = fs::file_size(path, ec);
+  if (ec) return bad_input("cannot read raw file '{}': {}", path, ec.message());
+  return check_raw_size(actual, shape, path, tensor_name);
+}
+
+// The entry of line `index` that feeds each graph input, in graph.inputs() order.
+Result<std::vector<const InputEntry*>> entries_by_input(const InputList& list, size_t index, const Graph& graph) {
+  const auto& entries = list.inferences.at(index);
+  const int line = list.line_numbers.at(index);
+  const auto& inputs = graph.inputs();
+  std::vector<const InputEntry*> by_input(inputs.size(), nullptr);
+  const bool named = !entries.empty() && !entries[0].name.empty();
+  if (named) {
+    for (const auto& e : entries) {
+      if (e.name.empty())
+        return bad_input("{}:{}: mixes named (name:=path) and positional entries", list.path, line);
+      size_t k = 0;
+      while (k < inputs.size() && inputs[k]->name != e.name) ++k;
+      if (k == inputs.size()) {
+        std::vector<std::string> names;
+        for (const Value* v : inputs) names.push_back(v->name);
+        return bad_input("{}:{}: the model has no input '{}' (its inputs: {})", list.path, line, e.name,
+                         fmt::join(names, ", "));
+      }
+      by_input[k] = &e;
+    }
+    for (size_t k = 0; k < inputs.size(); ++k)
+      if (!by_input[k]) return bad_input("{}:{}: no file for input '{}'", list.path, line, inputs[k]->name);
+  } else {
+    if (entries.size() != inputs.size())
+      return bad_input("{}:{}: {} paths given, the model has {} inputs", list.path, line, entries.size(), inputs.size());
+    for (size_t k = 0; k < inputs.size(); ++k) by_input[k] = &entries[k];
+  }
+  return by_input;
 }
 
 }  // namespace
@@ -98,12 +150,8 @@ Result<Tensor> parse_raw_float(const std::string& bytes, const Shape& shape, con
 
 Result<Tensor> read_raw_float(const std::string& path, const Shape& shape, const std::string& tensor_name,
                               DType dtype) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return bad_input("raw file '{}' for input '{}' does not exist", path, tensor_name);
   // The size first, so that a wrong (perhaps huge) file is refused before it is read.
-  const auto actual = fs::file_size(path, ec);
-  if (ec) return bad_input("cannot read raw file '{}': {}", path, ec.message());
-  QF_RETURN_IF_ERROR(check_raw_size(actual, shape, path, tensor_name));
+  QF_RETURN_IF_ERROR(check_raw_file(path, shape, tensor_name));
   QF_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path, "raw file"));
   return parse_raw_float(bytes, shape, path, tensor_name, dtype);
 }
@@ -128,33 +176,20 @@ Status write_raw_float(const std::string& path, const Tensor& t) {
   return write_file_atomic(path, f.data(), f.size() * sizeof(float));
 }
 
-Result<std::vector<Tensor>> load_inference_inputs(const InputList& list, size_t index, const Graph& graph) {
-  const auto& entries = list.inferences.at(index);
-  const int line = list.line_numbers.at(index);
+Status check_input_files(const InputList& list, const Graph& graph, size_t lines) {
   const auto& inputs = graph.inputs();
-  std::vector<const InputEntry*> by_input(inputs.size(), nullptr);
-  const bool named = !entries.empty() && !entries[0].name.empty();
-  if (named) {
-    for (const auto& e : entries) {
-      if (e.name.empty())
-        return bad_input("{}:{}: mixes named (name:=path) and positional entries", list.path, line);
-      size_t k = 0;
-      while (k < inputs.size() && inputs[k]->name != e.name) ++k;
-      if (k == inputs.size()) {
-        std::vector<std::string> names;
-        for (const Value* v : inputs) names.push_back(v->name);
-        return bad_input("{}:{}: the model has no input '{}' (its inputs: {})", list.path, line, e.name,
-                         fmt::join(names, ", "));
-      }
-      by_input[k] = &e;
-    }
+  for (size_t index = 0; index < std::min(lines, list.inferences.size()); ++index) {
+    QF_ASSIGN_OR_RETURN(std::vector<const InputEntry*> by_input, entries_by_input(list, index, graph));
     for (size_t k = 0; k < inputs.size(); ++k)
-      if (!by_input[k]) return bad_input("{}:{}: no file for input '{}'", list.path, line, inputs[k]->name);
-  } else {
-    if (entries.size() != inputs.size())
-      return bad_input("{}:{}: {} paths given, the model has {} inputs", list.path, line, entries.size(), inputs.size());
-    for (size_t k = 0; k < inputs.size(); ++k) by_input[k] = &entries[k];
+      QF_RETURN_IF_ERROR(check_raw_file(by_input[k]->path, inputs[k]->type.shape, inputs[k]->name)
+                             .with_context(fmt::format("{}:{}", list.path, list.line_numbers[index])));
   }
+  return Status::ok();
+}
+
+Result<std::vector<Tensor>> load_inference_inputs(const InputList& list, size_t index, const Graph& graph) {
+  QF_ASSIGN_OR_RETURN(std::vector<const InputEntry*> by_input, entries_by_input(list, index, graph));
+  const auto& inputs = graph.inputs();
   std::vector<Tensor> tensors;
   for (size_t k = 0; k < inputs.size(); ++k) {
     QF_ASSIGN_OR_RETURN(Tensor t, read_raw_float(by_input[k]->path, inputs[k]->type.shape, inputs[k]->name,

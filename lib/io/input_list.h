@@ -29,6 +29,13 @@ Result<InputList> read_input_list(const std::string& path);
 // in errors and relative entries are resolved against its folder.
 Result<InputList> parse_input_list(const std::string& text, const std::string& path);
 
+// Checks the first `lines` lines of the list against the graph's inputs without reading a raw
+// file: each line names every input once, and each file exists and has its input's size (a hint
+// at the dtype when the size fits another one: 2x float64, 1/2 float16, 1/4 8-bit). Run before
+// the first inference, so that a bad line 11 fails before 10 inferences are spent on the lines
+// above it. Errors name the list's line and the file.
+Status check_input_files(const InputList& list, const Graph& graph, size_t lines);
+
 // The tensors of inference `index`, in graph.inputs() order, read from float32 raw files and
 // converted to each input's dtype. A file of the wrong size is an error naming both sizes.
 Result<std::vector<Tensor>> load_inference_inputs(const InputList& list, size_t index, const Graph& graph);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <unordered_map>
@@ -370,6 +371,13 @@ std::string blob_path_for(const std::string& qgraph_path) {
   return stem + ".bin";
 }
 
+std::string qgraph_output_path(const std::string& output_path, const std::string& model_path) {
+  std::error_code ec;
+  const bool folder = output_path.ends_with('/') || fs::is_directory(output_path, ec);
+  if (!folder) return output_path;
+  return (fs::path(output_path) / (fs::path(model_path).stem().string() + std::string(kQgraphSuffix))).string();
+}
+
 Result<Package> build_package(const Graph& graph, const PackageProvenance& provenance, const std::string& blob_file) {
   QF_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.topo_order());
   Package pkg;
@@ -436,7 +444,13 @@ Status write_package(const Graph& graph, const PackageProvenance& provenance, co
   QF_ASSIGN_OR_RETURN(FolderLock lock, FolderLock::acquire(fs::path(qgraph_path).parent_path().string()));
   // The blob first: a qgraph on disk always finds the blob it names.
   QF_RETURN_IF_ERROR(write_file_atomic(blob_path, pkg.blob.data(), pkg.blob.size()));
-  return write_file_atomic(qgraph_path, pkg.document.dump(1) + "\n");
+  Status written = write_file_atomic(qgraph_path, pkg.document.dump(1) + "\n");
+  if (!written.is_ok()) {
+    // A blob without its qgraph is no package: leave nothing rather than a file nothing reads.
+    std::error_code ignored;
+    fs::remove(blob_path, ignored);
+  }
+  return written;
 }
 
 Result<std::unique_ptr<Graph>> read_package(const std::string& qgraph_path) {

@@ -41,6 +41,10 @@ struct PackageProvenance {
 // to its stem).
 std::string blob_path_for(const std::string& qgraph_path);
 
+// Where the converter writes for --output_path: the path itself, or, for a folder (one that
+// exists, or a path ending in '/'), <folder>/<model stem>.qgraph.json.
+std::string qgraph_output_path(const std::string& output_path, const std::string& model_path);
+
 // The JSON document and the blob bytes (no files touched).
 struct Package {
   nlohmann::json document;
@@ -48,6 +52,7 @@ struct Package {
 };
 Result<Package> build_package(const Graph& graph, const PackageProvenance& provenance, const std::string& blob_file);
 
+// Writes the blob, then the qgraph; when the qgraph cannot be written the blob is removed again.
 Status write_package(const Graph& graph, const PackageProvenance& provenance, const std::string& qgraph_path);
 
 // Loads a package written by write_package: checks the format and version, the blob's size and

@@ -128,6 +128,10 @@ Status calibrate(const Graph& graph, const QuantPlan& plan, const InputList& lis
                       Executor::create(graph, ExecutorOptions{"onednn", options.threads, /*use_encodings=*/false}));
   const auto lines = static_cast<int64_t>(list.inferences.size());
   const int64_t total = options.max_samples >= 0 ? std::min(options.max_samples, lines) : lines;
+  // Every file this calibration reads, before its first inference: a bad file on line 11 would
+  // otherwise fail after 10 inferences. (After the executor: a model that cannot run at all, one
+  // too large for memory, is the error to report first.)
+  QF_RETURN_IF_ERROR(check_input_files(list, graph, static_cast<size_t>(total)));
   // Observers are found once, not per inference.
   std::vector<std::pair<Observer*, std::vector<const Value*>>> watch;
   std::set<const Value*> infinite_by_design;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "core/closest_names.h"
 #include "core/log.h"
 #include "quant/observer_registry.h"
 
@@ -30,51 +31,85 @@ std::string list_names(const std::vector<std::string>& names) {
 // that an encoding meant for them still fits the survivor.
 bool survivor_keeps_range(const RemovedTensor& r) { return r.same_values || r.pass == "squash_activations"; }
 
-// The overrides, attached to the graph's tensors.
+// "'x' (did you mean 'y'?)": the graph's tensors and the ONNX names the passes removed (which an
+// override may still use) nearest to an unknown name.
+std::string with_suggestion(const std::string& name, const std::vector<std::string>& known) {
+  const std::vector<std::string> near = closest_names(name, known);
+  if (near.empty()) return fmt::format("'{}'", name);
+  std::vector<std::string> quoted;
+  for (const std::string& n : near) quoted.push_back(fmt::format("'{}'", n));
+  return fmt::format("'{}' (did you mean {}?)", name, fmt::join(quoted, " or "));
+}
+
+std::vector<std::string> known_tensor_names(const Graph& graph) {
+  std::vector<std::string> names;
+  for (const auto& v : graph.values()) names.push_back(v->name);
+  for (const auto& [name, removed] : graph.removed_tensors()) names.push_back(name);
+  return names;
+}
+
+using OverrideTargets = std::unordered_map<const Value*, const EncodingOverride*>;
+
+// Which tensor each override is for (check_override_tensors). `log`: say which names followed a
+// pass to their survivor, and warn about unknown names when they are ignored (once per
+// conversion: assign_encodings logs, the early check does not).
+Result<OverrideTargets> resolve_override_targets(const Graph& graph, const QuantizationOverrides& overrides,
+                                                 bool ignore_unknown, bool log) {
+  OverrideTargets by_value;
+  std::vector<std::string> unknown, vanished;
+  // Direct names first, so that an override for a survivor beats one for a tensor fused into it.
+  std::vector<std::pair<const std::string*, const EncodingOverride*>> indirect;
+  for (const auto* section : {&overrides.activations, &overrides.params}) {
+    for (const auto& [name, o] : *section) {
+      if (Value* v = graph.find_value(name)) {
+        by_value[v] = &o;
+      } else {
+        indirect.emplace_back(&name, &o);
+      }
+    }
+  }
+  for (const auto& [name, o] : indirect) {
+    const auto removed = graph.resolve_removed(*name);
+    Value* survivor = removed ? graph.find_value(removed->survivor) : nullptr;
+    if (!survivor) {
+      unknown.push_back(*name);
+      continue;
+    }
+    if (by_value.count(survivor)) {
+      if (log)
+        spdlog::debug("override {} is for '{}', which {} merged into '{}' (which has its own)", o->json_path, *name,
+                      removed->pass, survivor->name);
+      continue;
+    }
+    if (!survivor_keeps_range(*removed)) {
+      vanished.push_back(fmt::format("'{}' ({} folded it into '{}')", *name, removed->pass, survivor->name));
+      continue;
+    }
+    if (log)
+      spdlog::info("override {}: '{}' is now '{}' (after {})", o->json_path, *name, survivor->name, removed->pass);
+    by_value[survivor] = o;
+  }
+  if (!vanished.empty())
+    return bad_input("{}: overrides for tensors whose values no longer exist: {}; give encodings for the tensors "
+                     "named instead",
+                     overrides.path, list_names(vanished));
+  if (!unknown.empty()) {
+    const std::vector<std::string> known = known_tensor_names(graph);
+    std::vector<std::string> described;
+    for (const std::string& name : unknown) described.push_back(with_suggestion(name, known));
+    const std::string msg = fmt::format("{}: overrides for tensors the model does not have: {}", overrides.path,
+                                        list_names(described));
+    if (!ignore_unknown) return bad_input("{} (--ignore_unknown_override_tensors skips them)", msg);
+    if (log) spdlog::warn("{}", msg);
+  }
+  return by_value;
+}
+
+// The overrides, attached to the graph's tensors (resolve_override_targets).
 class OverrideTable {
  public:
   Status build(const Graph& graph, const QuantizationOverrides& overrides, bool ignore_unknown) {
-    std::vector<std::string> unknown, vanished;
-    // Direct names first, so that an override for a survivor beats one for a tensor fused into it.
-    std::vector<std::pair<const std::string*, const EncodingOverride*>> indirect;
-    for (const auto* section : {&overrides.activations, &overrides.params}) {
-      for (const auto& [name, o] : *section) {
-        if (Value* v = graph.find_value(name)) {
-          by_value_[v] = &o;
-        } else {
-          indirect.emplace_back(&name, &o);
-        }
-      }
-    }
-    for (const auto& [name, o] : indirect) {
-      const auto removed = graph.resolve_removed(*name);
-      Value* survivor = removed ? graph.find_value(removed->survivor) : nullptr;
-      if (!survivor) {
-        unknown.push_back(*name);
-        continue;
-      }
-      if (by_value_.count(survivor)) {
-        spdlog::debug("override {} is for '{}', which {} merged into '{}' (which has its own)", o->json_path, *name,
-                      removed->pass, survivor->name);
-        continue;
-      }
-      if (!survivor_keeps_range(*removed)) {
-        vanished.push_back(fmt::format("'{}' ({} folded it into '{}')", *name, removed->pass, survivor->name));
-        continue;
-      }
-      spdlog::info("override {}: '{}' is now '{}' (after {})", o->json_path, *name, survivor->name, removed->pass);
-      by_value_[survivor] = o;
-    }
-    if (!vanished.empty())
-      return bad_input("{}: overrides for tensors whose values no longer exist: {}; give encodings for the tensors "
-                       "named instead",
-                       overrides.path, list_names(vanished));
-    if (!unknown.empty()) {
-      const std::string msg = fmt::format("{}: overrides for tensors the model does not have: {}", overrides.path,
-                                          list_names(unknown));
-      if (!ignore_unknown) return bad_input("{} (--ignore_unknown_override_tensors skips them)", msg);
-      spdlog::warn("{}", msg);
-    }
+    QF_ASSIGN_OR_RETURN(by_value_, resolve_override_targets(graph, overrides, ignore_unknown, /*log=*/true));
     return Status::ok();
   }
 
@@ -84,7 +119,7 @@ class OverrideTable {
   }
 
  private:
-  std::unordered_map<const Value*, const EncodingOverride*> by_value_;
+  OverrideTargets by_value_;
 };
 
 void set_encoding(Value* v, const Encoding& e, EncodingSource source) {
@@ -271,6 +306,10 @@ class Assigner {
 };
 
 }  // namespace
+
+Status check_override_tensors(const Graph& graph, const QuantizationOverrides& overrides, bool ignore_unknown) {
+  return resolve_override_targets(graph, overrides, ignore_unknown, /*log=*/false).status();
+}
 
 Status assign_bias_encoding(Value* bias, const Value* input, const Value* weight, const QuantizerOptions& options) {
   const int bits = options.bias_bitwidth;

@@ -32,6 +32,13 @@ struct QuantizerOptions {
   bool ignore_unknown_overrides = false;
 };
 
+// Checks that every override names a tensor of the graph: its own name, or one a pass merged into
+// a tensor that keeps its values' range. A name the graph never had is a bad_input that names the
+// closest names (unless `ignore_unknown`: assign_encodings warns then); one whose values a pass
+// folded away is a bad_input. The converter runs it right after the passes, before calibration,
+// so that a typo costs no calibration time; assign_encodings resolves the names the same way.
+Status check_override_tensors(const Graph& graph, const QuantizationOverrides& overrides, bool ignore_unknown);
+
 // Sets Value::encoding (and encoding_source) on every tensor of the plan that gets one.
 // `overrides` and `calibration` may be null. Errors name the tensors (and the override's JSON path).
 Status assign_encodings(Graph& graph, const QuantPlan& plan, const QuantizerOptions& options,

@@ -33,6 +33,12 @@
 #   export-qdq MODEL LIST NET_RUN LABELS MIN_TOP1
 #                                     the --export_qdq model re-imported and run in fp32 (its
 #                                     Q/DQ nodes simulate int8): top-1 of at least MIN_TOP1 %
+#   early-override-check MODEL LIST OVERRIDES
+#                                     OVERRIDES names a tensor with a typo: on LIST (100 lines)
+#                                     the conversion fails in under a second, before calibration,
+#                                     with exit 3, the closest name and no file left
+#   output-folder MODEL LIST NET_RUN  --output_path an existing folder, or a new one ending in
+#                                     '/': <folder>/<model stem>.qgraph.json and .bin, which run
 set -euo pipefail
 
 flow=$1 converter=$2 work=$3
@@ -246,6 +252,39 @@ assert options["algorithms"] == ["adaround", "bc"], options["algorithms"]' "$wor
     run "$python" "$here/../../scripts/accuracy.py" "$work/int8" "$labels" --min "$min_top1"
     run "$net_run" --model "$work/model_qdq.onnx" --input_list "$list" --output_dir "$work/qdq" --log_level warn
     run "$python" "$here/../../scripts/accuracy.py" "$work/qdq" "$labels" --min "$min_top1"
+    ;;
+  early-override-check)
+    model=$1 list=$2 overrides=$3
+    lines=$(grep -c . "$list")
+    ((lines >= 100)) || { echo "FAIL: $list has $lines lines; the check is about a long list"; exit 1; }
+    rc=0
+    start=$(date +%s%N)
+    "$converter" --input_network "$model" --input_list "$list" --quantization_overrides "$overrides" \
+      --output_path "$work/out/model.qgraph.json" 2>"$work/err" || rc=$?
+    elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+    cat "$work/err"
+    echo "exit $rc after $elapsed_ms ms"
+    ((rc == 3)) || { echo "FAIL: exit $rc, expected 3"; exit 1; }
+    grep -q "did you mean 'ReLU32_Output_0'" "$work/err" || { echo "FAIL: no suggestion"; exit 1; }
+    ! grep -q calibrating "$work/err" || { echo "FAIL: calibration started before the check"; exit 1; }
+    ((elapsed_ms < 1000)) || { echo "FAIL: $elapsed_ms ms; the check must come before calibration"; exit 1; }
+    run "${check[@]}" empty-dir "$work/out"
+    ;;
+  output-folder)
+    model=$1 list=$2 net_run=$3
+    stem=$(basename "$model" .onnx)
+    mkdir -p "$work/existing"
+    run "$converter" --input_network "$model" --input_list "$list" --output_path "$work/existing" --log_level warn
+    run "$converter" --input_network "$model" --input_list "$list" --output_path "$work/new/" --log_level warn
+    for folder in existing new; do
+      [[ -f $work/$folder/$stem.qgraph.json && -f $work/$folder/$stem.bin ]] ||
+        { echo "FAIL: $work/$folder lacks $stem.qgraph.json or $stem.bin"; ls -la "$work/$folder"; exit 1; }
+      run "${check[@]}" schema "$work/$folder/$stem.qgraph.json" "$here/../../schemas/qgraph.schema.json"
+    done
+    run "${check[@]}" same-package "$work/existing/$stem.qgraph.json" "$work/new/$stem.qgraph.json"
+    run "$net_run" --model "$work/new/$stem.qgraph.json" --input_list "$list" --output_dir "$work/run" \
+      --num_inferences 2 --log_level warn
+    compgen -G "$work/run/Result_1/*.raw" >/dev/null || { echo "FAIL: the package ran but wrote no outputs"; exit 1; }
     ;;
   *)
     echo "convert_flows.sh: unknown flow $flow" >&2

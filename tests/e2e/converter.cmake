@@ -24,12 +24,17 @@ add_custom_command(
 add_custom_target(qforge_convert_data ALL DEPENDS ${CD}/generated.stamp)
 set(MNIST_LIST ${CD}/mnist/input_list.txt)
 
-# qf_add_convert_failure(NAME CODE N STDERR REGEX... ARGS ...): the conversion fails with code N
-# and a one-line error matching the regexes, and writes nothing under its output folder.
+# qf_add_convert_failure(NAME CODE N [STDERR_LINES N] STDERR REGEX... ARGS ...): the conversion
+# fails with code N and a one-line error matching the regexes, and writes nothing under its output
+# folder.
 function(qf_add_convert_failure name)
-  cmake_parse_arguments(PARSE_ARGV 1 T "" "CODE" "STDERR;ARGS")
+  cmake_parse_arguments(PARSE_ARGV 1 T "" "CODE;STDERR_LINES" "STDERR;ARGS")
   set(out ${CO}/bad/${name})
-  qf_add_cli_test(convert.bad.${name} CODE ${T_CODE} STDERR ${T_STDERR} CLEAN ${out}
+  set(lines)
+  if(DEFINED T_STDERR_LINES)
+    set(lines STDERR_LINES ${T_STDERR_LINES})
+  endif()
+  qf_add_cli_test(convert.bad.${name} CODE ${T_CODE} STDERR ${T_STDERR} ${lines} CLEAN ${out}
     COMMAND ${QF_CONVERTER} --input_network ${MNIST} --output_path ${out}/model.qgraph.json
             --export_qdq ${out}/model_qdq.onnx ${T_ARGS}
     CHECK ${QF_CHECK_CONVERT} empty-dir ${out})
@@ -86,6 +91,30 @@ qf_add_convert_failure(algorithms_without_list CODE 2 STDERR "--algorithms adaro
   ARGS --algorithms adaround)
 qf_add_convert_failure(algorithms_unknown CODE 2 STDERR "unknown algorithm 'cle' \\(adaround, bc\\)"
   ARGS --input_list ${MNIST_LIST} --algorithms cle)
+# Early checks: what costs nothing to check fails before calibration, whose cost grows with the
+# list. STDERR_LINES 1: the error is all there is (a calibration that started would have said so).
+# The raw files are checked as calibration starts, every line before the first inference; the
+# error names the list's line.
+qf_add_convert_failure(overrides_typo CODE 3 STDERR_LINES 1
+  STDERR [[typo_tensor\.json: overrides for tensors the model does not have: ]]
+         [['ReLU32_Ouptut_0' \(did you mean 'ReLU32_Output_0']]
+  ARGS --quantization_overrides ${B}/typo_tensor.json --input_list ${MNIST_LIST})
+qf_add_convert_failure(list_missing_line11 CODE 3
+  STDERR [[list_missing_line11\.txt:11: raw file '[^']*no_such_file\.raw' for input 'Input3' does not exist$]]
+  ARGS --input_list ${B}/list_missing_line11.txt)
+qf_add_convert_failure(list_float64_raw CODE 3
+  STDERR [[list_float64\.txt:2: raw file '[^']*zeros_float64\.raw' has 6272 bytes. input 'Input3' ]]
+         [[\[1,1,28,28\] float32 needs 3136 \(it holds 2x the bytes of float32 \[1,1,28,28\]: float64\?\)$]]
+  ARGS --input_list ${B}/list_float64.txt)
+# A name the folder takes but its temporary (.NAME.tmp.PID.N) does not: the write would fail at the
+# end, after calibration; the check before it fails at once and leaves nothing.
+string(REPEAT n 240 QF_LONG_STEM)
+qf_add_cli_test(convert.bad.output_unwritable CODE 3 STDERR_LINES 1
+  STDERR "cannot write '[^']*${QF_LONG_STEM}\\.qgraph\\.json': File name too long$"
+  CLEAN ${CO}/bad/output_unwritable
+  COMMAND ${QF_CONVERTER} --input_network ${MNIST} --input_list ${MNIST_LIST}
+          --output_path ${CO}/bad/output_unwritable/${QF_LONG_STEM}.qgraph.json
+  CHECK ${QF_CHECK_CONVERT} empty-dir ${CO}/bad/output_unwritable)
 qf_add_cli_test(convert.bad.missing_model CODE 3 STDERR [[no_such_model\.onnx]] CLEAN ${CO}/bad/missing_model
   COMMAND ${QF_CONVERTER} --input_network ${D}/no_such_model.onnx --output_path ${CO}/bad/missing_model/m.qgraph.json
   CHECK ${QF_CHECK_CONVERT} empty-dir ${CO}/bad/missing_model)
@@ -167,7 +196,14 @@ add_test(NAME e2e.convert.algorithms.mnist
 add_test(NAME e2e.convert.export_qdq.mnist
   COMMAND ${QF_CONVERT_FLOWS} export-qdq ${QF_CONVERTER} ${CO}/export_qdq ${MNIST} ${MNIST_LIST} ${QF_NET_RUN}
           ${CD}/mnist/labels.txt 97)
-set_tests_properties(e2e.convert.fashion_qat e2e.convert.export_qdq.mnist e2e.convert.algorithms.mnist PROPERTIES LABELS e2e TIMEOUT 300)
+add_test(NAME e2e.convert.early_override_check.mnist
+  COMMAND ${QF_CONVERT_FLOWS} early-override-check ${QF_CONVERTER} ${CO}/early_override ${MNIST} ${MNIST_LIST}
+          ${B}/typo_tensor.json)
+add_test(NAME e2e.convert.output_folder.mnist
+  COMMAND ${QF_CONVERT_FLOWS} output-folder ${QF_CONVERTER} ${CO}/output_folder ${MNIST} ${MNIST_LIST} ${QF_NET_RUN})
+set_tests_properties(e2e.convert.fashion_qat e2e.convert.export_qdq.mnist e2e.convert.algorithms.mnist
+  e2e.convert.early_override_check.mnist e2e.convert.output_folder.mnist
+  PROPERTIES LABELS e2e TIMEOUT 300)
 
 # --- qforge-net-run on quantized graphs.
 add_test(NAME e2e.net_run.qgraph_damaged

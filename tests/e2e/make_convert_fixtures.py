@@ -11,6 +11,10 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
+MNIST_INPUT_VALUES = 1 * 1 * 28 * 28
+
 GOOD = {"bitwidth": 8, "dtype": "int", "is_symmetric": "False", "min": 0.0, "max": 1.0, "offset": 0,
         "scale": 1.0 / 255}
 
@@ -28,6 +32,8 @@ def main() -> int:
     files = {
         "schema_invalid.json": overrides({"Input3": [dict(GOOD, scale="tiny")]}),
         "unknown_tensor.json": overrides({"no_such_tensor": [GOOD], "Input3": [GOOD]}),
+        # A typo of the first ReLU's output: the error suggests the name meant.
+        "typo_tensor.json": overrides({"ReLU32_Ouptut_0": [GOOD], "Input3": [GOOD]}),
         "negative_scale.json": overrides({"Input3": [dict(GOOD, scale=-0.5)]}),
         "zero_scale.json": overrides({"Input3": [dict(GOOD, scale=0.0)]}),
         "bitwidth_3.json": overrides({"Input3": [dict(GOOD, bitwidth=3)]}),
@@ -45,6 +51,12 @@ def main() -> int:
     (out / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     (out / "list_missing_file.txt").write_text("Input3:=no_such_file.raw\n")
     (out / "list_empty.txt").write_text("\n# nothing but a comment\n")
+    # Raw files: the right size, and the same values as float64 (twice the bytes).
+    np.zeros(MNIST_INPUT_VALUES, np.float32).tofile(out / "zeros.raw")
+    np.zeros(MNIST_INPUT_VALUES, np.float64).tofile(out / "zeros_float64.raw")
+    # A bad file on line 11 must fail before the 10 lines above it are calibrated on.
+    (out / "list_missing_line11.txt").write_text("Input3:=zeros.raw\n" * 10 + "Input3:=no_such_file.raw\n")
+    (out / "list_float64.txt").write_text("Input3:=zeros.raw\nInput3:=zeros_float64.raw\n")
     return 0
 
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/closest_names.h"
 #include "core/status.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
@@ -126,4 +127,16 @@ TEST_CASE("The verifier rejects a tensor nobody produces", "[core][ir]") {
   Status s = verify_graph(g);
   CHECK(s.code() == StatusCode::kBadInput);
   CHECK(s.message().find("'ghost'") != std::string::npos);
+}
+
+TEST_CASE("closest names: edit distance, nearest first, only what could be a typo", "[core]") {
+  CHECK(edit_distance("", "abc") == 3);
+  CHECK(edit_distance("kitten", "sitting") == 3);
+  CHECK(edit_distance("--input-list", "--input_list") == 1);
+  const std::vector<std::string> flags{"--input_list", "--input_network", "--output_path", "--input_dim"};
+  CHECK(closest_names("--input-list", flags) == std::vector<std::string>{"--input_list"});
+  CHECK(closest_names("--inpt_dim", flags, 1) == std::vector<std::string>{"--input_dim"});
+  CHECK(closest_names("--frobnicate", flags).empty());
+  const std::vector<std::string> tensors{"conv1_out", "conv2_out", "fc_out"};
+  CHECK(closest_names("conv3_out", tensors) == std::vector<std::string>{"conv1_out", "conv2_out"});
 }

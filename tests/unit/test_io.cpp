@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 #include <fstream>
+#include <memory>
 
 #include "io/atomic_file.h"
 #include "io/dims.h"
@@ -176,3 +177,68 @@ TEST_CASE("input_dim pairs: name -> shape; errors name the flag and the input", 
   CHECK(message({"", "2,4"}) == "--input_dim: the input name is empty");
   CHECK(message({"x", "2,4", "x", "3,4"}) == "--input_dim x is given twice");
 }
+
+namespace {
+
+// A graph of one input `x` of `shape` (float32), enough for the input-list checks.
+std::unique_ptr<Graph> graph_with_input(const Shape& shape) {
+  auto g = std::make_unique<Graph>();
+  Value* x = *g->add_value("x");
+  x->type = {DType::kF32, shape, true};
+  g->inputs().push_back(x);
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("every input file of a list is checked before any is read, with a dtype hint", "[io]") {
+  fs::path dir = scratch_dir("io_check_inputs");
+  const auto g = graph_with_input({2, 4});
+  write_floats(dir / "ok.raw", std::vector<float>(8));
+  write_floats(dir / "float64.raw", std::vector<float>(16));
+  write_floats(dir / "float16.raw", std::vector<float>(4));
+  write_floats(dir / "uint8.raw", std::vector<float>(2));
+  write_floats(dir / "odd.raw", std::vector<float>(3));
+  auto check = [&](const std::string& text, size_t lines) {
+    write_text(dir / "list.txt", text);
+    auto list = read_input_list((dir / "list.txt").string());
+    REQUIRE(list.is_ok());
+    return check_input_files(*list, *g, lines);
+  };
+  CHECK(check("ok.raw\nok.raw\n", 2).is_ok());
+  // Line 3 is missing: found before anything runs, the line named.
+  const Status missing = check("ok.raw\nok.raw\nno_such.raw\n", 3);
+  CHECK(missing.code() == StatusCode::kBadInput);
+  CHECK(missing.message().find("list.txt:3: raw file") != std::string::npos);
+  CHECK(missing.message().find("no_such.raw' for input 'x' does not exist") != std::string::npos);
+  // Only the lines that will run are checked (--num_inferences, --max_calibration_samples).
+  CHECK(check("ok.raw\nok.raw\nno_such.raw\n", 2).is_ok());
+  CHECK(check("x:=ok.raw\ny:=ok.raw\n", 2).message().find("list.txt:2: the model has no input 'y'") !=
+        std::string::npos);
+  CHECK(check("ok.raw\nfloat64.raw\n", 2).message().find("(it holds 2x the bytes of float32 [2,4]: float64?)") !=
+        std::string::npos);
+  CHECK(check("float16.raw\n", 1).message().find("1/2 the bytes of float32 [2,4]: float16?") != std::string::npos);
+  CHECK(check("uint8.raw\n", 1).message().find("1/4 the bytes of float32 [2,4]: uint8 or int8?") != std::string::npos);
+  const Status odd = check("odd.raw\n", 1);
+  CHECK(odd.message().find("has 12 bytes; input 'x' [2,4] float32 needs 32") != std::string::npos);
+  CHECK(odd.message().find("holds") == std::string::npos);
+}
+
+TEST_CASE("check_writable tries the temporary a write would make, and leaves nothing", "[io]") {
+  fs::path dir = scratch_dir("io_check_writable");
+  CHECK(check_writable((dir / "out.bin").string()).is_ok());
+  CHECK(fs::is_empty(dir));
+  fs::create_directories(dir / "folder");
+  CHECK(check_writable((dir / "folder").string()).message() == fmt::format("cannot write '{}': it is a folder",
+                                                                           (dir / "folder").string()));
+  const Status no_folder = check_writable((dir / "no_such_folder" / "out.bin").string());
+  CHECK(no_folder.code() == StatusCode::kBadInput);
+  CHECK(no_folder.message().find("No such file or directory") != std::string::npos);
+  // A name the file system takes, whose temporary it does not (NAME_MAX is 255 on Linux).
+  const std::string long_name(250, 'n');
+  CHECK(check_writable((dir / long_name).string()).message().find("File name too long") != std::string::npos);
+  write_text(dir / "a_file", "x");
+  CHECK_FALSE(check_writable((dir / "a_file" / "out.bin").string()).is_ok());
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 2);
+}
+

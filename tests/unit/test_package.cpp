@@ -254,4 +254,29 @@ TEST_CASE("a damaged package is refused with the documented error", "[package]")
   }
 }
 
+
+TEST_CASE("the output path may be a folder: the model's stem names the package in it", "[package]") {
+  const fs::path dir = testing::scratch_dir("package_output_folder");
+  CHECK(qgraph_output_path((dir / "m.qgraph.json").string(), "/models/resnet18.onnx") ==
+        (dir / "m.qgraph.json").string());
+  CHECK(qgraph_output_path(dir.string(), "/models/resnet18.onnx") == (dir / "resnet18.qgraph.json").string());
+  CHECK(qgraph_output_path("new_folder/", "resnet18.onnx") == "new_folder/resnet18.qgraph.json");
+  // A QNN-style name is a file name like any other.
+  CHECK(qgraph_output_path("out/resnet18.cpp", "resnet18.onnx") == "out/resnet18.cpp");
+}
+
+TEST_CASE("a qgraph that cannot be written leaves no blob behind", "[package]") {
+  auto g = quantized_mnist();
+  const fs::path dir = testing::scratch_dir("package_failed_write");
+  // A folder (not empty) where the qgraph goes: the blob is written, then renaming the qgraph fails.
+  const fs::path qgraph = dir / "model.qgraph.json";
+  fs::create_directories(qgraph / "occupied");
+  PackageProvenance provenance{{"qforge-onnx-converter"}, "mnist.onnx", std::string(64, 'a'), nlohmann::json::object()};
+  const Status s = write_package(*g, provenance, qgraph.string());
+  CHECK(s.code() == StatusCode::kBadInput);
+  CHECK(s.message().find("model.qgraph.json") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "model.bin"));
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+}
+
 }  // namespace qf

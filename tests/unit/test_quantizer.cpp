@@ -298,6 +298,16 @@ TEST_CASE("overrides for unknown tensors, or for values a fold destroyed, are er
   CHECK(s.message().find("'c' (fold_batchnorm folded it into 'y')") != std::string::npos);
   auto unknown = parse_quantization_overrides(R"({"activation_encodings": {"nope": [{"bitwidth": 8, "scale": 0.5, "offset": 0}]}})", "o.json");
   CHECK(assign_encodings(**g, *plan, options, &*unknown, nullptr).message().find("nope") != std::string::npos);
+  // The converter's early check (before calibration) finds the same, and names the closest
+  // tensors: those of the graph and the ONNX names a pass removed ('c').
+  auto typo = parse_quantization_overrides(
+      R"({"activation_encodings": {"yy": [{"bitwidth": 8, "scale": 0.5, "offset": 0}]}})", "o.json");
+  const Status early = check_override_tensors(**g, *typo, false);
+  CHECK(early.code() == StatusCode::kBadInput);
+  CHECK(early.message().starts_with("o.json: overrides for tensors the model does not have: 'yy' (did you mean 'y'"));
+  CHECK(early.message().ends_with("?) (--ignore_unknown_override_tensors skips them)"));
+  CHECK(check_override_tensors(**g, *folded, true).message().find("fold_batchnorm folded it") != std::string::npos);
+  CHECK(check_override_tensors(**g, *typo, true).is_ok());
   options.ignore_unknown_overrides = true;
   CHECK(assign_encodings(**g, *plan, options, &*unknown, nullptr).is_ok());
 }
