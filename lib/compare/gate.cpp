@@ -32,7 +32,17 @@ std::optional<GateMetric> find_metric(std::string_view name) {
   return std::nullopt;
 }
 
-Result<GateThreshold> parse_item(std::string_view item) {
+// Spaces around an item are a list as people write it ("cosine=0.99, sqnr=20"); inside one
+// ("cosine = 0.99") they stay an error, as the metric names have none.
+std::string_view trim_spaces(std::string_view s) {
+  constexpr std::string_view kSpaces = " \t";
+  const size_t first = s.find_first_not_of(kSpaces);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kSpaces) - first + 1);
+}
+
+Result<GateThreshold> parse_item(std::string_view untrimmed) {
+  const std::string_view item = trim_spaces(untrimmed);
   const size_t eq = item.find(kValueSeparator);
   if (eq == std::string_view::npos)
     return usage_error("--fail_below: '{}' is not metric=value (metrics: {})", item, fmt::join(metric_names(), ", "));

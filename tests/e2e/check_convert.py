@@ -15,6 +15,8 @@ check_convert.py same-encodings A.qgraph.json B.qgraph.json [--rtol R]
     The two graphs have the same nodes in the same order (ops), and the tensors in the same
     positions of their inputs and outputs have the same encodings (scales within R): a model and
     its QDQ export, whatever the tensor names.
+check_convert.py options QGRAPH KEY=VALUE...
+    The qgraph's recorded options have these values (VALUE is JSON: true, 8, "min-max").
 check_convert.py empty-dir DIR
     DIR does not exist or holds no files (a failed conversion left nothing behind).
 check_convert.py no-partial-files DIR
@@ -141,6 +143,14 @@ def same_encodings(args):
     print(f"{compared} encodings match")
 
 
+def options(args):
+    recorded = json.loads(Path(args.qgraph).read_text())["options"]
+    for item in args.items:
+        key, _, value = item.partition("=")
+        if recorded.get(key) != json.loads(value):
+            raise Fail(f"{args.qgraph}: options.{key} is {recorded.get(key)!r}, expected {value}")
+
+
 def empty_dir(args):
     d = Path(args.dir)
     if d.exists() and any(p.is_file() for p in d.rglob("*")):
@@ -184,6 +194,8 @@ def main():
     s.add_argument("--rtol", type=float, default=1e-6); s.set_defaults(f=matches_overrides)
     s = sub.add_parser("same-encodings"); s.add_argument("a"); s.add_argument("b")
     s.add_argument("--rtol", type=float, default=1e-6); s.set_defaults(f=same_encodings)
+    s = sub.add_parser("options"); s.add_argument("qgraph"); s.add_argument("items", nargs="+")
+    s.set_defaults(f=options)
     s = sub.add_parser("empty-dir"); s.add_argument("dir"); s.set_defaults(f=empty_dir)
     s = sub.add_parser("no-partial-files"); s.add_argument("dir"); s.set_defaults(f=no_partial_files)
     s = sub.add_parser("split-list"); s.add_argument("list"); s.add_argument("first"); s.add_argument("second")

@@ -140,8 +140,39 @@ qf_add_cli_test(convert.bad.input_dim_missing_dims CODE 2 STDERR_LINES 1
   COMMAND ${QF_CONVERTER} --input_network ${MNIST} --output_path ${CO}/bad/input_dim/m.qgraph.json --input_dim Input3)
 
 # --- Conversions that work: every calibration method, the package validated by its schema.
+# --help: the tool's name (not argv[0]'s path), the options in groups, the exit codes, an example.
 qf_add_cli_test(convert.help STDOUT --input_network --act_quantizer_calibration entropy percentile
+  "^qforge-onnx-converter: [^\n]*\nUsage: qforge-onnx-converter \\[OPTIONS\\]"
+  "\nInput and output:\n" "\nCalibration \\(activations\\):\n" "\nWeights:\n" "\nOverrides:\n" "\nPasses:\n"
+  "\nDebug:\n" "\nGeneral:\n" "Exit codes:\n  0  converted" "\n  3  [^\n]*before calibration"
+  "\n\nExample:\n  qforge-onnx-converter -i [^\n]+$"
   COMMAND ${QF_CONVERTER} --help)
+# CLI parsing: an unknown option comes before a missing required one, with the flag meant.
+qf_add_cli_test(convert.bad.unknown_before_required CODE 2 STDERR_LINES 1
+  STDERR "^qforge-onnx-converter: --input-network: unknown option, did you mean --input_network\\? \\(see --help\\)$"
+  COMMAND ${QF_CONVERTER} --input-network ${MNIST})
+# Boolean flags take QNN scripts' explicit values: True / False / 1 / 0 (and = forms).
+foreach(value True 1)
+  set(out ${CO}/per_channel_${value})
+  qf_add_cli_test(convert.bool_flag_value.${value} CLEAN ${out}
+    COMMAND ${QF_CONVERTER} --input_network ${MNIST} --input_list ${MNIST_LIST} --max_calibration_samples 4
+            --use_per_channel_quantization ${value} --output_path ${out}/model.qgraph.json --quiet False
+    CHECK ${QF_CHECK_CONVERT} options ${out}/model.qgraph.json use_per_channel_quantization=true)
+endforeach()
+qf_add_cli_test(convert.bool_flag_value.False CLEAN ${CO}/per_channel_False
+  COMMAND ${QF_CONVERTER} --input_network ${MNIST} --input_list ${MNIST_LIST} --max_calibration_samples 4
+          --use_per_channel_quantization False --output_path ${CO}/per_channel_False/model.qgraph.json
+  CHECK ${QF_CHECK_CONVERT} options ${CO}/per_channel_False/model.qgraph.json use_per_channel_quantization=false)
+qf_add_cli_test(convert.bad.bool_flag_value CODE 2 STDERR "use_per_channel_quantization" "maybe"
+  COMMAND ${QF_CONVERTER} --input_network ${MNIST} --use_per_channel_quantization maybe -o ${CO}/bad/bool/)
+# One thread more than the cores: a warning, and the conversion still works.
+cmake_host_system_information(RESULT QF_CORES QUERY NUMBER_OF_LOGICAL_CORES)
+math(EXPR QF_CORES_PLUS_1 "${QF_CORES} + 1")
+qf_add_cli_test(convert.threads_above_cores
+  STDERR "--threads ${QF_CORES_PLUS_1} is more than the ${QF_CORES} cores of this machine" CLEAN ${CO}/threads
+  COMMAND ${QF_CONVERTER} --input_network ${MNIST} --input_list ${MNIST_LIST} --max_calibration_samples 2
+          --threads ${QF_CORES_PLUS_1} --output_path ${CO}/threads/model.qgraph.json --log_level warn
+  CHECK ${QF_CHECK_CONVERT} schema ${CO}/threads/model.qgraph.json ${PROJECT_SOURCE_DIR}/schemas/qgraph.schema.json)
 qf_add_cli_test(convert.version STDOUT "^qforge-onnx-converter${QF_VERSION_LINE}" STDERR "^$"
   COMMAND ${QF_CONVERTER} --version)
 # --quiet: a good conversion (that logs at info level without it) writes nothing on stderr.

@@ -43,6 +43,11 @@ TEST_CASE("fail_below: parses name=value lists", "[compare][gate]") {
   CHECK((*r)[2].metric == GateMetric::kTop1Agreement);
   CHECK(format_fail_below(*r) == "cosine=0.99,sqnr=20,top1_agreement=0.98");
   CHECK(parse_fail_below("sqnr=-3.5e1")->front().minimum == -35.0);
+  // Spaces as people type a list: after (and before) the commas.
+  auto spaced = parse_fail_below(" cosine=0.99, sqnr=20 ,\ttop1_agreement=0.98 ");
+  INFO(spaced.status().message());
+  REQUIRE(spaced.is_ok());
+  CHECK(format_fail_below(*spaced) == "cosine=0.99,sqnr=20,top1_agreement=0.98");
 }
 
 TEST_CASE("fail_below: rejects anything else with a usage error", "[compare][gate]") {
@@ -55,6 +60,8 @@ TEST_CASE("fail_below: rejects anything else with a usage error", "[compare][gat
   CHECK(says(parse_failure("cosine=0.9x"), "0.9x"));
   CHECK(says(parse_failure("sqnr=inf"), "finite number"));
   CHECK(says(parse_failure("cosine=0.9,"), "metric=value"));
+  CHECK(says(parse_failure("cosine=0.9, "), "metric=value"));
+  CHECK(says(parse_failure("cosine=0 .9"), "'0 .9'"));
   CHECK(says(parse_failure("cosine = 0.9"), "unknown metric"));
   CHECK(says(parse_failure("sqnr=20,sqnr=30"), "twice"));
 }
