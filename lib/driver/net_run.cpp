@@ -84,11 +84,6 @@ Status write_perf_report(const NetRunOptions& options, const Executor& executor,
   return write_file_atomic(options.perf_report_path, report.dump(2) + "\n");
 }
 
-bool is_qgraph_path(const std::string& path) {
-  constexpr std::string_view kSuffix = ".json";
-  return path.size() >= kSuffix.size() && path.compare(path.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
-}
-
 // A quantized graph has fixed shapes: --input_dim may only repeat them.
 Status check_input_dims(const Graph& graph, const std::map<std::string, Shape>& dims, const std::string& path) {
   for (const auto& [name, shape] : dims) {
@@ -134,7 +129,8 @@ Result<RunManifest> describe_run(const NetRunOptions& options, const InputList& 
 }  // namespace
 
 Status run_net(const NetRunOptions& options) {
-  const bool quantized = is_qgraph_path(options.model_path);
+  // By content, not by name: a qgraph is JSON, an ONNX model a protobuf.
+  const bool quantized = starts_like_json(options.model_path);
   std::unique_ptr<Graph> graph;
   if (quantized) {
     QF_ASSIGN_OR_RETURN(graph, read_package(options.model_path));
@@ -142,6 +138,8 @@ Status run_net(const NetRunOptions& options) {
   } else {
     ImportOptions import_options;
     import_options.input_dims = options.input_dims;
+    import_options.also_expected =
+        ", nor a qforge qgraph (JSON): --model takes an ONNX model or a qgraph written by qforge-onnx-converter";
     QF_ASSIGN_OR_RETURN(graph, load_onnx_file(options.model_path, import_options));
   }
   QF_ASSIGN_OR_RETURN(InputList list, read_input_list(options.input_list_path));

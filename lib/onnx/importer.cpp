@@ -186,7 +186,8 @@ class Importer {
   Result<std::unique_ptr<Graph>> run(const std::string& bytes) {
     onnx::ModelProto model;
     if (bytes.empty() || !model.ParseFromString(bytes) || !model.has_graph())
-      return bad_input("'{}' is not an ONNX model (protobuf parse failed; truncated or not ONNX?)", path_);
+      return bad_input("'{}' is not an ONNX model (protobuf parse failed; truncated or not ONNX?){}", path_,
+                       options_.also_expected);
     if (model.ir_version() < 3 || model.ir_version() > kMaxIrVersion)
       return unsupported("{}: IR version {} is not supported (3..{})", path_, model.ir_version(), kMaxIrVersion);
     graph_ = std::make_unique<Graph>();

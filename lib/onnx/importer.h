@@ -20,6 +20,9 @@ struct ImportOptions {
   // Inputs that become constants with these values (parameters such as a Resize's scales that a
   // model feeds as inputs; qforge needs them known at load time).
   std::map<std::string, Tensor> frozen_inputs;
+  // Appended to the error for bytes that are no ONNX model, by a tool that reads another format
+  // too (qforge-net-run: a qgraph), so that the error says what was expected.
+  std::string also_expected;
 };
 
 // Reads and canonicalizes (every supported opset into one form per op). The graph is not verified

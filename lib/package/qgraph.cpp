@@ -453,6 +453,14 @@ Status write_package(const Graph& graph, const PackageProvenance& provenance, co
   return written;
 }
 
+bool starts_like_json(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char c = 0;
+  while (in.get(c))
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return c == '{';
+  return false;
+}
+
 Result<std::unique_ptr<Graph>> read_package(const std::string& qgraph_path) {
   std::error_code ec;
   if (!fs::is_regular_file(qgraph_path, ec)) return bad_input("quantized graph '{}' does not exist", qgraph_path);

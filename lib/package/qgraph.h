@@ -55,6 +55,12 @@ Result<Package> build_package(const Graph& graph, const PackageProvenance& prove
 // Writes the blob, then the qgraph; when the qgraph cannot be written the blob is removed again.
 Status write_package(const Graph& graph, const PackageProvenance& provenance, const std::string& qgraph_path);
 
+// Whether the file at `path` is JSON, and so no ONNX model, by its first non-blank byte ('{'): how
+// a qgraph is told from an ONNX model whatever its name (a QNN habit names it model.cpp). A
+// protobuf never starts so: 0x7B would open field 15 as a group, which ONNX does not have.
+// read_package checks the rest ("format": "qforge.qgraph"). False for a file that cannot be read.
+bool starts_like_json(const std::string& path);
+
 // Loads a package written by write_package: checks the format and version, the blob's size and
 // sha256, and every tensor's place in the blob, then builds and verifies the graph. Constants
 // hold their stored codes (Value::constant of the storage dtype) with their encodings.

@@ -39,6 +39,10 @@
 #                                     with exit 3, the closest name and no file left
 #   output-folder MODEL LIST NET_RUN  --output_path an existing folder, or a new one ending in
 #                                     '/': <folder>/<model stem>.qgraph.json and .bin, which run
+#   qnn-output-name MODEL LIST NET_RUN
+#                                     --output_path out/model.cpp (QNN's converter writes .cpp):
+#                                     net-run knows the qgraph by its content and gives the outputs
+#                                     of the same file named .qgraph.json
 set -euo pipefail
 
 flow=$1 converter=$2 work=$3
@@ -285,6 +289,20 @@ assert options["algorithms"] == ["adaround", "bc"], options["algorithms"]' "$wor
     run "$net_run" --model "$work/new/$stem.qgraph.json" --input_list "$list" --output_dir "$work/run" \
       --num_inferences 2 --log_level warn
     compgen -G "$work/run/Result_1/*.raw" >/dev/null || { echo "FAIL: the package ran but wrote no outputs"; exit 1; }
+    ;;
+  qnn-output-name)
+    model=$1 list=$2 net_run=$3
+    run "$converter" --input_network "$model" --input_list "$list" --output_path "$work/out/model.cpp" --log_level warn
+    [[ -f $work/out/model.cpp && -f $work/out/model.cpp.bin ]] || { echo "FAIL: no model.cpp + model.cpp.bin"; exit 1; }
+    cp "$work/out/model.cpp" "$work/out/model.qgraph.json"  # the same document, naming the same blob
+    for name in model.cpp model.qgraph.json; do
+      run "$net_run" --model "$work/out/$name" --input_list "$list" --output_dir "$work/run_$name" \
+        --num_inferences 3 --log_level warn
+    done
+    pairs=()
+    for f in "$work"/run_model.cpp/Result_*/*.raw; do pairs+=("$f" "${f/run_model.cpp/run_model.qgraph.json}"); done
+    ((${#pairs[@]} == 6)) || { echo "FAIL: expected 3 Result folders of one output, got ${#pairs[@]} files"; exit 1; }
+    run "${check[@]}" identical "${pairs[@]}"
     ;;
   *)
     echo "convert_flows.sh: unknown flow $flow" >&2

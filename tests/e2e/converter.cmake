@@ -232,8 +232,10 @@ add_test(NAME e2e.convert.early_override_check.mnist
           ${B}/typo_tensor.json)
 add_test(NAME e2e.convert.output_folder.mnist
   COMMAND ${QF_CONVERT_FLOWS} output-folder ${QF_CONVERTER} ${CO}/output_folder ${MNIST} ${MNIST_LIST} ${QF_NET_RUN})
+add_test(NAME e2e.net_run.qgraph_named_cpp.mnist
+  COMMAND ${QF_CONVERT_FLOWS} qnn-output-name ${QF_CONVERTER} ${CO}/qnn_output_name ${MNIST} ${MNIST_LIST} ${QF_NET_RUN})
 set_tests_properties(e2e.convert.fashion_qat e2e.convert.export_qdq.mnist e2e.convert.algorithms.mnist
-  e2e.convert.early_override_check.mnist e2e.convert.output_folder.mnist
+  e2e.convert.early_override_check.mnist e2e.convert.output_folder.mnist e2e.net_run.qgraph_named_cpp.mnist
   PROPERTIES LABELS e2e TIMEOUT 300)
 
 # --- qforge-net-run on quantized graphs.

@@ -265,6 +265,23 @@ TEST_CASE("the output path may be a folder: the model's stem names the package i
   CHECK(qgraph_output_path("out/resnet18.cpp", "resnet18.onnx") == "out/resnet18.cpp");
 }
 
+TEST_CASE("a qgraph is told from an ONNX model by its content, not its name", "[package]") {
+  auto g = quantized_mnist();
+  const fs::path dir = testing::scratch_dir("package_by_content");
+  // QNN's converter writes model.cpp; a user keeps the habit.
+  const fs::path qgraph = dir / "model.cpp";
+  PackageProvenance provenance{{"qforge-onnx-converter"}, "mnist.onnx", std::string(64, 'a'), nlohmann::json::object()};
+  REQUIRE(write_package(*g, provenance, qgraph.string()).is_ok());
+  CHECK(fs::exists(dir / "model.cpp.bin"));
+  CHECK(starts_like_json(qgraph.string()));
+  CHECK(read_package(qgraph.string()).is_ok());
+  CHECK_FALSE(starts_like_json(std::string(QF_SOURCE_DIR) + "/calib/mnist/mnist.onnx"));
+  CHECK_FALSE(starts_like_json((dir / "no_such_file").string()));
+  testing::write_text(dir / "spaced.json", " \n\t{\"format\": \"something else\"}");
+  CHECK(starts_like_json((dir / "spaced.json").string()));
+  CHECK(error_reading(dir / "spaced.json").find("not a qforge quantized graph") != std::string::npos);
+}
+
 TEST_CASE("a qgraph that cannot be written leaves no blob behind", "[package]") {
   auto g = quantized_mnist();
   const fs::path dir = testing::scratch_dir("package_failed_write");

@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
   constexpr const char* kInputOutput = "Input and output";
   constexpr const char* kRun = "Run";
   constexpr const char* kDebug = "Debug";
-  app.add_option("--model", options.model_path, "Model to run: .onnx (fp32) or a quantized .qgraph.json (int8)")
+  app.add_option("--model", options.model_path,
+                 "Model to run: an ONNX model (fp32) or a qgraph from qforge-onnx-converter (int8), told apart by "
+                 "their contents")
       ->required()
       ->group(kInputOutput);
   app.add_option("--input_list", options.input_list_path,
