@@ -102,6 +102,10 @@ def make_small(out: Path, rng) -> None:
         pooled = np.maximum(conv2d(x, w, b, 1), 0).mean(axis=(2, 3))
         expected.append({"logits": pooled @ gw.T.astype(np.float64) + gb})
     write_case(out, "small", "data", inputs, expected)
+    # The same inputs channels last, for --input_layout data NHWC (their outputs are small_expected).
+    for i, x in enumerate(inputs):
+        save_raw(out / f"small_nhwc_in{i}.raw", x.transpose(0, 2, 3, 1))
+    (out / "small_nhwc_list.txt").write_text("".join(f"data:=small_nhwc_in{i}.raw\n" for i in range(len(inputs))))
 
 
 def make_opset18(out: Path, rng) -> None:

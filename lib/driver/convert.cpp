@@ -109,6 +109,8 @@ Status validate_convert_options(const ConvertOptions& o) {
   if (o.smooth_quant && (!o.calibration_state_in.empty() || !o.calibration_state_out.empty()))
     return usage_error("--smooth_quant rewrites the graph from one pass over the whole input list; it excludes "
                        "--calibration_state_in / --calibration_state_out");
+  if (!o.input_layouts.empty() && o.input_list.empty())
+    return usage_error("--input_layout is about the raw files of an --input_list, and there is none");
   if (o.output_path.empty() && (!o.export_qdq.empty() || !o.dump_encoding_json.empty()))
     return usage_error("--export_qdq and --dump_encoding_json need --output_path");
   QF_RETURN_IF_ERROR(check_bitwidth("--act_bw", o.quantizer.act.bitwidth, kActBitwidths));
@@ -164,6 +166,7 @@ Status run_converter(const ConvertOptions& options) {
   std::optional<InputList> list;
   if (!options.input_list.empty()) {
     QF_ASSIGN_OR_RETURN(list, read_input_list(options.input_list));
+    list->layouts = options.input_layouts;
   }
   std::optional<SmoothQuantReport> smoothing;
   if (options.smooth_quant) {

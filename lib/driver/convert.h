@@ -15,6 +15,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "io/input_layout.h"
 #include "quant/calibrate.h"
 #include "quant/quantizer.h"
 #include "quant/smooth_quant.h"
@@ -27,6 +28,7 @@ struct ConvertOptions {
   std::string output_path;  // model.qgraph.json; optional when only a calibration state is wanted
   std::string input_list;
   std::map<std::string, Shape> input_dims;
+  std::map<std::string, InputLayout> input_layouts;  // --input_layout: raws not in the model's layout
   QuantizerOptions quantizer;
   CalibrationOptions calibration;
   bool per_channel = false;

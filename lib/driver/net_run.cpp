@@ -143,6 +143,7 @@ Status run_net(const NetRunOptions& options) {
     QF_ASSIGN_OR_RETURN(graph, load_onnx_file(options.model_path, import_options));
   }
   QF_ASSIGN_OR_RETURN(InputList list, read_input_list(options.input_list_path));
+  list.layouts = options.input_layouts;
   QF_ASSIGN_OR_RETURN(std::vector<const Value*> to_write, tensors_to_write(*graph, list, options.debug));
   // A quantized graph was optimized by the converter; its fused tensors are what it has.
   if (!quantized && options.optimize && !options.debug) {

@@ -8,6 +8,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "io/input_layout.h"
 
 namespace qf {
 
@@ -23,6 +24,7 @@ struct NetRunOptions {
   int threads = 0;
   std::string perf_report_path;
   std::map<std::string, Shape> input_dims;
+  std::map<std::string, InputLayout> input_layouts;  // --input_layout: raws not in the model's layout
   bool show_progress = false;
   bool native_outputs = false;      // --use_native_output_files: codes of encoded outputs (_native.raw)
 };

@@ -178,6 +178,17 @@ Status write_raw_float(const std::string& path, const Tensor& t) {
 
 Status check_input_files(const InputList& list, const Graph& graph, size_t lines) {
   const auto& inputs = graph.inputs();
+  for (const auto& [name, layout] : list.layouts) {
+    const auto input = std::find_if(inputs.begin(), inputs.end(), [&](const Value* v) { return v->name == name; });
+    if (input == inputs.end()) {
+      std::vector<std::string> names;
+      for (const Value* v : inputs) names.push_back(v->name);
+      return usage_error("--input_layout: the model has no input '{}' (its inputs: {})", name, fmt::join(names, ", "));
+    }
+    if ((*input)->type.shape.size() != 4)
+      return usage_error("--input_layout {}: the input is {}, not 4-D (N,C,H,W)", name,
+                         shape_to_string((*input)->type.shape));
+  }
   for (size_t index = 0; index < std::min(lines, list.inferences.size()); ++index) {
     QF_ASSIGN_OR_RETURN(std::vector<const InputEntry*> by_input, entries_by_input(list, index, graph));
     for (size_t k = 0; k < inputs.size(); ++k)
@@ -192,9 +203,25 @@ Result<std::vector<Tensor>> load_inference_inputs(const InputList& list, size_t 
   const auto& inputs = graph.inputs();
   std::vector<Tensor> tensors;
   for (size_t k = 0; k < inputs.size(); ++k) {
-    QF_ASSIGN_OR_RETURN(Tensor t, read_raw_float(by_input[k]->path, inputs[k]->type.shape, inputs[k]->name,
-                                                 inputs[k]->type.dtype));
-    tensors.push_back(std::move(t));
+    const Value& input = *inputs[k];
+    const auto layout = list.layouts.find(input.name);
+    if (layout == list.layouts.end() || layout->second == InputLayout::kNCHW) {
+      QF_ASSIGN_OR_RETURN(Tensor t, read_raw_float(by_input[k]->path, input.type.shape, input.name, input.type.dtype));
+      tensors.push_back(std::move(t));
+      continue;
+    }
+    const Shape& s = input.type.shape;
+    if (s.size() != 4) return usage_error("--input_layout {}: the input is {}, not 4-D (N,C,H,W)", input.name,
+                                          shape_to_string(s));
+    QF_ASSIGN_OR_RETURN(Tensor nhwc, read_raw_float(by_input[k]->path, {s[0], s[2], s[3], s[1]}, input.name));
+    Tensor nchw = nhwc_to_nchw(nhwc);
+    if (input.type.dtype == DType::kF32) {
+      tensors.push_back(std::move(nchw));
+      continue;
+    }
+    Tensor converted(input.type.dtype, s);
+    QF_RETURN_IF_ERROR(cast_tensor(nchw, converted));
+    tensors.push_back(std::move(converted));
   }
   return tensors;
 }

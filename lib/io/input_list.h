@@ -3,11 +3,13 @@
 // paths; lines starting with '#' or '%' name extra tensors to write; blank lines are ignored.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "io/input_layout.h"
 #include "ir/graph.h"
 
 namespace qf {
@@ -22,6 +24,9 @@ struct InputList {
   std::vector<std::vector<InputEntry>> inferences;
   std::vector<int> line_numbers;               // 1-based source line of each inference
   std::vector<std::string> requested_tensors;  // from '#' / '%' lines
+  // --input_layout: inputs whose raw files are not in the model's layout (set by the tool, not
+  // the list's text); load_inference_inputs transposes them.
+  std::map<std::string, InputLayout> layouts;
 };
 
 Result<InputList> read_input_list(const std::string& path);
@@ -33,11 +38,12 @@ Result<InputList> parse_input_list(const std::string& text, const std::string& p
 // file: each line names every input once, and each file exists and has its input's size (a hint
 // at the dtype when the size fits another one: 2x float64, 1/2 float16, 1/4 8-bit). Run before
 // the first inference, so that a bad line 11 fails before 10 inferences are spent on the lines
-// above it. Errors name the list's line and the file.
+// above it. Errors name the list's line and the file. Also checks that every input `layouts`
+// names is a 4-D input of the graph (a usage error otherwise).
 Status check_input_files(const InputList& list, const Graph& graph, size_t lines);
 
-// The tensors of inference `index`, in graph.inputs() order, read from float32 raw files and
-// converted to each input's dtype. A file of the wrong size is an error naming both sizes.
+// The tensors of inference `index`, in graph.inputs() order, read from float32 raw files,
+// transposed to NCHW where `layouts` says NHWC, and converted to each input's dtype. A file of the wrong size is an error naming both sizes.
 Result<std::vector<Tensor>> load_inference_inputs(const InputList& list, size_t index, const Graph& graph);
 
 // Headerless float32 little-endian, ONNX layout, converted to `dtype` (an input's dtype) as ONNX's

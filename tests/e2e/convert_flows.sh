@@ -39,6 +39,11 @@
 #                                     with exit 3, the closest name and no file left
 #   output-folder MODEL LIST NET_RUN  --output_path an existing folder, or a new one ending in
 #                                     '/': <folder>/<model stem>.qgraph.json and .bin, which run
+#   input-layout MODEL LIST NHWC_LIST INPUT NET_RUN
+#                                     NHWC_LIST holds LIST's raws of INPUT channels last: with
+#                                     --input_layout INPUT NHWC, net-run (fp32 and int8) gives
+#                                     exactly LIST's outputs and the converter the same package;
+#                                     without the flag the outputs differ (the control)
 #   qnn-output-name MODEL LIST NET_RUN
 #                                     --output_path out/model.cpp (QNN's converter writes .cpp):
 #                                     net-run knows the qgraph by its content and gives the outputs
@@ -289,6 +294,32 @@ assert options["algorithms"] == ["adaround", "bc"], options["algorithms"]' "$wor
     run "$net_run" --model "$work/new/$stem.qgraph.json" --input_list "$list" --output_dir "$work/run" \
       --num_inferences 2 --log_level warn
     compgen -G "$work/run/Result_1/*.raw" >/dev/null || { echo "FAIL: the package ran but wrote no outputs"; exit 1; }
+    ;;
+  input-layout)
+    model=$1 list=$2 nhwc_list=$3 input=$4 net_run=$5
+    layout=(--input_layout "$input" NHWC)
+    run "$converter" --input_network "$model" --input_list "$list" --output_path "$work/nchw/model.qgraph.json" \
+      --log_level warn
+    run "$converter" --input_network "$model" --input_list "$nhwc_list" "${layout[@]}" \
+      --output_path "$work/nhwc/model.qgraph.json" --log_level warn
+    run "${check[@]}" same-package "$work/nchw/model.qgraph.json" "$work/nhwc/model.qgraph.json"
+    same_outputs() {  # A B: the Result folders of runs A and B hold byte-identical files
+      local pairs=() f
+      for f in "$work/$1"/Result_*/*.raw; do pairs+=("$f" "$work/$2/${f#"$work/$1/"}"); done
+      ((${#pairs[@]} > 0)) || { echo "FAIL: $1 wrote no outputs"; exit 1; }
+      "${check[@]}" identical "${pairs[@]}"
+    }
+    for m in "$model" "$work/nchw/model.qgraph.json"; do
+      kind=$([[ $m == *.onnx ]] && echo fp32 || echo int8)
+      run "$net_run" --model "$m" --input_list "$list" --output_dir "$work/$kind.nchw" --log_level warn
+      run "$net_run" --model "$m" --input_list "$nhwc_list" "${layout[@]}" --output_dir "$work/$kind.nhwc" \
+        --log_level warn
+      run "$net_run" --model "$m" --input_list "$nhwc_list" --output_dir "$work/$kind.unflagged" --log_level warn
+      run same_outputs "$kind.nchw" "$kind.nhwc"
+      if same_outputs "$kind.nchw" "$kind.unflagged" 2>/dev/null; then
+        echo "FAIL: the NHWC raws give the NCHW outputs without the flag: the test cannot tell"; exit 1
+      fi
+    done
     ;;
   qnn-output-name)
     model=$1 list=$2 net_run=$3

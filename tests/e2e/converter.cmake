@@ -146,6 +146,7 @@ qf_add_cli_test(convert.help STDOUT --input_network --act_quantizer_calibration 
   "\nInput and output:\n" "\nCalibration \\(activations\\):\n" "\nWeights:\n" "\nOverrides:\n" "\nPasses:\n"
   "\nDebug:\n" "\nGeneral:\n" "Exit codes:\n  0  converted" "\n  3  [^\n]*before calibration"
   "\n\nExample:\n  qforge-onnx-converter -i [^\n]+$"
+  "--input_layout [^\n]*raws must be NCHW, as the model's input"
   COMMAND ${QF_CONVERTER} --help)
 # CLI parsing: an unknown option comes before a missing required one, with the flag meant.
 qf_add_cli_test(convert.bad.unknown_before_required CODE 2 STDERR_LINES 1
@@ -232,11 +233,14 @@ add_test(NAME e2e.convert.early_override_check.mnist
           ${B}/typo_tensor.json)
 add_test(NAME e2e.convert.output_folder.mnist
   COMMAND ${QF_CONVERT_FLOWS} output-folder ${QF_CONVERTER} ${CO}/output_folder ${MNIST} ${MNIST_LIST} ${QF_NET_RUN})
+add_test(NAME e2e.input_layout.nhwc.small
+  COMMAND ${QF_CONVERT_FLOWS} input-layout ${QF_CONVERTER} ${CO}/input_layout ${D}/small.onnx ${D}/small_list.txt
+          ${D}/small_nhwc_list.txt data ${QF_NET_RUN})
 add_test(NAME e2e.net_run.qgraph_named_cpp.mnist
   COMMAND ${QF_CONVERT_FLOWS} qnn-output-name ${QF_CONVERTER} ${CO}/qnn_output_name ${MNIST} ${MNIST_LIST} ${QF_NET_RUN})
 set_tests_properties(e2e.convert.fashion_qat e2e.convert.export_qdq.mnist e2e.convert.algorithms.mnist
   e2e.convert.early_override_check.mnist e2e.convert.output_folder.mnist e2e.net_run.qgraph_named_cpp.mnist
-  PROPERTIES LABELS e2e TIMEOUT 300)
+  e2e.input_layout.nhwc.small PROPERTIES LABELS e2e TIMEOUT 300)
 
 # --- qforge-net-run on quantized graphs.
 add_test(NAME e2e.net_run.qgraph_damaged

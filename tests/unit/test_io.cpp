@@ -10,6 +10,7 @@
 
 #include "io/atomic_file.h"
 #include "io/dims.h"
+#include "io/input_layout.h"
 #include "io/input_list.h"
 #include "scratch_files.h"
 
@@ -242,3 +243,49 @@ TEST_CASE("check_writable tries the temporary a write would make, and leaves not
   CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 2);
 }
 
+TEST_CASE("input layouts: NAME NCHW|NHWC pairs, errors that name the flag and the input", "[io]") {
+  auto ok = parse_input_layouts({"image", "NHWC", "mask", "NCHW"});
+  REQUIRE(ok.is_ok());
+  CHECK(ok->at("image") == InputLayout::kNHWC);
+  CHECK(ok->at("mask") == InputLayout::kNCHW);
+  CHECK(parse_input_layouts({"image", "nhwc"}).status().message() ==
+        "--input_layout image: 'nhwc' is not a layout qforge reads (NCHW, NHWC)");
+  CHECK(parse_input_layouts({"image"}).status().message() ==
+        "--input_layout image: LAYOUT missing after the name (NCHW or NHWC)");
+  CHECK(parse_input_layouts({"image", "NHWC", "image", "NCHW"}).status().message() ==
+        "--input_layout image is given twice");
+  CHECK(parse_input_layouts({"", "NHWC"}).status().code() == StatusCode::kUsage);
+}
+
+TEST_CASE("NHWC raw files are transposed to the model's NCHW at load", "[io]") {
+  fs::path dir = scratch_dir("io_nhwc");
+  const auto g = graph_with_input({1, 2, 2, 3});  // N=1 C=2 H=2 W=3
+  std::vector<float> nchw(12);
+  for (size_t i = 0; i < nchw.size(); ++i) nchw[i] = static_cast<float>(i);
+  // The same values channels last: element (h, w, c) of NHWC is element (c, h, w) of NCHW.
+  std::vector<float> nhwc(12);
+  for (int c = 0; c < 2; ++c)
+    for (int h = 0; h < 2; ++h)
+      for (int w = 0; w < 3; ++w)
+        nhwc[static_cast<size_t>((h * 3 + w) * 2 + c)] = nchw[static_cast<size_t>((c * 2 + h) * 3 + w)];
+  write_floats(dir / "nhwc.raw", nhwc);
+  write_text(dir / "list.txt", "x:=nhwc.raw\n");
+  auto list = read_input_list((dir / "list.txt").string());
+  REQUIRE(list.is_ok());
+  auto plain = load_inference_inputs(*list, 0, *g);
+  REQUIRE(plain.is_ok());
+  CHECK(plain->front().to_float_vector() == nhwc);  // without the flag: read as is (the silent mistake)
+  list->layouts = {{"x", InputLayout::kNHWC}};
+  REQUIRE(check_input_files(*list, *g, 1).is_ok());
+  auto transposed = load_inference_inputs(*list, 0, *g);
+  REQUIRE(transposed.is_ok());
+  CHECK(transposed->front().shape() == Shape{1, 2, 2, 3});
+  CHECK(transposed->front().to_float_vector() == nchw);
+  list->layouts = {{"y", InputLayout::kNHWC}};
+  CHECK(check_input_files(*list, *g, 1).message() == "--input_layout: the model has no input 'y' (its inputs: x)");
+  const auto flat = graph_with_input({2, 6});
+  list->layouts = {{"x", InputLayout::kNHWC}};
+  const Status not_4d = check_input_files(*list, *flat, 1);
+  CHECK(not_4d.code() == StatusCode::kUsage);
+  CHECK(not_4d.message() == "--input_layout x: the input is [2,6], not 4-D (N,C,H,W)");
+}

@@ -116,6 +116,17 @@ inline CLI::Option* add_input_dim_option(CLI::App& app, std::vector<std::string>
       ->take_all();
 }
 
+// --input_layout NAME LAYOUT (QNN's flag; repeatable), the same in the converter and net-run;
+// the values are NAME LAYOUT NAME LAYOUT ..., for qf::parse_input_layouts (io/input_layout.h).
+inline CLI::Option* add_input_layout_option(CLI::App& app, std::vector<std::string>* values) {
+  return app
+      .add_option("--input_layout", *values,
+                  "The layout of an input's raw files: --input_layout NAME NHWC for channels-last raws, transposed "
+                  "to the model's NCHW at load (repeatable). Without it, raws must be NCHW, as the model's input")
+      ->expected(2)
+      ->take_all();
+}
+
 // The end of a tool's --help: its exit codes, each with what it means for this tool (the codes are
 // the same in every tool: core/status.h), and an example command line.
 inline std::string help_footer(std::initializer_list<std::pair<StatusCode, std::string_view>> meanings,

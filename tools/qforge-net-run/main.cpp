@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "driver/net_run.h"
 #include "io/dims.h"
+#include "io/input_layout.h"
 
 int main(int argc, char** argv) {
   qf::init_logging();
@@ -21,7 +22,8 @@ int main(int argc, char** argv) {
       ->required()
       ->group(kInputOutput);
   app.add_option("--input_list", options.input_list_path,
-                 "Input list: one inference per line, 'name:=path.raw' entries or positional paths")
+                 "Input list: one inference per line, 'name:=path.raw' entries or positional paths; each raw file is "
+                 "float32 in the model input's layout (NCHW for images) unless --input_layout says otherwise")
       ->required()
       ->group(kInputOutput);
   app.add_option("--output_dir", options.output_dir,
@@ -30,6 +32,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->group(kInputOutput);
   qf::cli::add_input_dim_option(app, &input_dims)->group(kInputOutput);
+  std::vector<std::string> input_layouts;
+  qf::cli::add_input_layout_option(app, &input_layouts)->group(kInputOutput);
   qf::cli::add_bool_flag(app, "--use_native_output_files", &options.native_outputs,
                          "Write encoded outputs as their integer codes (uint8/int8, <tensor>_native.raw)")
       ->group(kInputOutput);
@@ -78,6 +82,11 @@ int main(int argc, char** argv) {
     auto dims = qf::parse_input_dims(input_dims);
     if (dims.is_ok()) options.input_dims = *dims;
     else status = dims.status();
+  }
+  if (status.is_ok()) {
+    auto layouts = qf::parse_input_layouts(input_layouts);
+    if (layouts.is_ok()) options.input_layouts = *layouts;
+    else status = layouts.status();
   }
   options.optimize = !no_optimizations;
   options.show_progress = common.show_progress();

@@ -8,6 +8,7 @@
 #include "passes/passes.h"
 #include "driver/convert.h"
 #include "io/dims.h"
+#include "io/input_layout.h"
 #include "quant/observer_registry.h"
 
 namespace {
@@ -69,9 +70,13 @@ int main(int argc, char** argv) {
                  "Where to write the quantized graph (model.qgraph.json; the blob model.bin goes beside it). A folder "
                  "(one that exists, or a path ending in '/') gets <model stem>.qgraph.json")
       ->group(kInputOutput);
-  app.add_option("--input_list,-l", o.input_list, "Calibration inputs: one inference per line, name:=path.raw entries")
+  app.add_option("--input_list,-l", o.input_list,
+                 "Calibration inputs: one inference per line, name:=path.raw entries; each raw file is float32 in the "
+                 "model input's layout (NCHW for images) unless --input_layout says otherwise")
       ->group(kInputOutput);
   qf::cli::add_input_dim_option(app, &input_dims, "--input_dim,-d")->group(kInputOutput);
+  std::vector<std::string> input_layouts;
+  qf::cli::add_input_layout_option(app, &input_layouts)->group(kInputOutput);
   app.add_option("--export_qdq", o.export_qdq, "Also write the quantized model as ONNX QDQ (opset 13)")
       ->group(kInputOutput);
   app.add_option("--dump_encoding_json", o.dump_encoding_json, "Also write every encoding as AIMET 0.6.1 JSON")
@@ -209,6 +214,11 @@ int main(int argc, char** argv) {
     auto dims = qf::parse_input_dims(input_dims);
     if (dims.is_ok()) o.input_dims = *dims;
     else status = dims.status();
+  }
+  if (status.is_ok()) {
+    auto layouts = qf::parse_input_layouts(input_layouts);
+    if (layouts.is_ok()) o.input_layouts = *layouts;
+    else status = layouts.status();
   }
   if (status.is_ok()) {
     auto parsed = qf::parse_weight_algorithms(algorithms);
