@@ -178,7 +178,9 @@ Status write_raw_float(const std::string& path, const Tensor& t) {
 
 Status check_input_files(const InputList& list, const Graph& graph, size_t lines) {
   const auto& inputs = graph.inputs();
-  for (const auto& [name, layout] : list.layouts) {
+  for (const auto& named_layout : list.layouts) {
+    // Named, not a structured binding: clang 14 (the sanitizer build) cannot capture one in a lambda.
+    const std::string& name = named_layout.first;
     const auto input = std::find_if(inputs.begin(), inputs.end(), [&](const Value* v) { return v->name == name; });
     if (input == inputs.end()) {
       std::vector<std::string> names;
