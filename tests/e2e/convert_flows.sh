@@ -35,8 +35,9 @@
 #                                     Q/DQ nodes simulate int8): top-1 of at least MIN_TOP1 %
 #   early-override-check MODEL LIST OVERRIDES
 #                                     OVERRIDES names a tensor with a typo: on LIST (100 lines)
-#                                     the conversion fails in under a second, before calibration,
-#                                     with exit 3, the closest name and no file left
+#                                     the conversion fails before calibration starts (its log line
+#                                     never appears; the time is printed, not asserted: speed is
+#                                     for benchmarks), with exit 3, the closest name and no file left
 #   output-folder MODEL LIST NET_RUN  --output_path an existing folder, or a new one ending in
 #                                     '/': <folder>/<model stem>.qgraph.json and .bin, which run
 #   input-layout MODEL LIST NHWC_LIST INPUT NET_RUN
@@ -276,7 +277,6 @@ assert options["algorithms"] == ["adaround", "bc"], options["algorithms"]' "$wor
     ((rc == 3)) || { echo "FAIL: exit $rc, expected 3"; exit 1; }
     grep -q "did you mean 'ReLU32_Output_0'" "$work/err" || { echo "FAIL: no suggestion"; exit 1; }
     ! grep -q calibrating "$work/err" || { echo "FAIL: calibration started before the check"; exit 1; }
-    ((elapsed_ms < 1000)) || { echo "FAIL: $elapsed_ms ms; the check must come before calibration"; exit 1; }
     run "${check[@]}" empty-dir "$work/out"
     ;;
   output-folder)
