@@ -3,7 +3,8 @@
 # ($QFORGE_ASAN_BUILD_DIR), then ctest. One clang-14 build (QFORGE_FUZZ=ON: ASan, UBSan with
 # every report fatal, assert()s on, coverage for libFuzzer) serves both the tests and the fuzz
 # targets, so that CI compiles the project with sanitizers once: `scripts/fuzz.sh` reuses it when
-# QFORGE_FUZZ_BUILD_DIR points here. The slow real-model accuracy runs are left out but one
+# QFORGE_FUZZ_BUILD_DIR points here. The slow real-model accuracy runs (and the trained
+# transformers' flows, whose kernels the unit tests cover) are left out but one
 # (QFORGE_ASAN_CTEST_ARGS overrides the selection); the real models still go through every kernel
 # in the unit tests. The fuzz smoke runs (label fuzz) are left to scripts/fuzz.sh. Extra
 # arguments go to ctest.
@@ -26,5 +27,5 @@ cmake --build "$build_dir"
 # Leaks are errors, with no suppressions (none are needed).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-read -r -a selection <<<"${QFORGE_ASAN_CTEST_ARGS:--E e2e\.real\.(mnist|cifar10|ppocr)\.|e2e\.real\.int8\.(mnist|ppocr|ppocr-text)}"
+read -r -a selection <<<"${QFORGE_ASAN_CTEST_ARGS:--E e2e\.real\.(mnist|cifar10|ppocr)\.|e2e\.real\.int8\.(mnist|ppocr|ppocr-text)|e2e\.transformers\.}"
 ctest --test-dir "$build_dir" --output-on-failure -j2 -LE fuzz "${selection[@]}" "$@"
