@@ -3,6 +3,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -12,8 +13,13 @@
 namespace qf {
 namespace {
 
-constexpr int64_t kExportOpset = 13;
-constexpr int64_t kExportIrVersion = 7;
+// Per-axis QuantizeLinear / DequantizeLinear (per-channel weights) arrived in opset 13; a graph
+// whose ops are all older is exported at 13, so CNN exports stay readable by older runtimes.
+constexpr int64_t kMinExportOpset = 13;
+// Reduce ops other than ReduceSum take their axes as an input instead of an attribute from here on.
+constexpr int64_t kReduceAxesInputOpset = 18;
+// Split without a `split` input must say how many outputs it has (num_outputs) from here on.
+constexpr int64_t kSplitNumOutputsOpset = 18;
 // Attributes that exist only inside qforge.
 constexpr const char* kInternalAttrs[] = {kFusedMinAttr, kFusedMaxAttr, "legacy_2d"};
 
@@ -56,20 +62,45 @@ void set_attribute(onnx::NodeProto* n, const std::string& key, const AttrValue& 
       value);
 }
 
+// The IR version that came with an opset (onnx/helper.py's VERSION_TABLE): a runtime checks that
+// the model's IR version is one that knows the opset's ops.
+int64_t ir_version_for(int64_t opset) {
+  if (opset <= 14) return 7;
+  if (opset <= 18) return 8;
+  if (opset <= 20) return 9;
+  return 10;
+}
+
+// The ONNX op a node is written as when it is not written under its own name (see export_node).
+bool exported_as_older_ops(const Node& n) { return n.kind == OpKind::kHardSwish; }
+
+// The opset of the export: at least the source model's, whose nodes carry attributes of their own
+// opset (an opset-17 Reshape's `allowzero` is no attribute at 13, and onnxruntime refuses the
+// model), and at least the opset in which each op exists in the default domain (LayerNormalization
+// 17, Gelu 20: qforge fuses an opset-17 model's erf form into Gelu). One opset serves the whole
+// model; export_node writes the inputs whose form changed in between (Reduce axes, Split).
+int64_t export_opset(const Graph& graph, const std::vector<Node*>& order) {
+  int64_t opset = std::max(kMinExportOpset, graph.opset);
+  for (const Node* n : order)
+    if (!exported_as_older_ops(*n)) opset = std::max<int64_t>(opset, op_since_opset(n->kind));
+  return opset;
+}
+
 class Exporter {
  public:
   explicit Exporter(const Graph& graph) : graph_(graph) {}
 
   Result<std::string> run() {
-    model_.set_ir_version(kExportIrVersion);
+    QF_ASSIGN_OR_RETURN(std::vector<Node*> order, graph_.topo_order());
+    opset_ = export_opset(graph_, order);
+    model_.set_ir_version(ir_version_for(opset_));
     model_.set_producer_name("qforge");
     model_.set_producer_version(QFORGE_VERSION);
     auto* opset = model_.add_opset_import();
     opset->set_domain("");
-    opset->set_version(kExportOpset);
+    opset->set_version(opset_);
     g_ = model_.mutable_graph();
     g_->set_name("qforge_qdq");
-    QF_ASSIGN_OR_RETURN(std::vector<Node*> order, graph_.topo_order());
     for (const Value* in : graph_.inputs()) {
       add_value_info(g_->add_input(), *in);
       QF_RETURN_IF_ERROR(publish(*in, in->name));
@@ -113,7 +144,7 @@ class Exporter {
   Result<std::pair<std::string, std::string>> qdq_params(const Encoding& e, const std::string& base) {
     if (e.bitwidth > 8 && !(e.bitwidth == 32 && e.is_signed))
       return unsupported("tensor '{}': a {}-bit encoding has no opset-{} QuantizeLinear form", base, e.bitwidth,
-                         kExportOpset);
+                         opset_);
     const auto n = static_cast<int64_t>(e.channels());
     const Shape shape = e.per_channel() ? Shape{n} : Shape{};
     Tensor scale(DType::kF32, shape);
@@ -189,8 +220,8 @@ class Exporter {
       set_attribute(hs, "alpha", AttrValue(1.f / 6.f));
       set_attribute(hs, "beta", AttrValue(0.5f));
       node = add_node("Mul", {ins[0], sig}, outs, n.name);
-    } else if (n.kind == OpKind::kReduceMean) {
-      // ReduceMean takes its axes as an attribute before opset 18.
+    } else if ((n.kind == OpKind::kReduceMean || n.kind == OpKind::kReduceMax) && opset_ < kReduceAxesInputOpset) {
+      // qforge holds the opset-18 form (axes as an input); older opsets take them as an attribute.
       std::vector<std::string> data_only{ins[0]};
       node = add_node(op, data_only, outs, n.name);
       if (n.input(1)) set_attribute(node, "axes", AttrValue(n.input(1)->constant->to_int_vector()));
@@ -205,6 +236,10 @@ class Exporter {
       const std::string fill = add_initializer(n.name + "_fill", Tensor::scalar(-INFINITY));
       add_node("Where", {ins[1], fill, ins[0]}, {filled}, n.name + "_mask");
       node = add_node(op, {filled}, outs, n.name);
+    } else if (n.kind == OpKind::kSplit && !n.input(1) && opset_ >= kSplitNumOutputsOpset) {
+      // An even split: from opset 18 the count of parts must be stated.
+      node = add_node(op, {ins[0]}, outs, n.name);
+      set_attribute(node, "num_outputs", AttrValue(static_cast<int64_t>(n.outputs.size())));
     } else if (n.kind == OpKind::kConv && n.input(3)) {
       // qforge's residual input is a plain Add after the Conv.
       const std::string conv_out = n.outputs[0]->name + "_conv";
@@ -249,6 +284,7 @@ class Exporter {
   const Graph& graph_;
   onnx::ModelProto model_;
   onnx::GraphProto* g_ = nullptr;
+  int64_t opset_ = kMinExportOpset;
   std::unordered_map<const Value*, std::string> names_;
 };
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// A quantized Graph as a standard ONNX QDQ model (opset 13) that any ONNX runtime can execute:
+// A quantized Graph as a standard ONNX QDQ model that any ONNX runtime can execute, at the lowest
+// opset holding all its ops (13, or 17 with LayerNormalization, 20 with Gelu):
 // every encoded activation is followed by QuantizeLinear -> DequantizeLinear, weights are int8
 // (uint8) initializers read through DequantizeLinear (per axis for per-channel encodings), biases
 // int32 initializers likewise, and fused activations become Relu / Clip nodes again. It is the
