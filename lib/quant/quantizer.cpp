@@ -222,6 +222,16 @@ class Assigner {
       origin = group_qdq;
     } else if (g.unit_interval) {
       QF_ASSIGN_OR_RETURN(shared, compute_encoding(0.0f, 1.0f, options_.act));
+      // 1/255 rounds up to a float whose reciprocal is 254.99998, and onnxruntime's QLinearSoftmax
+      // (what it makes of DQ -> Softmax -> Q in a --export_qdq model) requantizes with
+      // floor(1 / y_scale): every probability would come out scaled by 254/255 there, 1 LSB low on
+      // 6 % of the ViT's attention weights, and the difference compounds downstream. The float just
+      // below has a reciprocal of 255.00002: the same grid to 1 ulp, on which both compute
+      // round(p * 255).
+      for (float& s : shared->scale) {
+        const float steps = std::round(1.0f / s);
+        while (1.0f / s < steps) s = std::nextafter(s, 0.0f);
+      }
       source = EncodingSource::kOpRange;
     } else {
       QF_ASSIGN_OR_RETURN(shared, calibrated(g));
