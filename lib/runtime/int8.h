@@ -5,13 +5,18 @@
 // a primitive rounds inside (see tests/unit/test_int8.cpp).
 //
 // Conv / Gemm / MatMul with 8-bit activations, symmetric 8-bit (or 4-bit) weights and an int32
-// bias on the grid s_in * s_w run as (oneDNN 2.x's order of operations):
+// bias on the grid s_in * s_w run as:
 //
 //   acc   = sum (q_x - z_x) * (q_w - z_w)  + q_b                 int32; padding contributes 0
 //   v     = float(acc) * m[c]               m[c] = float(s_in * s_w[c] / s_out)
 //   v    += r_scale * (float(q_r) - float(z_r))                 Conv's residual: r_scale = s_r / s_out
 //   v     = clamp(v, act_min / s_out, act_max / s_out)          the fused Relu / Clip
-//   q_out = saturate(round_half_even(v + float(z_out)))
+//   q_out = saturate(round_half_even(v) + z_out)
+//
+// The zero point comes after the rounding, as in ONNX's QuantizeLinear and onnxruntime's QLinear
+// kernels: added in float first (oneDNN's own order), v + z_out can land on a .5 that v was not
+// on (v = 11.500005 with z_out 133 gives the float 144.5, which rounds to 144 where ONNX gives 145),
+// and a transformer's Softmax magnifies such one-code differences downstream.
 //
 // z_w is 0 for constant weights. A MatMul of two activations (attention's Q·Kᵀ and P·V, batched
 // over heads, numpy broadcasting over the batch dims) is the same formula with the second
@@ -21,7 +26,7 @@
 // bias and no activation, over the n = H x W codes of each channel:
 //
 //   acc   = sum (q_x - z_x)                                     int32
-//   q_out = saturate(round_half_even(float(acc) * m + float(z_out)))    m = float(s_in / (n * s_out))
+//   q_out = saturate(round_half_even(float(acc) * m) + z_out)   m = float(s_in / (n * s_out))
 //
 // Everything else in a quantized graph runs in float between a dequantize (x = (q - z) * s) and
 // a quantize (q = saturate(round_half_even(x / s) + z), both in float32); ops that only move values and share one
@@ -78,9 +83,9 @@ struct Int8Linear {
   // point's add into an FMA.
   int32_t code_of(float v, float lo, float hi) const {
     v = relu ? std::max(v, 0.f) : std::min(std::max(v, act_min), act_max);
-    v += static_cast<float>(output_zero);
-    v = std::min(std::max(v, lo), hi);
-    return static_cast<int32_t>(round_half_even_small(v));
+    const auto z = static_cast<float>(output_zero);
+    v = std::min(std::max(v, lo - z), hi - z);
+    return static_cast<int32_t>(round_half_even_small(v)) + output_zero;
   }
 };
 

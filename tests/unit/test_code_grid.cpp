@@ -28,15 +28,12 @@ Encoding grid_of(int bitwidth, bool is_signed, float scale, int64_t zero) {
 
 // The oracle: the quotient (float32's, as ONNX divides, up to 16 bits; double's for wider grids,
 // whose codes float cannot hold), rounded half to even by comparing it with the midpoint in long
-// double, then the zero point added (before rounding, in float32, as a requantize step does,
-// with `zero_first`), then saturated.
-int64_t oracle(float x, const Encoding& e, bool zero_first = false) {
+// double, then the zero point added, then saturated.
+int64_t oracle(float x, const Encoding& e) {
   const int64_t zero = -e.offset[0];
   if (std::isnan(x)) return std::clamp(zero, e.qmin(), e.qmax());
   long double quotient = e.bitwidth <= 16 ? static_cast<long double>(x / e.scale[0])
                                           : static_cast<long double>(static_cast<double>(x) / e.scale[0]);
-  // oneDNN's order: the sum with the zero point is a float32 addition, then rounded.
-  if (zero_first) quotient = static_cast<long double>(x / e.scale[0] + static_cast<float>(zero));
   long double q;
   if (std::isinf(quotient)) {
     q = quotient > 0 ? 1e30L : -1e30L;
@@ -45,7 +42,7 @@ int64_t oracle(float x, const Encoding& e, bool zero_first = false) {
     const long double frac = quotient - below;
     q = frac < 0.5L ? below : frac > 0.5L ? below + 1 : (std::fmod(below, 2.0L) == 0 ? below : below + 1);
   }
-  if (!zero_first) q += zero;
+  q += zero;
   q = std::min<long double>(std::max<long double>(q, e.qmin()), e.qmax());
   return static_cast<int64_t>(q);
 }
@@ -133,10 +130,12 @@ TEST_CASE("the vectorized quantize step gives quantize_value's codes on every bo
   }
 }
 
-TEST_CASE("the requantize step adds the zero point before rounding, as oneDNN does", "[encoding][code_grid]") {
-  // Int8Linear::code_of ends an integer kernel: oneDNN adds the destination zero point in float
-  // and rounds after (runtime/int8.h), so a tie lands elsewhere than the quantize step's
-  // round-then-add when the zero point is odd: 2.5 + 7 -> 10, round(2.5) + 7 -> 9.
+TEST_CASE("the requantize step rounds before adding the zero point, as the quantize step does", "[encoding][code_grid]") {
+  // Int8Linear::code_of ends an integer kernel. It rounds first and adds the destination zero
+  // point as an integer, as ONNX's QuantizeLinear and onnxruntime's QLinear kernels do
+  // (runtime/int8.h); oneDNN's own order, the zero point added in float first, puts a tie
+  // elsewhere when the zero point is odd (2.5 + 7 -> 10 against round(2.5) + 7 -> 9) and makes
+  // ties of values next to one (11.500005 + 133 is the float 144.5).
   Int8Linear f;
   const Encoding out = grid_of(8, false, 1.f, 7);
   f.output = &out;
@@ -146,9 +145,13 @@ TEST_CASE("the requantize step adds the zero point before rounding, as oneDNN do
   int64_t wrong = 0;
   for (const float v : boundary_values(1.f)) {
     if (std::isnan(v)) continue;  // an accumulator times a multiplier is never NaN
-    wrong += f.code_of(v, static_cast<float>(out.qmin()), static_cast<float>(out.qmax())) != oracle(v, out, true);
+    wrong += f.code_of(v, static_cast<float>(out.qmin()), static_cast<float>(out.qmax())) != oracle(v, out);
   }
   CHECK(wrong == 0);
-  CHECK(f.code_of(2.5f, 0.f, 255.f) == 10);
+  CHECK(f.code_of(2.5f, 0.f, 255.f) == 9);
   CHECK(quantize_value(2.5f, out) == 9);
+  const Encoding wide = grid_of(8, false, 1.f, 133);
+  f.output = &wide;
+  f.output_zero = 133;
+  CHECK(f.code_of(11.500005f, 0.f, 255.f) == 145);
 }

@@ -26,7 +26,9 @@ enum class ZeroPoints { kAttribute, kFolded };
 // Output scales, zero points and post-ops (the residual's sum, then the activation).
 // `channel_mask` marks the destination dim that indexes output channels. With kFolded the source
 // zero point is left to the caller (in the bias) and the destination's is the last post-op,
-// linear(1, z): oneDNN adds it in float before rounding, as the attribute and the reference do.
+// linear(1, z). oneDNN adds the destination zero point (attribute or post-op) in float before it
+// rounds; a round post-op ahead of it gives ONNX's order, round then add the zero point, as the
+// reference (int8.h) and onnxruntime compute it.
 dnnl::primitive_attr int8_attr(const Int8Linear& f, int channel_mask, ZeroPoints zero_points = ZeroPoints::kAttribute) {
   dnnl::primitive_attr attr;
   attr.set_output_scales(f.multiplier.size() == 1 ? 0 : channel_mask, f.multiplier);
@@ -40,6 +42,7 @@ dnnl::primitive_attr int8_attr(const Int8Linear& f, int channel_mask, ZeroPoints
   } else if (f.act_min > -FLT_MAX || f.act_max < FLT_MAX) {
     po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, std::max(f.act_min, -FLT_MAX), std::min(f.act_max, FLT_MAX));
   }
+  if (f.output_zero != 0) po.append_eltwise(1.f, dnnl::algorithm::eltwise_round, 0.f, 0.f);
   if (!as_attribute && f.output_zero != 0)
     po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, static_cast<float>(f.output_zero));
   attr.set_post_ops(po);

@@ -130,14 +130,14 @@ QF_VNNI_INLINE void interleave_column(const Plan& p, const uint8_t* const rows[3
 template <bool kSignedOut>
 QF_VNNI_INLINE void store_codes(const Plan& p, const BlockConstants& k, const Sums sums, __mmask64 mask,
                                 uint8_t* out) {
-  const __m512 zero_point = _mm512_set1_ps(p.output_zero);
+  const __m512i zero_point = _mm512_set1_epi32(static_cast<int32_t>(p.output_zero));
   __m512i codes[4];
   for (int i = 0; i < 4; ++i) {
     __m512 v = _mm512_cvt_roundepi32_ps(sums[i], kRound);
     // Separate roundings, as the reference's float32 steps: the _round_ forms are never fused.
     v = _mm512_mul_round_ps(v, _mm512_load_ps(k.multiplier[i]), kRound);
-    v = _mm512_add_round_ps(v, zero_point, kRound);
-    codes[i] = _mm512_cvt_roundps_epi32(v, kRound);
+    // Rounded, then the zero point added as an integer (int8.h's code_of).
+    codes[i] = _mm512_add_epi32(_mm512_cvt_roundps_epi32(v, kRound), zero_point);
   }
   const __m512i low_half = _mm512_packs_epi32(codes[0], codes[1]);
   const __m512i high_half = _mm512_packs_epi32(codes[2], codes[3]);
