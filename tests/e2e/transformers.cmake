@@ -25,6 +25,11 @@ foreach(flow chargpt_smooth_quant vit_w8a8)
             $<TARGET_FILE:qforge-net-run> ${QFORGE_PYTHON} ${PROJECT_SOURCE_DIR} ${TD} ${QF_E2E_OUT}/transformers/${flow})
   set_tests_properties(e2e.transformers.${flow} PROPERTIES LABELS e2e TIMEOUT 600)
 endforeach()
+# onnxruntime-node on both exports: exit 77 (skipped) where it is not installed.
+add_test(NAME e2e.transformers.qdq_onnxruntime
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/transformer_flows.sh qdq_onnxruntime $<TARGET_FILE:qforge-onnx-converter>
+          $<TARGET_FILE:qforge-net-run> ${QFORGE_PYTHON} ${PROJECT_SOURCE_DIR} ${TD} ${QF_E2E_OUT}/transformers/qdq_onnxruntime)
+set_tests_properties(e2e.transformers.qdq_onnxruntime PROPERTIES LABELS "e2e;ort" SKIP_RETURN_CODE 77 TIMEOUT 300)
 
 qf_add_cli_test(convert.bad.smooth_quant_alpha CODE 2 STDERR [[--smooth_quant: '1\.5']]
   COMMAND ${QF_CONVERTER} --input_network ${PROJECT_SOURCE_DIR}/calib/chargpt/chargpt_opset17.onnx
