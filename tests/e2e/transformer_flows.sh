@@ -97,6 +97,12 @@ for n in m.graph.node:
         assert len(bias) == 1 and producer[bias[0]].op_type == "DequantizeLinear", last.name
     elif n.op_type == "Add" and producer.get(n.input[0]) is not None and producer[n.input[0]].op_type == "MatMul":
         continue
+    if n.op_type == "Softmax" and producer[n.input[0]].op_type == "Where":
+        # A masked Softmax (one op in qforge) reads Where(mask, -inf, scores): scores through a
+        # DequantizeLinear, the mask and the -inf fill as they are, with no grid between.
+        where = producer[n.input[0]]
+        data = [where.input[2]]
+        assert all(i not in producer or producer[i].op_type != "DequantizeLinear" for i in where.input[:2]), where.name
     for i in data:
         assert producer.get(i) is not None and producer[i].op_type == "DequantizeLinear", (n.name, i)
     assert [r.op_type for r in readers[last.output[0]]] == ["QuantizeLinear"], last.name
@@ -129,6 +135,24 @@ assert not bad, f"layers more than 2 LSB from onnxruntime: {bad}"
 PY
   "$converter" --input_network "$repo/calib/chargpt/chargpt_opset17.onnx" --input_list "$data/gpt_calib/input_list.txt" \
     --act_quantizer_calibration mse --use_per_row_quantization -o "$out/gpt.qgraph.json" --export_qdq "$out/gpt.qdq.onnx" -q
+  "$python" - "$out/gpt.qdq.onnx" <<'PY'
+import sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+m = onnx.load(sys.argv[1])
+producer = {o: n for n in m.graph.node for o in n.output}
+inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+wheres = [n for n in m.graph.node if n.op_type == "Where"]
+assert wheres, "no attention mask"
+for n in wheres:
+    # The mask's -inf is a float initializer read as it is: no grid holds an infinity.
+    fill = inits.get(n.input[1])
+    assert fill is not None and fill.dtype == np.float32 and np.isneginf(fill).all(), n.name
+(gather,) = [n for n in m.graph.node if n.op_type == "Gather"]
+assert producer[gather.input[0]].op_type == "DequantizeLinear", "the embedding table is not read through its codes"
+print(f"chargpt export: {len(wheres)} masks with a float -inf, the embedding Gather on a DequantizeLinear")
+PY
   head -n 8 "$data/gpt_eval/input_list.txt" | sed "s|:=|:=$data/gpt_eval/|" >"$out/gpt_8.txt"
   "$net_run" --model "$out/gpt.qgraph.json" --input_list "$out/gpt_8.txt" --output_dir "$out/gpt_int8" -q
   node "$repo/scripts/ort_net_run.js" "$out/gpt.qdq.onnx" "$out/gpt_8.txt" "$out/gpt_ort"
