@@ -7,6 +7,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fmt/ranges.h>
+
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
@@ -128,6 +131,33 @@ Result<RunManifest> describe_run(const NetRunOptions& options, const InputList& 
 
 }  // namespace
 
+std::string placement_summary(std::span<const NodePlacement> placements) {
+  // Reasons by count, most frequent first, each once.
+  const auto reasons = [&](std::string_view how) {
+    std::map<std::string, size_t> counts;
+    size_t total = 0;
+    for (const NodePlacement& p : placements)
+      if (p.how == how) {
+        ++counts[p.why];
+        ++total;
+      }
+    std::vector<std::pair<size_t, std::string>> ranked;
+    for (const auto& [why, n] : counts) ranked.emplace_back(n, why);
+    std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<std::string> parts;
+    for (const auto& [n, why] : ranked) parts.push_back(fmt::format("{} x{}", why, n));
+    return std::make_pair(total, fmt::format("{}", fmt::join(parts, ", ")));
+  };
+  const auto [reference, reference_why] = reasons("int8 (reference)");
+  const auto [floats, float_why] = reasons("float");
+  const size_t int8 = placements.size() - floats;
+  std::string line = fmt::format("int8: {} nodes", int8);
+  if (reference > 0) line += fmt::format(" ({} on the reference integer kernel: {})", reference, reference_why);
+  line += fmt::format(", float: {} nodes", floats);
+  if (floats > 0) line += fmt::format(" ({})", float_why);
+  return line;
+}
+
 Status run_net(const NetRunOptions& options) {
   // By content, not by name: a qgraph is JSON, an ONNX model a protobuf.
   const bool quantized = starts_like_json(options.model_path);
@@ -159,9 +189,15 @@ Status run_net(const NetRunOptions& options) {
   if (!created.is_ok()) return created.status().with_context(options.model_path);
   std::unique_ptr<Executor> executor = std::move(*created);
   for (const auto& [node, why] : executor->fallbacks())
-    spdlog::info("node '{}' runs on the reference backend: {}", node, why);
+    spdlog::debug("node '{}' runs on the reference backend: {}", node, why);
   for (const NodePlacement& p : executor->placements())
     if (p.how == "float") spdlog::debug("node '{}' runs in float: {}", p.node, p.why);
+  if (quantized) {
+    spdlog::info("{}", placement_summary(executor->placements()));
+  } else if (!executor->fallbacks().empty()) {
+    spdlog::info("{} of {} nodes run on the reference backend (--log_level debug names them)",
+                 executor->fallbacks().size(), graph->nodes().size());
+  }
 
   const auto lines = static_cast<int64_t>(list.inferences.size());
   const int64_t total = options.num_inferences >= 0 ? options.num_inferences : lines;

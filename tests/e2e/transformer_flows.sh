@@ -5,8 +5,10 @@
 #   transformer_flows.sh FLOW CONVERTER NET_RUN PYTHON REPO DATA OUT
 # Flows:
 #   chargpt_smooth_quant  --smooth_quant auto, per-row: the qgraph records alpha per linear-layer
-#                         group, and the int8 perplexity stays within 3 % of fp32's
-#   vit_w8a8              percentile, per-row: int8 top-1 within 0.5 points of fp32 on 1000 test images,
+#                         group, every node runs on the integer path, and the int8 perplexity stays
+#                         within 3 % of fp32's
+#   vit_w8a8              percentile, per-row: every node on the integer path, int8 top-1 within
+#                         0.5 points of fp32 on 1000 test images,
 #                         and the opset-13 export (LayerNorm decomposed) gives the same blob
 #   qdq_onnxruntime       both models' --export_qdq run in onnxruntime-node (skipped, exit 77, when
 #                         it is not installed: scripts/ort_install.sh): the ViT export at opset 20 with
@@ -17,6 +19,12 @@
 set -euo pipefail
 flow=$1 converter=$2 net_run=$3 python=$4 repo=$5 data=$6 out=$7
 rm -rf "$out" && mkdir -p "$out"
+
+# net-run's placement line must say that no node fell back to float.
+every_node_in_int8() {
+  grep -E '^\[info\] int8: [0-9]+ nodes.*, float: 0 nodes$' "$1" ||
+    { echo "FAIL: a node runs in float:"; cat "$1"; exit 1; }
+}
 
 case "$flow" in
 chargpt_smooth_quant)
@@ -40,7 +48,9 @@ for s in sites:
     assert (s["alpha"] is None) == (s["folded_into"] == ""), s
 print(f"{len(smoothed)} of {len(sites)} linear-layer groups smoothed")
 PY
-  "$net_run" --model "$out/gpt.qgraph.json" --input_list "$data/gpt_eval/input_list.txt" --output_dir "$out/int8" -q
+  "$net_run" --model "$out/gpt.qgraph.json" --input_list "$data/gpt_eval/input_list.txt" --output_dir "$out/int8" \
+    2>"$out/int8.log"
+  every_node_in_int8 "$out/int8.log"
   limit=$("$python" -c "print($fp32 * 1.03)")
   echo "fp32 perplexity $fp32; int8 must stay at or below $limit"
   "$python" "$repo/scripts/perplexity.py" "$out/int8" "$data/gpt_eval" --max "$limit"
@@ -54,7 +64,9 @@ vit_w8a8)
   cmp "$out/vit17.bin" "$out/vit13.bin"
   "$net_run" --model "$repo/calib/vit_fashion/vit_opset17.onnx" --input_list "$data/fashion_test/input_list.txt" \
     --output_dir "$out/fp32" -q
-  "$net_run" --model "$out/vit17.qgraph.json" --input_list "$data/fashion_test/input_list.txt" --output_dir "$out/int8" -q
+  "$net_run" --model "$out/vit17.qgraph.json" --input_list "$data/fashion_test/input_list.txt" --output_dir "$out/int8" \
+    2>"$out/int8.log"
+  every_node_in_int8 "$out/int8.log"
   fp32=$("$python" "$repo/scripts/accuracy.py" "$out/fp32" "$data/fashion_test/labels.txt" | sed -n 's/^top1 = \([0-9.]*\)%.*/\1/p')
   limit=$("$python" -c "print(round($fp32 - 0.5, 2))")
   echo "fp32 top-1 $fp32 %; int8 must reach $limit %"
