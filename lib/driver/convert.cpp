@@ -160,8 +160,8 @@ Status run_converter(const ConvertOptions& options) {
   QF_RETURN_IF_ERROR(run_optimization_passes(g, pipeline).with_context(options.input_network));
   // The cheap checks before calibration, whose cost grows with the list: override names (after the
   // passes, which may have renamed a tensor an override names) and the list itself (calibrate()
-  // checks every raw file it names before its first inference; SmoothQuant, which runs inferences
-  // before it, has them checked here).
+  // checks every raw file it names before its first inference, also when SmoothQuant's measuring
+  // pass runs it first).
   if (overrides) QF_RETURN_IF_ERROR(check_override_tensors(g, *overrides, options.quantizer.ignore_unknown_overrides));
   std::optional<InputList> list;
   if (!options.input_list.empty()) {
@@ -170,9 +170,6 @@ Status run_converter(const ConvertOptions& options) {
   }
   std::optional<SmoothQuantReport> smoothing;
   if (options.smooth_quant) {
-    const size_t lines = options.calibration.max_samples >= 0 ? static_cast<size_t>(options.calibration.max_samples)
-                                                              : list->inferences.size();
-    QF_RETURN_IF_ERROR(check_input_files(*list, g, lines));
     SmoothQuantOptions smooth{*options.smooth_quant, options.quantizer.act, options.quantizer.param, options.per_row};
     QF_ASSIGN_OR_RETURN(smoothing, smooth_quant(g, *list, options.calibration, smooth));
   }
